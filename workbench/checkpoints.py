@@ -1,0 +1,329 @@
+"""Checkpoints as data: a folder with weight files and a validated JSON model card.
+
+A checkpoint folder ``models/<name>/`` holds ``card.json`` and one weight file
+per ensemble member (safetensors for networks; XGBoost JSON, skops or ONNX for
+other model kinds). Loading verifies every file's sha256 and never unpickles.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jsonschema
+import torch
+from safetensors.torch import load_file, save_file
+
+from workbench import __version__
+from workbench.hashing import sha256_file
+
+__all__ = [
+    "CARD_FILE",
+    "CARD_SCHEMA",
+    "FORMAT_VERSION",
+    "Checkpoint",
+    "CheckpointError",
+    "find_checkpoints",
+    "load_card",
+    "load_state_dicts",
+    "models_dirs",
+    "save_torch_checkpoint",
+    "validate_card",
+    "verify_weights",
+    "write_card",
+]
+
+FORMAT_VERSION = 1
+CARD_FILE = "card.json"
+WEIGHT_FORMATS = ("safetensors", "xgboost-json", "skops", "onnx")
+PICKLE_SUFFIXES = (".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib", ".bin")
+
+_METRIC = {
+    "type": "object",
+    "required": ["mean", "std", "per_seed"],
+    "properties": {
+        "mean": {"type": ["number", "null"]},
+        "std": {"type": ["number", "null"]},
+        "per_seed": {"type": "array", "items": {"type": ["number", "null"]}},
+    },
+}
+
+CARD_SCHEMA: dict = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "workbench model card",
+    "type": "object",
+    "required": [
+        "format_version", "name", "architecture", "featurizer", "tasks", "weights",
+        "data", "split", "seeds", "metrics", "command", "created",
+    ],
+    "properties": {
+        "format_version": {"const": FORMAT_VERSION},
+        "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]*$"},
+        "description": {"type": "string"},
+        "group": {"type": "string"},
+        "architecture": {
+            "type": "object",
+            "required": ["type", "config"],
+            "properties": {"type": {"type": "string"}, "config": {"type": "object"}},
+        },
+        "featurizer": {
+            "type": "object",
+            "required": ["name", "version", "params"],
+            "properties": {
+                "name": {"type": "string"},
+                "version": {"type": "string"},
+                "params": {"type": "object"},
+            },
+        },
+        "tasks": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["name", "type"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "type": {"enum": ["classification", "regression"]},
+                    "units": {"type": "string"},
+                },
+            },
+        },
+        "target_scaling": {
+            "type": "object",
+            "required": ["mean", "std"],
+            "properties": {
+                "mean": {"type": "array", "items": {"type": "number"}},
+                "std": {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}},
+            },
+        },
+        "weights": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["file", "sha256", "format"],
+                "properties": {
+                    "file": {"type": "string", "pattern": "^[A-Za-z0-9_.-]+$"},
+                    "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    "format": {"enum": list(WEIGHT_FORMATS)},
+                    "seed": {"type": ["integer", "null"]},
+                },
+            },
+        },
+        "data": {
+            "type": "object",
+            "required": ["dataset", "sha256"],
+            "properties": {"dataset": {"type": "string"}, "sha256": {"type": "string"}},
+        },
+        "split": {"type": "object", "required": ["kind"]},
+        "seeds": {"type": "array", "items": {"type": "integer"}},
+        "metrics": {
+            "type": "object",
+            "additionalProperties": {"type": "object", "additionalProperties": _METRIC},
+        },
+        "command": {"type": "string"},
+        "created": {"type": "string"},
+        "workbench_version": {"type": "string"},
+    },
+}
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing, invalid, tampered with, or in a format we do not load."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A registered checkpoint folder and its validated card."""
+
+    path: Path
+    card: dict
+
+    @property
+    def name(self) -> str:
+        return str(self.card["name"])
+
+    @property
+    def architecture(self) -> str:
+        return str(self.card["architecture"]["type"])
+
+    @property
+    def tasks(self) -> list[str]:
+        return [t["name"] for t in self.card["tasks"]]
+
+    @property
+    def group(self) -> str:
+        return str(self.card.get("group", "Other"))
+
+
+def validate_card(card: dict) -> None:
+    """Check a card against :data:`CARD_SCHEMA` and its internal consistency.
+
+    Raises:
+        CheckpointError: listing every problem found.
+    """
+    if not isinstance(card, dict):
+        raise CheckpointError("a model card must be a JSON object")
+    version = card.get("format_version")
+    if isinstance(version, int) and version != FORMAT_VERSION:
+        if version > FORMAT_VERSION:
+            raise CheckpointError(
+                f"card format {version} was written by a newer workbench (this one reads {FORMAT_VERSION}); "
+                "upgrade the workbench."
+            )
+        raise CheckpointError(
+            f"card format {version} is older than {FORMAT_VERSION}; re-create the checkpoint with the "
+            f"command recorded in its card: {card.get('command', '(none recorded)')}"
+        )
+    validator = jsonschema.Draft202012Validator(CARD_SCHEMA)
+    problems = [f"{'/'.join(map(str, e.absolute_path)) or '(card)'}: {e.message}" for e in validator.iter_errors(card)]
+    scaling = card.get("target_scaling")
+    tasks = card.get("tasks")
+    if not problems and scaling is not None and isinstance(tasks, list):
+        if not (len(scaling["mean"]) == len(scaling["std"]) == len(tasks)):
+            problems.append("target_scaling: mean and std need one value per task")
+    if problems:
+        raise CheckpointError("invalid model card:\n  " + "\n  ".join(problems))
+
+
+def write_card(folder: str | Path, card: dict, weight_files: Sequence[dict]) -> dict:
+    """Hash the weight files, complete the card, validate it and write ``card.json``.
+
+    Args:
+        folder: the checkpoint folder (weight files already written there).
+        card: every card field except ``weights``, ``format_version``, ``created``.
+        weight_files: one dict per file with ``file``, ``format`` and optional ``seed``.
+
+    Returns:
+        The card as written.
+    """
+    folder = Path(folder)
+    full = dict(card)
+    full["format_version"] = FORMAT_VERSION
+    full.setdefault("created", datetime.now(UTC).isoformat(timespec="seconds"))
+    full.setdefault("workbench_version", __version__)
+    full["weights"] = [
+        {"file": w["file"], "format": w["format"], "seed": w.get("seed"), "sha256": sha256_file(folder / w["file"])}
+        for w in weight_files
+    ]
+    validate_card(full)
+    tmp = folder / (CARD_FILE + ".tmp")
+    tmp.write_text(json.dumps(full, indent=2, sort_keys=False) + "\n")
+    tmp.replace(folder / CARD_FILE)
+    return full
+
+
+def save_torch_checkpoint(
+    folder: str | Path,
+    card: dict,
+    state_dicts: Sequence[dict[str, torch.Tensor]],
+    seeds: Sequence[int | None],
+) -> dict:
+    """Write one ``seed<k>.safetensors`` per ensemble member and the card."""
+    if len(state_dicts) != len(seeds):
+        raise ValueError("one seed per state dict")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for k, (state, seed) in enumerate(zip(state_dicts, seeds, strict=True)):
+        name = f"seed{seed}.safetensors" if seed is not None else f"member{k}.safetensors"
+        tensors = {key: value.detach().cpu().contiguous() for key, value in state.items()}
+        save_file(tensors, str(folder / name), metadata={"format": "workbench", "format_version": str(FORMAT_VERSION)})
+        files.append({"file": name, "format": "safetensors", "seed": seed})
+    return write_card(folder, card, files)
+
+
+def _refuse_foreign(folder: Path) -> None:
+    pickles = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES)
+    if pickles:
+        raise CheckpointError(
+            f"{folder} holds {', '.join(pickles)} but no {CARD_FILE}: pickled checkpoints are not loaded "
+            "(they can run arbitrary code). In a trusted environment, load the state dict with "
+            "torch.load(path, weights_only=True), save it with safetensors.torch.save_file, and write a card "
+            "(see README, 'Checkpoints')."
+        )
+    raise CheckpointError(f"{folder} is not a checkpoint: it has no {CARD_FILE}.")
+
+
+def load_card(folder: str | Path) -> dict:
+    """Read and validate ``card.json`` of a checkpoint folder."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CheckpointError(f"checkpoint folder {folder} does not exist")
+    path = folder / CARD_FILE
+    if not path.is_file():
+        _refuse_foreign(folder)
+    try:
+        card = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{path} is not valid JSON: {exc}") from exc
+    validate_card(card)
+    return card
+
+
+def verify_weights(folder: str | Path, card: dict) -> None:
+    """Check each weight file exists and matches its recorded sha256.
+
+    Raises:
+        CheckpointError: a file is missing or was modified.
+    """
+    folder = Path(folder)
+    for entry in card["weights"]:
+        path = folder / entry["file"]
+        if not path.is_file():
+            raise CheckpointError(f"{path} is listed in the card but missing")
+        digest = sha256_file(path)
+        if digest != entry["sha256"]:
+            raise CheckpointError(
+                f"{path} does not match the sha256 in its card ({digest[:12]}… vs {entry['sha256'][:12]}…); "
+                "the file was modified or corrupted and will not be loaded."
+            )
+
+
+def load_state_dicts(folder: str | Path, card: dict | None = None) -> list[dict[str, torch.Tensor]]:
+    """Verified safetensors state dicts of every member, on the CPU."""
+    folder = Path(folder)
+    card = card if card is not None else load_card(folder)
+    verify_weights(folder, card)
+    out = []
+    for entry in card["weights"]:
+        if entry["format"] != "safetensors":
+            raise CheckpointError(f"{entry['file']} is {entry['format']}, not safetensors")
+        out.append(load_file(str(folder / entry["file"]), device="cpu"))
+    return out
+
+
+def models_dirs() -> list[Path]:
+    """Folders scanned for checkpoints: ``WORKBENCH_MODELS_DIR`` entries, then the shipped ``models/``."""
+    dirs = [Path(p).expanduser() for p in os.environ.get("WORKBENCH_MODELS_DIR", "").split(os.pathsep) if p]
+    dirs.append(Path(__file__).resolve().parent.parent / "models")
+    return dirs
+
+
+def find_checkpoints(dirs: Sequence[Path] | None = None) -> tuple[list[Checkpoint], list[str]]:
+    """Scan folders for checkpoints.
+
+    Returns:
+        The valid checkpoints (first one wins on a name clash) and one message per
+        folder that was skipped, saying why.
+    """
+    found: dict[str, Checkpoint] = {}
+    problems: list[str] = []
+    for root in dirs if dirs is not None else models_dirs():
+        if not root.is_dir():
+            continue
+        for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            try:
+                card = load_card(folder)
+            except CheckpointError as exc:
+                problems.append(f"{folder}: {exc}")
+                continue
+            if card["name"] in found:
+                problems.append(f"{folder}: name '{card['name']}' already registered from {found[card['name']].path}")
+                continue
+            found[card["name"]] = Checkpoint(folder, card)
+    return list(found.values()), problems

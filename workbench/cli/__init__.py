@@ -1,0 +1,46 @@
+"""The ``workbench`` command line: one small module per verb."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from workbench import __version__
+from workbench.cli import data_cmd, models_cmd, parse_cmd
+
+__all__ = ["build_parser", "main"]
+
+VERBS = (data_cmd, models_cmd, parse_cmd)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every verb registered."""
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="Molecular machine-learning workbench: data, models and predictions from the command line.",
+    )
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    for verb in VERBS:
+        verb.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``workbench`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except (FileNotFoundError, KeyError, ValueError, RuntimeError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"workbench: error: {message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,5 @@
+"""Network code: takes tensors, never imports RDKit."""
+
+from workbench.nn.mlp import FeatureMLP
+
+__all__ = ["FeatureMLP"]
