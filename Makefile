@@ -25,6 +25,7 @@ run: install
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
 test: install
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 lint: install

@@ -22,8 +22,12 @@ else:
         st.caption(f"InChIKey: {parsed.inchikey}")
     with right:
         st.subheader("Descriptors")
-        st.dataframe(descriptor_frame(parsed.mol), hide_index=True, height=460,
-                     column_config={"help": st.column_config.TextColumn("meaning", width="medium")})
+        st.dataframe(
+            descriptor_frame(parsed.mol),
+            hide_index=True,
+            height=460,
+            column_config={"help": st.column_config.TextColumn("meaning", width="medium")},
+        )
 
 with st.expander("Descriptors for many molecules"):
     batch = st.text_area("One SMILES per line", key="batch_smiles", height=120)

@@ -57,8 +57,18 @@ CARD_SCHEMA: dict = {
     "title": "workbench model card",
     "type": "object",
     "required": [
-        "format_version", "name", "architecture", "featurizer", "tasks", "weights",
-        "data", "split", "seeds", "metrics", "command", "created",
+        "format_version",
+        "name",
+        "architecture",
+        "featurizer",
+        "tasks",
+        "weights",
+        "data",
+        "split",
+        "seeds",
+        "metrics",
+        "command",
+        "created",
     ],
     "properties": {
         "format_version": {"const": FORMAT_VERSION},
@@ -183,9 +193,9 @@ def validate_card(card: dict) -> None:
     problems = [f"{'/'.join(map(str, e.absolute_path)) or '(card)'}: {e.message}" for e in validator.iter_errors(card)]
     scaling = card.get("target_scaling")
     tasks = card.get("tasks")
-    if not problems and scaling is not None and isinstance(tasks, list):
-        if not (len(scaling["mean"]) == len(scaling["std"]) == len(tasks)):
-            problems.append("target_scaling: mean and std need one value per task")
+    skip = scaling is None or not isinstance(tasks, list) or problems
+    if not skip and not (len(scaling["mean"]) == len(scaling["std"]) == len(tasks)):
+        problems.append("target_scaling: mean and std need one value per task")
     if problems:
         raise CheckpointError("invalid model card:\n  " + "\n  ".join(problems))
 

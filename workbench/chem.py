@@ -85,8 +85,9 @@ def _is_element(table: Chem.PeriodicTable, symbol: str) -> bool:
         return False
 
 
-def _chemistry_problem(mol: Chem.Mol) -> str:
-    """Describe the first sanitization problem of an unsanitized molecule."""
+def _chemistry_problem(smiles: str) -> str:
+    """Describe the first sanitization problem of a SMILES that parses but does not sanitize."""
+    mol = Chem.MolFromSmiles(smiles, sanitize=False)
     problems = Chem.DetectChemistryProblems(mol)
     if not problems:
         return "RDKit could not sanitize the molecule."
@@ -112,6 +113,7 @@ def parse_one(
     largest_fragment: bool = True,
     neutralize: bool = True,
     max_heavy_atoms: int = DEFAULT_MAX_HEAVY_ATOMS,
+    inchikey: bool = True,
 ) -> ParsedMolecule:
     """Parse and standardize one SMILES string.
 
@@ -120,6 +122,7 @@ def parse_one(
         largest_fragment: keep only the largest organic fragment (drops salts, solvents).
         neutralize: neutralize charges where a neutral form exists.
         max_heavy_atoms: refuse molecules with more heavy atoms than this.
+        inchikey: compute the InChIKey (about a third of the cost; skip it for bulk prediction).
 
     Returns:
         A :class:`ParsedMolecule`; ``error`` is empty on success.
@@ -139,10 +142,11 @@ def parse_one(
         if unknown:
             return ParsedMolecule(raw, None, error=f"unsupported element: '{unknown}' is not a chemical element.")
         return ParsedMolecule(
-            raw, None, error=f"unparsable SMILES '{_short(text)}': check brackets, ring-closure digits and atom symbols."
+            raw,
+            None,
+            error=f"unparsable SMILES '{_short(text)}': check brackets, ring-closure digits and atom symbols.",
         )
-    dummies = [a.GetIdx() + 1 for a in mol.GetAtoms() if a.GetAtomicNum() == 0]
-    if dummies:
+    if "*" in text and any(a.GetAtomicNum() == 0 for a in mol.GetAtoms()):
         return ParsedMolecule(
             raw,
             None,
@@ -151,15 +155,16 @@ def parse_one(
                 "R-group), so it is a fragment, not a complete molecule."
             ),
         )
-    if Chem.DetectChemistryProblems(mol):
-        return ParsedMolecule(raw, None, error=f"invalid chemistry in '{_short(text)}': {_chemistry_problem(mol)}")
     try:
         Chem.SanitizeMol(mol)
+    except Exception:
+        return ParsedMolecule(raw, None, error=f"invalid chemistry in '{_short(text)}': {_chemistry_problem(text)}")
+    try:
         if largest_fragment and len(Chem.GetMolFrags(mol)) > 1:
             mol = rdMolStandardize.LargestFragmentChooser(preferOrganic=True).choose(mol)
-        if neutralize:
+        if neutralize and any(a.GetFormalCharge() for a in mol.GetAtoms()):
             mol = rdMolStandardize.Uncharger().uncharge(mol)
-        Chem.SanitizeMol(mol)
+            Chem.SanitizeMol(mol)
     except Exception as exc:  # RDKit raises several exception types
         return ParsedMolecule(raw, None, error=f"could not standardize '{_short(text)}': {exc}")
     heavy = mol.GetNumHeavyAtoms()
@@ -175,11 +180,13 @@ def parse_one(
     if heavy == 0:
         return ParsedMolecule(raw, None, error="no heavy atoms: the input contains only hydrogen.")
     canonical = Chem.MolToSmiles(mol)
-    try:
-        inchikey = Chem.MolToInchiKey(mol) or ""
-    except Exception:
-        inchikey = ""
-    return ParsedMolecule(raw, mol, smiles=canonical, inchikey=inchikey)
+    key = ""
+    if inchikey:
+        try:
+            key = Chem.MolToInchiKey(mol) or ""
+        except Exception:
+            key = ""
+    return ParsedMolecule(raw, mol, smiles=canonical, inchikey=key)
 
 
 def _short(text: str, width: int = 60) -> str:
@@ -192,6 +199,7 @@ def parse(
     largest_fragment: bool = True,
     neutralize: bool = True,
     max_heavy_atoms: int = DEFAULT_MAX_HEAVY_ATOMS,
+    inchikey: bool = True,
 ) -> pd.DataFrame:
     """Parse a batch of SMILES; one row per input.
 
@@ -201,7 +209,11 @@ def parse(
         RDKit molecules in ``df.attrs["mols"]`` (``None`` for failed rows).
     """
     parsed = parse_many(
-        smiles, largest_fragment=largest_fragment, neutralize=neutralize, max_heavy_atoms=max_heavy_atoms
+        smiles,
+        largest_fragment=largest_fragment,
+        neutralize=neutralize,
+        max_heavy_atoms=max_heavy_atoms,
+        inchikey=inchikey,
     )
     frame = pd.DataFrame(
         {
@@ -222,13 +234,20 @@ def parse_many(
     largest_fragment: bool = True,
     neutralize: bool = True,
     max_heavy_atoms: int = DEFAULT_MAX_HEAVY_ATOMS,
+    inchikey: bool = True,
 ) -> list[ParsedMolecule]:
     """Parse a batch of SMILES into :class:`ParsedMolecule` objects (never raises per row)."""
     out = []
     for s in smiles:
         try:
             out.append(
-                parse_one(s, largest_fragment=largest_fragment, neutralize=neutralize, max_heavy_atoms=max_heavy_atoms)
+                parse_one(
+                    s,
+                    largest_fragment=largest_fragment,
+                    neutralize=neutralize,
+                    max_heavy_atoms=max_heavy_atoms,
+                    inchikey=inchikey,
+                )
             )
         except Exception as exc:  # last line of defence: a row error, never a crash
             out.append(ParsedMolecule(str(s), None, error=f"unexpected error: {exc}"))

@@ -21,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import torch
-from rdkit import Chem, rdBase
+from rdkit import Chem
 from rdkit.Chem import rdFingerprintGenerator
 from torch_geometric.data import Data
 
@@ -37,6 +37,7 @@ __all__ = [
     "ecfp",
     "ecfp_batch",
     "featurizer_spec",
+    "graph_arrays",
     "mol_to_graph",
     "mols_to_graphs",
 ]
@@ -84,6 +85,16 @@ def mol_to_graph(mol: Chem.Mol) -> Data:
     Raises:
         FeaturizationError: for dummy atoms or bond types outside the layout (e.g. dative).
     """
+    return _to_data(graph_arrays(mol))
+
+
+def _to_data(arrays: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Data:
+    x, edge_index, edge_attr = arrays
+    return Data(x=torch.from_numpy(x), edge_index=torch.from_numpy(edge_index), edge_attr=torch.from_numpy(edge_attr))
+
+
+def graph_arrays(mol: Chem.Mol) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The graph as numpy arrays ``(x, edge_index, edge_attr)``; see :func:`mol_to_graph`."""
     atoms = mol.GetAtoms()
     atomic = np.fromiter((a.GetAtomicNum() for a in atoms), dtype=np.int64, count=mol.GetNumAtoms())
     if atomic.size == 0:
@@ -101,7 +112,8 @@ def mol_to_graph(mol: Chem.Mol) -> Data:
             btype = _BOND_TYPE.get(bond.GetBondType())
             if btype is None:
                 raise FeaturizationError(
-                    f"bond {k + 1} is a {str(bond.GetBondType()).lower()} bond, which the graph featurizer cannot encode"
+                    f"bond {k + 1} is a {str(bond.GetBondType()).lower()} bond, "
+                    "which the graph featurizer cannot encode"
                 )
             edges[k] = (bond.GetBeginAtomIdx(), bond.GetEndAtomIdx(), btype, _BOND_DIR.get(bond.GetBondDir(), 0))
         # each bond as (i -> j, j -> i), interleaved as in pretrain-gnns
@@ -114,23 +126,18 @@ def mol_to_graph(mol: Chem.Mol) -> Data:
     else:
         edge_index = np.empty((2, 0), dtype=np.int64)
         edge_attr = np.empty((0, 2), dtype=np.int64)
-    return Data(
-        x=torch.from_numpy(x),
-        edge_index=torch.from_numpy(np.ascontiguousarray(edge_index)),
-        edge_attr=torch.from_numpy(np.ascontiguousarray(edge_attr)),
-    )
+    return np.ascontiguousarray(x), np.ascontiguousarray(edge_index), np.ascontiguousarray(edge_attr)
 
 
-def _graphs_chunk(smiles: list[str]) -> list[Data | str]:
-    out: list[Data | str] = []
-    for s in smiles:
-        with rdBase.BlockLogs():
-            mol = Chem.MolFromSmiles(s)
+def _graphs_chunk(mols: list[Chem.Mol | None]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray] | str]:
+    # numpy arrays, not tensors, cross the process boundary (tensors would use shared-memory handles)
+    out: list[tuple[np.ndarray, np.ndarray, np.ndarray] | str] = []
+    for mol in mols:
         if mol is None:
-            out.append(f"unparsable SMILES '{s}'")
+            out.append("no molecule")
             continue
         try:
-            out.append(mol_to_graph(mol))
+            out.append(graph_arrays(mol))
         except FeaturizationError as exc:
             out.append(str(exc))
     return out
@@ -147,30 +154,15 @@ def mols_to_graphs(
     n = len(mols)
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if n >= POOL_THRESHOLD and workers > 1:
-        smiles = [Chem.MolToSmiles(m) if m is not None else "" for m in mols]
+        # molecules travel as RDKit pickles, which keep atom order (SMILES would renumber atoms)
         size = max(1, n // (workers * 4))
-        chunks = [smiles[i : i + size] for i in range(0, n, size)]
+        chunks = [list(mols[i : i + size]) for i in range(0, n, size)]
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = [r for chunk in pool.map(_graphs_chunk, chunks) for r in chunk]
-        graphs = [r if isinstance(r, Data) else None for r in results]
-        errors = ["" if isinstance(r, Data) else r for r in results]
-        for i, m in enumerate(mols):
-            if m is None:
-                errors[i] = "no molecule"
-        return graphs, errors
-    graphs: list[Data | None] = []
-    errors: list[str] = []
-    for m in mols:
-        if m is None:
-            graphs.append(None)
-            errors.append("no molecule")
-            continue
-        try:
-            graphs.append(mol_to_graph(m))
-            errors.append("")
-        except FeaturizationError as exc:
-            graphs.append(None)
-            errors.append(str(exc))
+    else:
+        results = _graphs_chunk(list(mols))
+    graphs = [_to_data(r) if isinstance(r, tuple) else None for r in results]
+    errors = ["" if isinstance(r, tuple) else r for r in results]
     return graphs, errors
 
 

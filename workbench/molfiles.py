@@ -11,7 +11,6 @@ from rdkit import Chem, rdBase
 __all__ = ["MoleculeFileError", "read_molecules", "read_sdf", "read_smi"]
 
 
-
 class MoleculeFileError(ValueError):
     """The file as a whole cannot be read (wrong type, no SMILES column, ...)."""
 
@@ -81,7 +80,14 @@ def read_molecules(
         sep = "\t" if ".tsv" in suffix else ","
         compression = "gzip" if suffix.endswith(".gz") else None
         try:
-            frame = pd.read_csv(io.BytesIO(data), sep=sep, compression=compression, dtype=str, keep_default_na=False)
+            frame = pd.read_csv(
+                io.BytesIO(data),
+                sep=sep,
+                compression=compression,
+                dtype=str,
+                keep_default_na=False,
+                skip_blank_lines=False,
+            )
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
             raise MoleculeFileError(f"{Path(name).name} is not a readable CSV file: {exc}") from exc
         column = smiles_column or _guess_smiles_column(frame.columns)
@@ -92,8 +98,9 @@ def read_molecules(
                 + f"; its columns are: {', '.join(map(str, frame.columns))}"
             )
         if column != "smiles":
-            frame = frame.rename(columns={column: "smiles", **({"smiles": "smiles_original"}
-                                                              if "smiles" in frame.columns else {})})
+            frame = frame.rename(
+                columns={column: "smiles", **({"smiles": "smiles_original"} if "smiles" in frame.columns else {})}
+            )
         return frame
     raise MoleculeFileError(f"cannot read '{Path(name).name}': use .csv (with a smiles column), .smi or .sdf")
 

@@ -93,9 +93,7 @@ class TorchEnsemble:
     def predict(self, mols: Sequence[Chem.Mol], batch_size: int = 512) -> tuple[np.ndarray, list[str]]:
         out = np.full((len(self.members), len(mols), self.n_tasks), np.nan)
         errors = [""] * len(mols)
-        autocast = (
-            torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda" else nullcontext()
-        )
+        autocast = torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda" else nullcontext()
         for start in range(0, len(mols), batch_size):
             chunk = mols[start : start + batch_size]
             inputs, chunk_errors = self.featurize(chunk)

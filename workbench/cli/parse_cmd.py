@@ -26,14 +26,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _inputs(args: argparse.Namespace) -> list[str]:
     from workbench.molfiles import read_molecules, read_smi
 
-    frame = read_smi(sys.stdin.read()) if args.input == "-" else read_molecules(args.input,
-                                                                                smiles_column=args.smiles_column)
+    frame = (
+        read_smi(sys.stdin.read())
+        if args.input == "-"
+        else read_molecules(args.input, smiles_column=args.smiles_column)
+    )
     return frame["smiles"].tolist()
 
 
 def _options(args: argparse.Namespace) -> dict[str, object]:
-    return {"max_heavy_atoms": args.max_heavy_atoms, "largest_fragment": not args.keep_fragments,
-            "neutralize": not args.no_neutralize}
+    return {
+        "max_heavy_atoms": args.max_heavy_atoms,
+        "largest_fragment": not args.keep_fragments,
+        "neutralize": not args.no_neutralize,
+    }
 
 
 def _write(frame, args: argparse.Namespace) -> int:

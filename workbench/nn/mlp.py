@@ -28,8 +28,7 @@ class FeatureMLP(nn.Module):
             width = hidden
         self.body = nn.Sequential(*layers)
         self.head = nn.Linear(width, n_tasks)
-        self.config = {"in_dim": in_dim, "n_tasks": n_tasks, "hidden": hidden, "n_layers": n_layers,
-                       "dropout": dropout}
+        self.config = {"in_dim": in_dim, "n_tasks": n_tasks, "hidden": hidden, "n_layers": n_layers, "dropout": dropout}
 
     def reset_parameters(self) -> None:
         for module in self.modules():

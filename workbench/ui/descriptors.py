@@ -29,6 +29,9 @@ def descriptor_frame(mol: Chem.Mol) -> pd.DataFrame:
     """Two-column table (descriptor, value) plus a help column."""
     values = describe(mol)
     return pd.DataFrame(
-        {"descriptor": list(values), "value": [str(v) for v in values.values()],
-         "help": [DESCRIPTOR_HELP[k] for k in values]}
+        {
+            "descriptor": list(values),
+            "value": [str(v) for v in values.values()],
+            "help": [DESCRIPTOR_HELP[k] for k in values],
+        }
     )

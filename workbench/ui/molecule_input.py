@@ -50,11 +50,20 @@ def molecule_input(*, editor: bool = True) -> ParsedMolecule | None:
         st.session_state["smiles_input"] = stored["input"] if stored else EXAMPLES[DEFAULT_EXAMPLE]
     left, right = st.columns([3, 1])
     with right:
-        st.selectbox("Example", list(EXAMPLES), key="example_choice", on_change=_use_example, index=None,
-                     placeholder="Pick an example")
+        st.selectbox(
+            "Example",
+            list(EXAMPLES),
+            key="example_choice",
+            on_change=_use_example,
+            index=None,
+            placeholder="Pick an example",
+        )
     with left:
-        st.text_input("SMILES", key="smiles_input", help="Paste a SMILES string; salts are stripped and charges "
-                      "neutralized before prediction.")
+        st.text_input(
+            "SMILES",
+            key="smiles_input",
+            help="Paste a SMILES string; salts are stripped and charges neutralized before prediction.",
+        )
     if editor and st.toggle("Draw it in the molecule editor (JSME)", key="show_editor"):
         from streamlit_jsme import st_jsme
 

@@ -1,0 +1,100 @@
+import threading
+
+import numpy as np
+import pytest
+import torch
+from rdkit import Chem
+
+from tests.tiny_model import N_BITS, labels, train_tiny_checkpoint
+from workbench import inference
+from workbench.featurize import ecfp_batch
+from workbench.nn import FeatureMLP
+
+
+@pytest.fixture
+def tiny(models_dir):
+    return train_tiny_checkpoint(models_dir)
+
+
+def test_device_choice_and_override(monkeypatch):
+    monkeypatch.delenv("WORKBENCH_DEVICE", raising=False)
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert inference.get_device().type == expected
+    monkeypatch.setenv("WORKBENCH_DEVICE", "cpu")
+    assert inference.get_device().type == "cpu"
+    if not torch.cuda.is_available():
+        monkeypatch.setenv("WORKBENCH_DEVICE", "cuda")
+        with pytest.raises(RuntimeError, match="CUDA is not available"):
+            inference.get_device()
+
+
+def test_registry_finds_the_trained_model(tiny):
+    assert "tiny" in [c.name for c in inference.list_models()]
+
+
+def test_end_to_end_prediction_aligned_with_input(tiny):
+    smiles = ["CCCCN", "not a smiles", "CCCCCCO", "", "c1ccccc1CC"]
+    out = inference.predict(smiles, ["tiny"])
+    assert len(out) == 5 and out["input"].tolist() == smiles
+    assert out.loc[1, "error"] and out.loc[3, "error"] and out.loc[0, "error"] == ""
+    assert np.isnan(out.loc[1, "tiny:has_nitrogen"])
+    # the model learned its tasks: nitrogen probability and carbon count
+    assert out.loc[0, "tiny:has_nitrogen"] > 0.5 > out.loc[2, "tiny:has_nitrogen"]
+    assert abs(out.loc[2, "tiny:carbons"] - 6) < 1.5
+    assert (out.loc[[0, 2, 4], "tiny:carbons:std"] >= 0).all()
+
+
+def test_predictions_equal_the_network_run_directly(tiny, models_dir):
+    smiles = ["CCCN", "CCCCCCCO", "c1ccccc1C"]
+    out = inference.predict(smiles, ["tiny"])
+    from workbench.checkpoints import load_state_dicts
+
+    card = tiny
+    x = torch.from_numpy(ecfp_batch([Chem.MolFromSmiles(s) for s in smiles], n_bits=N_BITS).astype(np.float32))
+    raw = []
+    for state in load_state_dicts(models_dir / "tiny", card):
+        net = FeatureMLP(**card["architecture"]["config"])
+        net.load_state_dict(state)
+        raw.append(net.eval()(x).detach().numpy())
+    raw = np.stack(raw)
+    prob = (1 / (1 + np.exp(-raw[..., 0]))).mean(0)
+    carbons = (raw[..., 1] * card["target_scaling"]["std"][1] + card["target_scaling"]["mean"][1]).mean(0)
+    assert np.allclose(out["tiny:has_nitrogen"], prob, atol=1e-6)
+    assert np.allclose(out["tiny:carbons"], carbons, atol=1e-5)
+    assert labels(smiles)[:, 0].tolist() == [1.0, 0.0, 0.0]
+
+
+def test_model_is_loaded_once_and_shared_between_threads(tiny):
+    results = []
+
+    def load():
+        results.append(inference.load_model("tiny"))
+
+    threads = [threading.Thread(target=load) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({id(r) for r in results}) == 1
+
+
+def test_progress_callback_and_batching(tiny):
+    seen = []
+    smiles = ["C" * (i % 8 + 1) + "N" for i in range(50)]
+    out = inference.predict(smiles, ["tiny"], batch_size=7, callback=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (50, 50)
+    assert out["tiny:has_nitrogen"].notna().all()
+
+
+def test_unknown_model_is_a_clear_error(tiny):
+    with pytest.raises(KeyError, match="no checkpoint named 'nope'"):
+        inference.predict(["CCO"], ["nope"])
+
+
+def test_tampered_checkpoint_is_refused_at_load(tiny, models_dir):
+    weights = models_dir / "tiny" / "seed0.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-4] + b"\x00\x00\x00\x00")
+    from workbench.checkpoints import CheckpointError
+
+    with pytest.raises(CheckpointError):
+        inference.load_model("tiny")
