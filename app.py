@@ -7,6 +7,7 @@ st.set_page_config(page_title="Molecular ML Workbench", page_icon=":material/sci
 navigation = st.navigation(
     {
         "Start": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],
+        "Explore": [st.Page("pages/conformers.py", title="3D conformers", icon=":material/view_in_ar:")],
     }
 )
 navigation.run()
