@@ -1,0 +1,82 @@
+"""``workbench conformers``: 3D conformer ensembles for a file of molecules, written to one SDF."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["register"]
+
+FORCE_FIELD_NAMES = {"MMFF94s": "MMFF94s", "MMFF94": "MMFF94", "UFF": "UFF", "none": None}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    helptext = "3D conformers (ETKDGv3 + force field) for each molecule, written to an SDF with energies and weights"
+    p = sub.add_parser("conformers", help=helptext, description=helptext)
+    p.add_argument("input", help="a .smi, a .csv with a smiles column, or an .sdf file")
+    p.add_argument("-o", "--output", required=True, help="output .sdf (errors go to OUTPUT.errors.csv beside it)")
+    p.add_argument("-n", "--num-conformers", type=int, default=10, help="conformers to embed per molecule (10)")
+    p.add_argument("--force-field", choices=list(FORCE_FIELD_NAMES), default="MMFF94s", help="optimizer (MMFF94s)")
+    p.add_argument("--prune-rms", type=float, default=0.5, help="heavy-atom RMSD (Å) for duplicates (0.5)")
+    p.add_argument("--seed", type=int, default=42, help="random seed (42)")
+    p.add_argument("--max-seconds", type=float, default=60.0, help="time limit per molecule (60)")
+    p.add_argument("--max-heavy-atoms", type=int, default=100, help="refuse larger molecules (100)")
+    p.add_argument("--smiles-column", help="CSV column holding the SMILES (default: 'smiles')")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (1; 0 = one per CPU)")
+    p.add_argument("--cache", help="SQLite cache file to reuse ensembles across runs")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def errors_path(output: str | Path) -> Path:
+    """Where the failures of a run writing ``output`` are listed: ``<output>.errors.csv``."""
+    output = Path(output)
+    return output.with_name(output.name + ".errors.csv")
+
+
+def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from workbench.conformers import generate_conformers_batch
+    from workbench.molfiles import read_molecules
+
+    frame = read_molecules(args.input, smiles_column=args.smiles_column)
+    smiles = frame["smiles"].tolist()
+    names = frame["name"].tolist() if "name" in frame.columns else [""] * len(smiles)
+    read_errors = frame["read_error"].tolist() if "read_error" in frame.columns else [""] * len(smiles)
+    table = generate_conformers_batch(
+        smiles,
+        n_jobs=args.jobs,
+        progress=not args.quiet,
+        cache=args.cache,
+        n=args.num_conformers,
+        optimize=FORCE_FIELD_NAMES[args.force_field],
+        prune_rms=args.prune_rms,
+        seed=args.seed,
+        max_seconds=args.max_seconds,
+        max_heavy_atoms=args.max_heavy_atoms,
+    )
+    ensembles = table.attrs["ensembles"]
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    failures = []
+    with output.open("w") as handle:
+        for row, (ensemble, name, read_error) in enumerate(zip(ensembles, names, read_errors, strict=True), start=1):
+            error = read_error or ensemble.error
+            if error:
+                failures.append({"row": row, "input": ensemble.input, "name": name, "error": error})
+                continue
+            handle.write(ensemble.to_sdf(name=str(name or ensemble.smiles)))
+    side = errors_path(output)
+    if failures:
+        pd.DataFrame(failures).to_csv(side, index=False)
+        for f in failures:
+            print(f"row {f['row']} ({f['input'] or 'empty'}): {f['error']}", file=sys.stderr)
+        print(f"{len(failures)} of {len(ensembles)} molecules failed; listed in {side}", file=sys.stderr)
+    elif side.exists():
+        side.unlink()  # a stale list from an earlier run would mislead
+    written = len(ensembles) - len(failures)
+    conformers = sum(e.n_conformers for e in ensembles if e.ok)
+    print(f"wrote {conformers} conformers of {written} molecules to {output}", file=sys.stderr)
+    return 0
