@@ -206,7 +206,8 @@ def write_card(folder: str | Path, card: dict, weight_files: Sequence[dict]) -> 
     Args:
         folder: the checkpoint folder (weight files already written there).
         card: every card field except ``weights``, ``format_version``, ``created``.
-        weight_files: one dict per file with ``file``, ``format`` and optional ``seed``.
+        weight_files: one dict per file with ``file``, ``format``, optional ``seed`` and any
+            further keys the loader needs (e.g. ``task`` for per-task baseline models).
 
     Returns:
         The card as written.
@@ -216,10 +217,7 @@ def write_card(folder: str | Path, card: dict, weight_files: Sequence[dict]) -> 
     full["format_version"] = FORMAT_VERSION
     full.setdefault("created", datetime.now(UTC).isoformat(timespec="seconds"))
     full.setdefault("workbench_version", __version__)
-    full["weights"] = [
-        {"file": w["file"], "format": w["format"], "seed": w.get("seed"), "sha256": sha256_file(folder / w["file"])}
-        for w in weight_files
-    ]
+    full["weights"] = [{**w, "seed": w.get("seed"), "sha256": sha256_file(folder / w["file"])} for w in weight_files]
     validate_card(full)
     tmp = folder / (CARD_FILE + ".tmp")
     tmp.write_text(json.dumps(full, indent=2, sort_keys=False) + "\n")

@@ -180,6 +180,11 @@ def parse_one(
     if heavy == 0:
         return ParsedMolecule(raw, None, error="no heavy atoms: the input contains only hydrogen.")
     canonical = Chem.MolToSmiles(mol)
+    # Re-read the canonical SMILES so atoms come in canonical order: the same molecule then gives
+    # the same graph (chirality tags depend on neighbour order) whatever SMILES it was written as.
+    reordered = Chem.MolFromSmiles(canonical)
+    if reordered is not None:
+        mol = reordered
     key = ""
     if inchikey:
         try:

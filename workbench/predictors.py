@@ -16,12 +16,15 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+import skops.io as sio
 import torch
+import xgboost as xgb
 from rdkit import Chem
+from torch_geometric.data import Batch
 
-from workbench.checkpoints import Checkpoint, load_state_dicts
-from workbench.featurize import FEATURIZER_VERSION, ecfp_batch
-from workbench.nn import FeatureMLP
+from workbench.checkpoints import Checkpoint, CheckpointError, load_state_dicts, verify_weights
+from workbench.featurize import FEATURIZER_VERSION, ecfp_batch, mols_to_graphs
+from workbench.nn import FeatureMLP, GINPredictor
 
 __all__ = ["Predictor", "TorchEnsemble", "build_predictor", "output_transform", "register_architecture"]
 
@@ -138,3 +141,93 @@ def _build_feature_mlp(checkpoint: Checkpoint, device: torch.device) -> Predicto
         device=device,
         n_tasks=len(card["tasks"]),
     )
+
+
+def _graph_input(mols: Sequence[Chem.Mol]) -> tuple[object, list[str]]:
+    graphs, errors = mols_to_graphs(mols)
+    ok = [g for g in graphs if g is not None]
+    return (Batch.from_data_list(ok) if ok else None), errors
+
+
+class _GraphMember(torch.nn.Module):
+    """Adapts a GINPredictor to take a PyG batch."""
+
+    def __init__(self, model: GINPredictor) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch: Batch) -> torch.Tensor:
+        return self.model(batch.x, batch.edge_index, batch.edge_attr, batch.batch, batch.num_graphs)
+
+
+@register_architecture("gin")
+def _build_gin(checkpoint: Checkpoint, device: torch.device) -> Predictor:
+    card = checkpoint.card
+    config = {k: v for k, v in card["architecture"]["config"].items() if k != "weights_dtype"}
+    members = []
+    for state in load_state_dicts(checkpoint.path, card):
+        model = GINPredictor(**config)
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+        members.append(_GraphMember(model).to(device).eval())
+    return TorchEnsemble(
+        members=members,
+        featurize=_graph_input,
+        to_device=lambda batch, d: batch.to(d),
+        transform=output_transform(card),
+        device=device,
+        n_tasks=len(card["tasks"]),
+    )
+
+
+#: Types a skops file may contain beyond skops' defaults; anything else is refused.
+SKOPS_ALLOWED = {"sklearn.tree._tree.Tree"}
+
+
+class BaselineEnsemble:
+    """Per-task, per-seed fingerprint models; outputs are already in task units."""
+
+    def __init__(self, checkpoint: Checkpoint) -> None:
+        card = checkpoint.card
+        verify_weights(checkpoint.path, card)
+        params = card["featurizer"]["params"]
+        self.n_bits, self.radius = int(params.get("n_bits", 2048)), int(params.get("radius", 2))
+        self.n_tasks = len(card["tasks"])
+        self.classification = [t["type"] == "classification" for t in card["tasks"]]
+        self.constant = {int(k): float(v) for k, v in card["architecture"]["config"].get("constant_tasks", {}).items()}
+        self.seeds = list(card["seeds"])
+        self.models: dict[tuple[int, int], object] = {}
+        for entry in card["weights"]:
+            path = checkpoint.path / entry["file"]
+            key = (int(entry["seed"]), int(entry["task"]))
+            if entry["format"] == "xgboost-json":
+                booster = xgb.Booster()
+                booster.load_model(str(path))
+                self.models[key] = booster
+            elif entry["format"] == "skops":
+                untrusted = set(sio.get_untrusted_types(file=path))
+                if untrusted - SKOPS_ALLOWED:
+                    raise CheckpointError(f"{path} contains types that are not allowed: {sorted(untrusted)}")
+                self.models[key] = sio.load(path, trusted=sorted(untrusted))
+            else:
+                raise CheckpointError(f"{entry['file']}: {entry['format']} is not a baseline format")
+
+    def predict(self, mols: Sequence[Chem.Mol], batch_size: int = 512) -> tuple[np.ndarray, list[str]]:
+        x = ecfp_batch(mols, n_bits=self.n_bits, radius=self.radius).astype(np.float32)
+        out = np.full((len(self.seeds), len(mols), self.n_tasks), np.nan)
+        for s, seed in enumerate(self.seeds):
+            for t in range(self.n_tasks):
+                if t in self.constant:
+                    out[s, :, t] = self.constant[t]
+                    continue
+                model = self.models[(seed, t)]
+                if isinstance(model, xgb.Booster):
+                    out[s, :, t] = model.predict(xgb.DMatrix(x))
+                elif self.classification[t]:
+                    out[s, :, t] = model.predict_proba(x)[:, 1]
+                else:
+                    out[s, :, t] = model.predict(x)
+        return out, [""] * len(mols)
+
+
+for _kind in ("rf", "xgboost", "svr"):
+    register_architecture(_kind)(lambda checkpoint, device: BaselineEnsemble(checkpoint))

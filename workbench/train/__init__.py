@@ -1,0 +1,1 @@
+"""Training entry points: GIN fine-tuning and fingerprint baselines."""
