@@ -1,0 +1,44 @@
+"""Real-browser test of the 3D conformers page: 3Dmol.js (inlined, offline) draws into its canvas."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import CHROMIUM
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed (.ci/run installs it)"),
+]
+
+
+def test_conformer_page_renders_the_3dmol_canvas_offline(app_url, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    outside = []  # requests of the viewer that leave the machine (Streamlit's own favicon fetch is not ours)
+
+    def watch(request) -> None:
+        host = urlparse(request.url).hostname
+        if host not in (None, "127.0.0.1") and (request.frame != page.main_frame or "3dmol" in request.url.lower()):
+            outside.append(request.url)
+
+    page.on("request", watch)
+    page.goto(app_url)
+    page.get_by_role("link", name="3D conformers").click()
+    viewer = page.frame_locator("iframe").first
+    canvas = viewer.locator("canvas").first
+    canvas.wait_for(timeout=60_000)
+    assert viewer.get_by_text("3Dmol.js failed to load").count() == 0
+    box = canvas.bounding_box()
+    assert box["width"] > 200 and box["height"] > 200
+    page.wait_for_timeout(1500)  # let WebGL draw
+    pixels = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("L"))
+    assert (pixels < 200).mean() > 0.01, "the 3D canvas is blank"
+    page.get_by_text("conformers · MMFF94s").wait_for(timeout=30_000)
+    assert not outside, f"requests left the machine: {outside}"
+    page.close()

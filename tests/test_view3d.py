@@ -1,0 +1,38 @@
+import re
+
+import pytest
+
+from workbench.conformers import generate_conformers, overlay_pair
+from workbench.view3d import ensemble_view, pair_view, show, threedmol_js, view_html
+
+
+@pytest.fixture(scope="module")
+def ensemble():
+    return generate_conformers("CCCCOC(=O)c1ccccc1", 3, seed=1)
+
+
+def test_html_inlines_3dmol_and_fetches_nothing(ensemble):
+    page = view_html(ensemble_view(ensemble))
+    assert threedmol_js()[:2000] in page and len(threedmol_js()) > 400_000
+    assert "var $3Dmolpromise = Promise.resolve();" in page
+    assert not re.search(r"<script[^>]+src=", page)  # no external script
+    assert "addModel" in page and "zoomTo" in page
+
+
+def test_modes_styles_and_charge_colours(ensemble):
+    overlay = ensemble_view(ensemble, mode="overlay", style="line")._make_html()
+    assert len(re.findall(r"viewer_\d+\.addModel\(", overlay)) == ensemble.n_conformers
+    animated = view_html(ensemble_view(ensemble, mode="animate", style="ball-and-stick"))
+    assert "addModelsAsFrames" in animated and ".animate(" in animated
+    charged = view_html(ensemble_view(ensemble, color="partial charge", surface="van der Waals", labels=True))
+    assert '"prop": "index"' in charged and "addSurface" in charged and "addLabel" in charged
+    with pytest.raises(ValueError, match="unknown style"):
+        ensemble_view(ensemble, style="cartoon")
+
+
+def test_pair_view_and_notebook_display():
+    pair = overlay_pair("CC(=O)Oc1ccccc1C(=O)O", "OC(=O)c1ccccc1O", n=1)
+    html = pair_view(pair)._make_html()
+    assert len(re.findall(r"viewer_\d+\.addModel\(", html)) == 2 and '"index": [0, 1, 2]' in html
+    shown = show(pair_view(pair), height=300)
+    assert shown.data.startswith("<iframe srcdoc=") and "height:320px" in shown.data
