@@ -6,8 +6,8 @@ from workbench.chem import parse_one
 from workbench.conformers import ConformerEnsemble, PairOverlay, generate_conformers, overlay_pair
 from workbench.molfiles import MoleculeFileError, read_molecules
 from workbench.ui import EXAMPLES, current_molecule
-from workbench.ui.conformers import conformer_settings, energy_chart, show_viewer
-from workbench.view3d import COLORINGS, STYLES, SURFACES, ensemble_view, pair_view
+from workbench.ui.conformers import conformer_settings, show_viewer
+from workbench.view3d import COLORINGS, STYLES, SURFACES, energy_chart, ensemble_view, pair_view
 
 SOURCES = ("Home molecule", "SMILES", "Upload SDF/MOL")
 MODES = {"one conformer": "single", "overlay all (aligned)": "overlay", "animate": "animate"}

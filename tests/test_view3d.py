@@ -35,4 +35,11 @@ def test_pair_view_and_notebook_display():
     html = pair_view(pair)._make_html()
     assert len(re.findall(r"viewer_\d+\.addModel\(", html)) == 2 and '"index": [0, 1, 2]' in html
     shown = show(pair_view(pair), height=300)
-    assert shown.data.startswith("<iframe srcdoc=") and "height:320px" in shown.data
+    assert shown.data.startswith("<div><iframe srcdoc=") and "height:320px" in shown.data
+
+
+def test_energy_chart_has_energies_and_weights(ensemble):
+    from workbench.view3d import energy_chart
+
+    fig = energy_chart(ensemble.to_frame())
+    assert [t.type for t in fig.data] == ["bar", "scatter"] and len(fig.data[0].x) == ensemble.n_conformers

@@ -1,4 +1,4 @@
-"""Interactive 3D views of conformer ensembles with py3Dmol, working offline.
+"""Views of conformer ensembles: interactive 3D with py3Dmol (offline) and an energy chart.
 
 py3Dmol builds the viewer commands; :func:`view_html` wraps them in a standalone HTML
 document with 3Dmol.js inlined from the copy shipped in ``workbench/static/3dmol``
@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import py3Dmol
 from rdkit import Chem
 
@@ -23,6 +24,7 @@ __all__ = [
     "MODES",
     "STYLES",
     "SURFACES",
+    "energy_chart",
     "ensemble_view",
     "pair_view",
     "show",
@@ -199,4 +201,30 @@ def show(view: py3Dmol.view, height: int = 500):  # -> IPython.display.HTML
     from IPython.display import HTML
 
     document = html.escape(view_html(view), quote=True)
-    return HTML(f'<iframe srcdoc="{document}" style="width:100%;height:{height + 20}px;border:0"></iframe>')
+    return HTML(f'<div><iframe srcdoc="{document}" style="width:100%;height:{height + 20}px;border:0"></iframe></div>')
+
+
+def energy_chart(table: pd.DataFrame):  # -> plotly.graph_objects.Figure
+    """Plotly bars of relative energies with Boltzmann weights on a second axis (``table``: ``to_frame()``)."""
+    import plotly.graph_objects as go
+
+    labels = [str(c) for c in table["conformer"]]
+    fig = go.Figure()
+    fig.add_bar(x=labels, y=table["energy_kcal_mol"], name="ΔE (kcal/mol)", marker_color="#4c78a8")
+    fig.add_scatter(
+        x=labels,
+        y=table["boltzmann_weight"],
+        name="Boltzmann weight",
+        yaxis="y2",
+        mode="lines+markers",
+        marker_color="#f58518",
+    )
+    fig.update_layout(
+        height=320,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        xaxis={"title": "conformer (lowest energy first)", "type": "category"},
+        yaxis={"title": "ΔE (kcal/mol)", "rangemode": "tozero"},
+        yaxis2={"title": "weight at 298 K", "overlaying": "y", "side": "right", "range": [0, 1.05]},
+        legend={"orientation": "h", "y": 1.12},
+    )
+    return fig

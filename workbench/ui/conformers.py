@@ -1,16 +1,14 @@
-"""Streamlit widgets for the 3D conformers page: settings, the offline 3D viewer, the energy chart."""
+"""Streamlit widgets for the 3D conformers page: settings and the offline 3D viewer."""
 
 from __future__ import annotations
 
-import pandas as pd
-import plotly.graph_objects as go
 import py3Dmol
 import streamlit as st
 
 from workbench.conformers import DEFAULT_SEED
 from workbench.view3d import view_html
 
-__all__ = ["FORCE_FIELD_CHOICES", "conformer_settings", "energy_chart", "show_viewer"]
+__all__ = ["FORCE_FIELD_CHOICES", "conformer_settings", "show_viewer"]
 
 FORCE_FIELD_CHOICES = {
     "MMFF94s": "MMFF94s",
@@ -51,27 +49,3 @@ def show_viewer(view: py3Dmol.view, *, height: int = 480) -> None:
     Streamlit 1.5x): the document goes into the iframe's ``srcdoc``, scripts run, nothing is fetched.
     """
     st.iframe(view_html(view), height=height + 10)
-
-
-def energy_chart(table: pd.DataFrame) -> go.Figure:
-    """Bars of relative energies with Boltzmann weights on a second axis, one pair per conformer."""
-    labels = [str(c) for c in table["conformer"]]
-    fig = go.Figure()
-    fig.add_bar(x=labels, y=table["energy_kcal_mol"], name="ΔE (kcal/mol)", marker_color="#4c78a8")
-    fig.add_scatter(
-        x=labels,
-        y=table["boltzmann_weight"],
-        name="Boltzmann weight",
-        yaxis="y2",
-        mode="lines+markers",
-        marker_color="#f58518",
-    )
-    fig.update_layout(
-        height=320,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        xaxis={"title": "conformer (lowest energy first)", "type": "category"},
-        yaxis={"title": "ΔE (kcal/mol)", "rangemode": "tozero"},
-        yaxis2={"title": "weight at 298 K", "overlaying": "y", "side": "right", "range": [0, 1.05]},
-        legend={"orientation": "h", "y": 1.12},
-    )
-    return fig
