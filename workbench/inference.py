@@ -172,5 +172,5 @@ def predict(
     prediction columns; bad inputs never abort the batch.
     """
     chosen = list(models) if models is not None else list_models()
-    parsed = chem.parse(smiles, max_heavy_atoms=max_heavy_atoms, inchikey=False)
+    parsed = chem.parse(smiles, max_heavy_atoms=max_heavy_atoms, inchikey=False).drop(columns=["inchikey"])
     return predict_parsed(parsed, chosen, batch_size=batch_size, progress=progress, callback=callback)

@@ -1,0 +1,132 @@
+"""Training round trips: tiny generated data set → checkpoint → inference with identical outputs."""
+
+import numpy as np
+import pytest
+import torch
+
+from workbench import inference
+from workbench.checkpoints import load_card
+from workbench.featurize import mols_to_graphs
+from workbench.nn import GINPredictor
+from workbench.train.baselines import BaselineConfig, train_baseline
+from workbench.train.finetune import FinetuneConfig, finetune, predict_graphs
+from workbench.train.prepare import prepare
+
+SCAFFOLDS = ["c1ccccc1", "C1CCCCC1", "c1ccncc1", "C1CCNCC1", "c1ccoc1", "c1ccsc1", "C1CCOC1", "c1ccc2ccccc2c1"]
+
+
+def tiny_tables(folder):
+    """A BBBP-like classification table and an ESOL-like regression table, 64 molecules each."""
+    rows_c, rows_r = ["smiles,p_np"], ["smiles,logp"]
+    for k, ring in enumerate(SCAFFOLDS):
+        for n in range(8):
+            smiles = ring + "C" * (n + 1) + ("N" if n % 2 else "O")
+            rows_c.append(f"{smiles},{n % 2}")
+            rows_r.append(f"{smiles},{-0.5 * n + 0.1 * k:.2f}")
+    (folder / "BBBP.csv").write_text("\n".join(rows_c) + "\n")
+    (folder / "delaney.csv").write_text("\n".join(rows_r) + "\n")
+
+
+@pytest.fixture
+def tiny_data(data_dirs, models_dir):
+    tiny_tables(data_dirs[0])
+    return models_dir
+
+
+def small_config(dataset, name, **kw):
+    return FinetuneConfig(
+        dataset=dataset,
+        name=name,
+        seeds=[0, 1],
+        epochs=3,
+        patience=5,
+        batch_size=16,
+        num_layer=2,
+        emb_dim=16,
+        drop_ratio=0.1,
+        **kw,
+    )
+
+
+def test_gin_finetune_round_trips_through_inference(tiny_data, tmp_path):
+    card = finetune(
+        small_config("bbbp", "tiny_gin"),
+        models_dir=tiny_data,
+        runs_dir=tmp_path / "runs",
+        command="workbench train finetune --dataset bbbp",
+    )
+    assert card["architecture"]["type"] == "gin" and card["seeds"] == [0, 1]
+    assert set(card["metrics"]["test"]["roc_auc"]) == {"mean", "std", "per_seed"}
+    assert card["split"]["kind"] == "scaffold" and sum(card["split"]["sizes"]) == 64
+    assert card["featurizer"]["name"] == "pretrain_gnns_graph" and card["data"]["sha256"]
+    assert load_card(tiny_data / "tiny_gin") == card
+
+    prep = prepare("bbbp")
+    test_smiles = [prep.smiles[i] for i in prep.split.test]
+    out = inference.predict(test_smiles, ["tiny_gin"])
+    # the same members, loaded by hand from the stored (float16) weights
+    graphs, _ = mols_to_graphs(prep.mols)
+    from workbench.checkpoints import load_state_dicts
+
+    probs = []
+    for state in load_state_dicts(tiny_data / "tiny_gin", card):
+        model = GINPredictor(1, num_layer=2, emb_dim=16, drop_ratio=0.1)
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+        raw = predict_graphs(model, graphs, prep.split.test, torch.device("cpu"))
+        probs.append(1 / (1 + np.exp(-raw[:, 0])))
+    assert np.allclose(out["tiny_gin:p_np"], np.mean(probs, axis=0), atol=1e-5)
+    assert np.allclose(out["tiny_gin:p_np:std"], np.std(probs, axis=0), atol=1e-5)
+
+
+def test_finetune_resumes_a_finished_seed_without_retraining(tiny_data, tmp_path):
+    cfg = small_config("bbbp", "tiny_gin")
+    first = finetune(cfg, models_dir=tiny_data, runs_dir=tmp_path / "runs")
+    assert (tmp_path / "runs" / "tiny_gin" / "seed0.best.safetensors").exists()
+    again = finetune(cfg, models_dir=tiny_data, runs_dir=tmp_path / "runs")
+    assert again["metrics"]["test"] == first["metrics"]["test"]
+    assert "already finished" in (tmp_path / "runs" / "tiny_gin" / "train.log").read_text()
+
+
+def test_regression_targets_are_standardized_and_restored(tiny_data, tmp_path):
+    card = finetune(small_config("esol", "tiny_esol"), models_dir=tiny_data, runs_dir=tmp_path / "runs")
+    scaling = card["target_scaling"]
+    assert scaling["std"][0] > 0 and "rmse" in card["metrics"]["test"] and "mae" in card["metrics"]["test"]
+    out = inference.predict(["c1ccccc1CCO"], ["tiny_esol"])
+    value = out.loc[0, "tiny_esol:log_solubility"]
+    assert -5 < value < 3  # in original units, not standardized ones
+
+
+@pytest.mark.parametrize("kind", ["rf", "xgboost"])
+def test_classification_baselines_round_trip_without_pickle(tiny_data, kind):
+    card = train_baseline(BaselineConfig("bbbp", kind, f"tiny_{kind}", seeds=[0, 1]), models_dir=tiny_data)
+    formats = {w["format"] for w in card["weights"]}
+    assert formats == ({"xgboost-json"} if kind == "xgboost" else {"skops"})
+    prep = prepare("bbbp")
+    out = inference.predict([prep.smiles[i] for i in prep.split.test], [f"tiny_{kind}"])
+    from workbench.train.metrics import roc_auc
+
+    ensemble = roc_auc(prep.y[prep.split.test], out[[f"tiny_{kind}:p_np"]].to_numpy())
+    assert 0.0 <= ensemble <= 1.0
+    assert out[f"tiny_{kind}:p_np"].between(0, 1).all()
+
+
+def test_svr_baseline_is_one_member(tiny_data):
+    card = train_baseline(BaselineConfig("esol", "svr", "tiny_svr"), models_dir=tiny_data)
+    assert card["seeds"] == [0] and card["weights"][0]["format"] == "skops"
+    out = inference.predict(["c1ccccc1CCCO"], ["tiny_svr"])
+    assert out.loc[0, "tiny_svr:log_solubility:std"] == 0.0
+
+
+def test_scaffold_split_leaves_no_scaffold_on_both_sides(tiny_data):
+    from workbench.data.splits import murcko_scaffold
+
+    prep = prepare("bbbp")
+    sides = [{murcko_scaffold(prep.smiles[i]) for i in part} for part in (prep.split.train, prep.split.test)]
+    assert not sides[0] & sides[1]
+
+
+def test_pickled_init_is_refused(tiny_data, tmp_path):
+    bad = tmp_path / "encoder.pth"
+    bad.write_bytes(b"pickle")
+    with pytest.raises(Exception, match="pickled files are not loaded"):
+        finetune(small_config("bbbp", "x", init=str(bad)), models_dir=tiny_data, runs_dir=tmp_path / "runs")

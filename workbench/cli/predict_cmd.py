@@ -1,0 +1,66 @@
+"""``workbench predict in.csv [--models bbbp,tox21] -o out.csv``: batch prediction with row-level errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["register"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "predict",
+        help="predict properties for a file of molecules with the shipped checkpoints",
+        description="One output row per input row, in order, with an 'error' column and, per model and task, "
+        "the ensemble mean ('MODEL:TASK') and standard deviation ('MODEL:TASK:std').",
+    )
+    p.add_argument("input", help="a CSV with a smiles column, a .smi or an .sdf file")
+    p.add_argument("-o", "--output", help="output CSV (default: stdout)")
+    p.add_argument(
+        "--models",
+        help="comma-separated checkpoint names or data-set names (bbbp picks every bbbp_* checkpoint); "
+        "default: every MoleculeNet checkpoint",
+    )
+    p.add_argument("--smiles-column", help="CSV column holding the SMILES (default: 'smiles')")
+    p.add_argument("--batch-size", type=int, default=512)
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=run)
+
+
+def resolve_models(spec: str | None) -> list[str]:
+    """Checkpoint names for ``--models``: exact names, or data-set prefixes; default all MoleculeNet ones."""
+    from workbench.inference import list_models
+
+    available = list_models()
+    if not spec:
+        chosen = [c.name for c in available if c.group == "MoleculeNet"]
+        if not chosen:
+            raise ValueError("no MoleculeNet checkpoints are registered (see `workbench models list`)")
+        return chosen
+    names = [c.name for c in available]
+    chosen: list[str] = []
+    for item in (s.strip() for s in spec.split(",") if s.strip()):
+        matches = [item] if item in names else [n for n in names if n.startswith(item.lower() + "_")]
+        if not matches:
+            raise ValueError(f"no checkpoint matches '{item}'; registered: {', '.join(names) or 'none'}")
+        chosen += [m for m in matches if m not in chosen]
+    return chosen
+
+
+def run(args: argparse.Namespace) -> int:
+    from workbench.inference import predict
+    from workbench.molfiles import read_molecules
+
+    frame = read_molecules(args.input, smiles_column=args.smiles_column)
+    models = resolve_models(args.models)
+    result = predict(frame["smiles"].tolist(), models, batch_size=args.batch_size, progress=not args.no_progress)
+    if "read_error" in frame.columns:  # SDF records that could not be read
+        read_errors = frame["read_error"].fillna("").astype(str).to_numpy()
+        result["error"] = [r or e for r, e in zip(read_errors, result["error"], strict=True)]
+    extra = frame.drop(columns=[c for c in ("smiles", "read_error") if c in frame.columns])
+    out = extra.reset_index(drop=True).join(result.reset_index(drop=True), rsuffix="_prediction")
+    out.to_csv(args.output or sys.stdout, index=False)
+    failed = int((out["error"] != "").sum())
+    print(f"{len(out)} rows, {failed} with an error; models: {', '.join(models)}", file=sys.stderr)
+    return 0
