@@ -213,7 +213,11 @@ class BaselineEnsemble:
 
     def predict(self, mols: Sequence[Chem.Mol], batch_size: int = 512) -> tuple[np.ndarray, list[str]]:
         x = ecfp_batch(mols, n_bits=self.n_bits, radius=self.radius).astype(np.float32)
-        out = np.full((len(self.seeds), len(mols), self.n_tasks), np.nan)
+        return self.predict_fingerprints(x), [""] * len(mols)
+
+    def predict_fingerprints(self, x: np.ndarray) -> np.ndarray:
+        """Predictions ``(n_members, n, n_tasks)`` for fingerprint rows ``x`` (used by occlusion)."""
+        out = np.full((len(self.seeds), len(x), self.n_tasks), np.nan)
         for s, seed in enumerate(self.seeds):
             for t in range(self.n_tasks):
                 if t in self.constant:
@@ -226,7 +230,7 @@ class BaselineEnsemble:
                     out[s, :, t] = model.predict_proba(x)[:, 1]
                 else:
                     out[s, :, t] = model.predict(x)
-        return out, [""] * len(mols)
+        return out
 
 
 for _kind in ("rf", "xgboost", "svr"):

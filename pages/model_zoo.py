@@ -1,0 +1,55 @@
+"""Model zoo: every registered checkpoint with its card, and the benchmark against published numbers."""
+
+import json
+
+import plotly.express as px
+import streamlit as st
+
+from workbench.inference import list_models
+from workbench.zoo import benchmark_table, card_rows
+
+st.title("Model zoo")
+checkpoints = list_models()
+if not checkpoints:
+    st.warning("No checkpoints are registered in models/ or WORKBENCH_MODELS_DIR.")
+    st.stop()
+summary = card_rows(checkpoints)
+st.dataframe(summary.drop(columns=["command"]), hide_index=True)
+st.caption(
+    "Test metrics are mean ± std over the seeds of each ensemble, on the held-out split named in the card "
+    "(ROC-AUC for classification, RMSE and MAE for regression)."
+)
+
+name = st.selectbox("Model card", summary["name"], key="zoo_model")
+card = next(c.card for c in checkpoints if c.name == name)
+left, right = st.columns([1, 1])
+with left:
+    st.markdown(f"**{card['name']}** — {card.get('description', '')}")
+    st.markdown(
+        f"Data: `{card['data']['dataset']}` ({card['data'].get('molecules', '?')} molecules, sha256 "
+        f"`{card['data']['sha256'][:12]}…`); split: `{card['split']['kind']}` {card['split'].get('sizes')}"
+    )
+    st.markdown("Reproduce with:")
+    st.code(card["command"], language="bash")
+with right:
+    st.json(json.loads(json.dumps(card["metrics"])), expanded=False)
+with st.expander("Full card (JSON)"):
+    st.json(card, expanded=False)
+
+st.subheader("Benchmark: scaffold split, 3 seeds")
+bench = benchmark_table()
+if bench is None:
+    st.info("No benchmark results yet: run `python -m bench.moleculenet`.")
+else:
+    st.dataframe(bench, hide_index=True)
+    plot = bench.dropna(subset=["mean"])
+    fig = px.bar(
+        plot,
+        x="dataset",
+        y="mean",
+        error_y="std",
+        color="model",
+        barmode="group",
+        labels={"mean": "test metric (ROC-AUC ↑ / RMSE ↓)"},
+    )
+    st.plotly_chart(fig, use_container_width=True)
