@@ -1,0 +1,47 @@
+"""``workbench bench cliffs``: the resumable activity-cliff benchmark (writes bench/results/cliffs.md)."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+__all__ = ["register"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="run a benchmark and write its report under bench/results/")
+    which = p.add_subparsers(dest="bench", metavar="BENCH", required=True)
+    c = which.add_parser(
+        "cliffs",
+        help="MoleculeACE RMSE / RMSE_cliff for KNN, RF, SVM, XGBoost, MLP, IFM-MLP and GINs, plus IFM diagnostics",
+    )
+    c.add_argument("--targets", nargs="*", help="MoleculeACE targets (default: all 30)")
+    c.add_argument("--models", nargs="*", default=["KNN", "RF", "SVM", "XGBoost", "MLP", "IFM-MLP"])
+    c.add_argument("--gin-models", nargs="*", default=["GIN", "IFM-GIN"])
+    c.add_argument("--gin-epochs", type=int, default=40)
+    c.add_argument("--no-diagnostics", action="store_true", help="skip the rotation and MoleculeNet tables")
+    c.add_argument("--cache", type=Path, default=Path("bench/results/cache/cliffs"), help="per-result JSON cache")
+    c.add_argument("--out", type=Path, default=Path("bench/results"), help="folder for cliffs.md/.csv/.png")
+    c.add_argument("--report-only", action="store_true", help="only rewrite the report from the cache")
+    c.set_defaults(func=run_cliffs)
+
+
+def run_cliffs(args: argparse.Namespace) -> int:
+    from workbench import cliff_benchmark
+
+    if not args.report_only:
+        cliff_benchmark.run(
+            args.targets,
+            args.models,
+            gin_models=args.gin_models,
+            diagnostics=not args.no_diagnostics,
+            cache_dir=args.cache,
+            gin_epochs=args.gin_epochs,
+            log=lambda msg: print(msg, file=sys.stderr, flush=True),
+        )
+    command = "workbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["bench"] else ""
+    path = cliff_benchmark.write_report(args.cache, args.out, command=command or "workbench bench cliffs")
+    print(path)
+    return 0
