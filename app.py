@@ -12,6 +12,10 @@ navigation = st.navigation(
             st.Page("pages/model_zoo.py", title="Model zoo", icon=":material/inventory_2:"),
         ],
         "Explore": [st.Page("pages/conformers.py", title="3D conformers", icon=":material/view_in_ar:")],
+        "Activity cliffs": [
+            st.Page("pages/activity_cliffs.py", title="Activity cliffs", icon=":material/landslide:"),
+            st.Page("pages/ifm_lab.py", title="IFM lab", icon=":material/waves:"),
+        ],
     }
 )
 navigation.run()

@@ -37,10 +37,12 @@ __all__ = [
     "POTENCY_UNITS",
     "SIMILARITY_COLUMNS",
     "CliffResult",
+    "cliff_network",
     "find_cliffs",
     "generic_framework",
     "levenshtein_similarity",
     "pactivity",
+    "pair_difference",
     "potency_nm",
     "rmse",
     "rmse_cliff",
@@ -194,6 +196,7 @@ def find_cliffs(
     *,
     similarity: float = SIMILARITY,
     fold_change: float = FOLD_CHANGE,
+    min_similarity: float | None = None,
 ) -> CliffResult:
     """Find activity cliffs as MoleculeACE does.
 
@@ -203,6 +206,7 @@ def find_cliffs(
         unit: ``"nM"`` (Ki / IC50 / EC50) or ``"pActivity"``.
         similarity: a pair is similar if any similarity is ≥ this.
         fold_change: a similar pair is a cliff if ``max/min`` potency is > this.
+        min_similarity: also list pairs down to this similarity (for SAS maps); they are never cliffs.
 
     Returns:
         :class:`CliffResult`; SALI = |Δ pActivity| / (1 − Tanimoto), with 1 − Tanimoto floored at
@@ -223,7 +227,7 @@ def find_cliffs(
                 errors.append("")
     good = np.array([e == "" for e in errors], dtype=bool)
     usable = [s if ok else "" for s, ok in zip(smiles, good, strict=True)]
-    pairs = similar_pairs(usable, similarity)
+    pairs = similar_pairs(usable, min(similarity, min_similarity or similarity))
     pairs = pairs[good[pairs["i"].to_numpy()] & good[pairs["j"].to_numpy()]].reset_index(drop=True)
     i, j = pairs["i"].to_numpy(), pairs["j"].to_numpy()
     a, b = nm[i], nm[j]
@@ -239,7 +243,9 @@ def find_cliffs(
     pairs["fold_change"] = fc
     pairs["delta_p"] = delta
     pairs["sali"] = delta / np.maximum(1.0 - pairs["tanimoto"].to_numpy(), SALI_MIN_DISTANCE)
-    pairs["is_cliff"] = fc > fold_change
+    sims = pairs[list(SIMILARITY_COLUMNS)].to_numpy()
+    pairs["is_similar"] = (sims >= similarity).any(axis=1)
+    pairs["is_cliff"] = pairs["is_similar"] & (fc > fold_change)
     cliff_mol = np.zeros(len(smiles), dtype=bool)
     cliff_pairs = pairs[pairs["is_cliff"]]
     cliff_mol[cliff_pairs["i"].to_numpy()] = True
@@ -259,3 +265,43 @@ def rmse_cliff(
     """RMSE over the molecules flagged as cliff molecules (MoleculeACE's RMSE_cliff on the test set)."""
     mask = np.asarray(cliff_mol, dtype=bool)
     return rmse(np.asarray(y_true)[mask], np.asarray(y_pred)[mask])
+
+
+def pair_difference(smiles_a: str, smiles_b: str, timeout: int = 2) -> tuple[list[int], list[int]]:
+    """Atoms of each molecule outside their maximum common substructure (RDKit FMCS, ring-aware).
+
+    Returns atom indices in the molecules as parsed by ``Chem.MolFromSmiles`` (no standardization).
+    """
+    from rdkit.Chem import rdFMCS
+
+    a, b = Chem.MolFromSmiles(smiles_a), Chem.MolFromSmiles(smiles_b)
+    if a is None or b is None:
+        raise ValueError("unparsable SMILES")
+    mcs = rdFMCS.FindMCS([a, b], ringMatchesRingOnly=True, completeRingsOnly=True, timeout=timeout)
+    if not mcs.smartsString:
+        return list(range(a.GetNumAtoms())), list(range(b.GetNumAtoms()))
+    query = Chem.MolFromSmarts(mcs.smartsString)
+    out = []
+    for mol in (a, b):
+        match = set(mol.GetSubstructMatch(query))
+        out.append([k for k in range(mol.GetNumAtoms()) if k not in match])
+    return out[0], out[1]
+
+
+def cliff_network(result: CliffResult, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cliff molecules as nodes (with degree and a 2D spring layout) and cliff pairs as edges.
+
+    Returns:
+        (nodes, edges): nodes has ``index, degree, x, y``; edges has ``i, j, fold_change, sali``.
+    """
+    import networkx as nx
+
+    edges = result.cliffs[["i", "j", "fold_change", "sali"]]
+    graph = nx.Graph()
+    graph.add_edges_from(zip(edges["i"], edges["j"], strict=True))
+    pos = nx.spring_layout(graph, seed=seed, iterations=50) if graph.number_of_nodes() else {}
+    nodes = pd.DataFrame(
+        [{"index": k, "degree": graph.degree[k], "x": xy[0], "y": xy[1]} for k, xy in pos.items()],
+        columns=["index", "degree", "x", "y"],
+    )
+    return nodes, edges.reset_index(drop=True)

@@ -33,6 +33,7 @@ __all__ = [
     "MODELS",
     "NEURAL_MODELS",
     "ModelResult",
+    "assign_split",
     "ecfp_features",
     "evaluate",
     "fit_predict",
@@ -410,12 +411,15 @@ def evaluate(
 
     Returns:
         (scores, predictions): one row per model with ``rmse``, ``rmse_cliff``, ``seconds`` and
-        ``params``; and the test rows with one prediction column per model.
+        ``params`` (scored on the test rows); and every row of ``frame`` (train and test) with one
+        prediction column per model.
     """
     split = frame["split"].astype(str).str.lower()
-    train, test = frame[split == "train"], frame[split == "test"].reset_index(drop=True)
+    train = frame[split == "train"]
+    is_test = (split == "test").to_numpy()
+    test = frame[is_test].reset_index(drop=True)
     cliff = test["cliff_mol"].astype(bool).to_numpy()
-    rows, preds = [], test[["smiles", "y", "cliff_mol"]].copy()
+    rows, preds = [], frame[["smiles", "y", "cliff_mol", "split"]].reset_index(drop=True)
     for k, name in enumerate(models):
 
         def step(frac: float, msg: str, k: int = k) -> None:
@@ -423,15 +427,16 @@ def evaluate(
                 progress((k + frac) / len(models), msg)
 
         res = fit_predict(
-            name, train["smiles"].tolist(), train["y"].to_numpy(), test["smiles"].tolist(),
+            name, train["smiles"].tolist(), train["y"].to_numpy(), preds["smiles"].tolist(),
             target=target, seed=seed, progress=step, **options,
         )  # fmt: skip
         preds[name] = res.predictions
+        on_test = res.predictions[is_test]
         rows.append(
             {
                 "model": name,
-                "rmse": rmse(test["y"], res.predictions),
-                "rmse_cliff": rmse_cliff(test["y"], res.predictions, cliff),
+                "rmse": rmse(test["y"], on_test),
+                "rmse_cliff": rmse_cliff(test["y"], on_test, cliff),
                 "n_test": len(test),
                 "n_cliff_test": int(cliff.sum()),
                 "seconds": round(res.seconds, 1),
@@ -458,6 +463,7 @@ def rotation_experiment(
     seed: int = 0,
     ifm: tuple[float, int] = (8.0, 4),
     epochs: int = 100,
+    rf_trees: int = 100,
     progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Xia et al.'s diagnostic: train on features as they are and after a random orthogonal rotation.
@@ -479,7 +485,7 @@ def rotation_experiment(
             if progress:
                 progress(done / total, f"{name} on {variant} features")
             if name in FP_MODELS:
-                params = {"n_estimators": 100} if name == "RF" else moleculeace_hyperparameters(None, name)
+                params = {"n_estimators": rf_trees} if name == "RF" else moleculeace_hyperparameters(None, name)
                 pred = _fit_predict_fp(name, tr, y_train, te, params, seed)
             else:
                 pred, _ = _mlp_fit_predict(
@@ -492,3 +498,15 @@ def rotation_experiment(
     if progress:
         progress(1.0, "done")
     return pd.DataFrame(rows)
+
+
+def assign_split(frame: pd.DataFrame, test_fraction: float = 0.2, seed: int = 0) -> pd.DataFrame:
+    """A copy of ``frame`` with a ``split`` column: kept when present, else a seeded random train/test cut."""
+    out = frame.copy()
+    if "split" in out.columns and set(out["split"].astype(str).str.lower()) <= {"train", "test"}:
+        return out
+    order = np.random.default_rng(seed).permutation(len(out))
+    labels = np.array(["train"] * len(out), dtype=object)
+    labels[order[: round(test_fraction * len(out))]] = "test"
+    out["split"] = labels
+    return out
