@@ -227,7 +227,7 @@ def find_cliffs(
                 errors.append("")
     good = np.array([e == "" for e in errors], dtype=bool)
     usable = [s if ok else "" for s, ok in zip(smiles, good, strict=True)]
-    pairs = similar_pairs(usable, min(similarity, min_similarity or similarity))
+    pairs = similar_pairs(usable, similarity if min_similarity is None else min(similarity, min_similarity))
     pairs = pairs[good[pairs["i"].to_numpy()] & good[pairs["j"].to_numpy()]].reset_index(drop=True)
     i, j = pairs["i"].to_numpy(), pairs["j"].to_numpy()
     a, b = nm[i], nm[j]
