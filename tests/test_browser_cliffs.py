@@ -1,0 +1,37 @@
+"""Real-browser smoke test of the Activity cliffs and IFM lab pages (headless Chromium, offline)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CHROMIUM
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed (.ci/run installs it)"),
+]
+
+
+def test_activity_cliffs_page_draws_the_sas_map_and_pair(app_url, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(app_url)
+    page.get_by_role("link", name="Activity cliffs").first.click()
+    page.get_by_text("Agreement with MoleculeACE cliff_mol").wait_for(timeout=90_000)
+    page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=60_000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    page.get_by_text("Fold change").first.wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stImage"] img').count() >= 2
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.close()
+
+
+def test_ifm_lab_page_draws_encoding_and_kernel(app_url, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(app_url)
+    page.get_by_role("link", name="IFM lab").click()
+    page.get_by_text("Frequencies c_j").wait_for(timeout=60_000)
+    page.locator(".js-plotly-plot").nth(1).wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.close()
