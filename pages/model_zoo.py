@@ -52,4 +52,4 @@ else:
         barmode="group",
         labels={"mean": "test metric (ROC-AUC ↑ / RMSE ↓)"},
     )
-    st.plotly_chart(fig, use_container_width=True)
+    st.plotly_chart(fig, width="stretch")

