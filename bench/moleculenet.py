@@ -1,0 +1,226 @@
+"""MoleculeNet accuracy: baselines trained here + shipped GIN cards, next to published GIN numbers.
+
+Run: ``python -m bench.moleculenet [--datasets bbbp bace ...] [--seeds 0 1 2]``.
+Baselines (RF, XGBoost; SVR for regression) are trained on ECFP4 with the same scaffold
+split and seeds as the GIN checkpoints; GIN rows are read from the shipped cards in
+``models/<dataset>_gin`` (made by ``workbench train finetune``). Per-data-set results are
+cached in ``bench/results/cache/`` so the run can be resumed. Writes
+``bench/results/moleculenet.md`` and ``bench/results/moleculenet.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workbench.checkpoints import CheckpointError, load_card
+from workbench.featurize import ecfp_batch
+from workbench.train.baselines import fit_predict
+from workbench.train.metrics import regression_metrics, roc_auc, summarize_seeds
+from workbench.train.prepare import prepare
+
+RESULTS = Path(__file__).parent / "results"
+CACHE = RESULTS / "cache"
+MODELS = Path(__file__).resolve().parent.parent / "models"
+DATASETS = ["bbbp", "bace", "clintox", "sider", "tox21", "hiv", "esol", "freesolv", "lipophilicity"]
+#: GraphMVP (Liu et al. 2022) Table 1, GIN without pretraining, scaffold split, ROC-AUC × 100.
+PUBLISHED_GIN = {
+    "bbbp": 65.4,
+    "tox21": 74.9,
+    "toxcast": 61.6,
+    "sider": 58.0,
+    "clintox": 58.8,
+    "muv": 71.0,
+    "hiv": 75.3,
+    "bace": 72.6,
+}
+
+
+def _metrics(task_type: str, y: np.ndarray, preds: np.ndarray) -> dict[str, float]:
+    return {"roc_auc": roc_auc(y, preds)} if task_type == "classification" else regression_metrics(y, preds)
+
+
+def run_dataset(name: str, seeds: list[int]) -> dict:
+    """Train every baseline for one data set (cached) and return its result block."""
+    cache = CACHE / f"{name}.json"
+    if cache.exists():
+        return json.loads(cache.read_text())
+    prep = prepare(name, "scaffold")
+    x = ecfp_batch(prep.mols).astype(np.float32)
+    kinds = ["rf", "xgboost"] + (["svr"] if prep.task_type == "regression" else [])
+    block: dict = {
+        "dataset": name,
+        "task_type": prep.task_type,
+        "molecules": len(prep.smiles),
+        "split_sizes": prep.split.describe()["sizes"],
+        "models": {},
+    }
+    for kind in kinds:
+        started = time.perf_counter()
+        test, valid = [], []
+        for seed in seeds if kind != "svr" else seeds[:1]:
+            _, preds = fit_predict(kind, prep, x, seed)
+            test.append(_metrics(prep.task_type, prep.y[prep.split.test], preds[prep.split.test]))
+            valid.append(_metrics(prep.task_type, prep.y[prep.split.valid], preds[prep.split.valid]))
+        block["models"][kind] = {
+            "test": summarize_seeds(test),
+            "valid": summarize_seeds(valid),
+            "seconds": round(time.perf_counter() - started, 1),
+        }
+        print(f"{name} {kind}: {block['models'][kind]['test']}", flush=True)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(block, indent=1))
+    return block
+
+
+def _headline(task_type: str) -> str:
+    return "roc_auc" if task_type == "classification" else "rmse"
+
+
+def build_table(blocks: list[dict]) -> pd.DataFrame:
+    rows = []
+    for block in blocks:
+        metric = _headline(block["task_type"])
+        for kind, result in block["models"].items():
+            m = result["test"][metric]
+            rows.append(
+                {
+                    "dataset": block["dataset"],
+                    "model": f"{kind} (ECFP4)",
+                    "metric": metric,
+                    "mean": m["mean"],
+                    "std": m["std"],
+                    "seeds": len(m["per_seed"]),
+                    "valid_mean": result["valid"][metric]["mean"],
+                }
+            )
+        try:
+            card = load_card(MODELS / f"{block['dataset']}_gin")
+            m = card["metrics"]["test"][metric]
+            rows.append(
+                {
+                    "dataset": block["dataset"],
+                    "model": "GIN (ours, shipped)",
+                    "metric": metric,
+                    "mean": m["mean"],
+                    "std": m["std"],
+                    "seeds": len(m["per_seed"]),
+                    "valid_mean": card["metrics"]["valid"][metric]["mean"],
+                }
+            )
+        except CheckpointError:
+            rows.append(
+                {
+                    "dataset": block["dataset"],
+                    "model": "GIN (ours, shipped)",
+                    "metric": metric,
+                    "mean": None,
+                    "std": None,
+                    "seeds": 0,
+                    "valid_mean": None,
+                }
+            )
+        if block["dataset"] in PUBLISHED_GIN:
+            rows.append(
+                {
+                    "dataset": block["dataset"],
+                    "model": "GIN, published (GraphMVP Table 1)",
+                    "metric": metric,
+                    "mean": PUBLISHED_GIN[block["dataset"]] / 100,
+                    "std": None,
+                    "seeds": None,
+                    "valid_mean": None,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def better_baseline(block: dict) -> str:
+    """The baseline to ship: the better mean validation metric (never chosen on test)."""
+    metric = _headline(block["task_type"])
+    sign = 1 if metric == "roc_auc" else -1
+    return max(block["models"], key=lambda k: sign * block["models"][k]["valid"][metric]["mean"])
+
+
+def _fmt(mean: float | None, std: float | None) -> str:
+    if mean is None or (isinstance(mean, float) and np.isnan(mean)):
+        return "—"
+    return f"{mean:.3f}" + (f" ± {std:.3f}" if std is not None and not np.isnan(std) else "")
+
+
+def write_markdown(table: pd.DataFrame, blocks: list[dict], seeds: list[int], notes: dict[str, str]) -> str:
+    lines = [
+        "# MoleculeNet benchmark (scaffold split)",
+        "",
+        f"`python -m bench.moleculenet --seeds {' '.join(map(str, seeds))}` on {platform.node()} "
+        f"({os.cpu_count()} CPUs). Scaffold split 80/10/10 (Hu et al.), seeds {seeds}; mean ± std over seeds of "
+        "the test metric: ROC-AUC (higher is better) for classification, RMSE (lower is better) for regression. "
+        "Baselines are trained by this command; GIN rows come from the shipped cards (`workbench train finetune`, "
+        "command in each card). Published: GraphMVP Table 1, GIN without pretraining.",
+        "",
+        "| data set | metric | RF (ECFP4) | XGBoost (ECFP4) | SVR (ECFP4) | GIN (ours) | GIN (published) "
+        "| shipped baseline |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for block in blocks:
+        sub = table[table["dataset"] == block["dataset"]].set_index("model")
+
+        def cell(model: str, sub=sub) -> str:
+            return _fmt(sub.loc[model, "mean"], sub.loc[model, "std"]) if model in sub.index else "—"
+
+        lines.append(
+            f"| {block['dataset']} | {sub['metric'].iloc[0]} | {cell('rf (ECFP4)')} | {cell('xgboost (ECFP4)')} | "
+            f"{cell('svr (ECFP4)')} | {cell('GIN (ours, shipped)')} | {cell('GIN, published (GraphMVP Table 1)')} | "
+            f"{better_baseline(block)} |"
+        )
+    lines += ["", "## Reading", ""]
+    for block in blocks:
+        lines.append(f"- **{block['dataset']}**: {notes.get(block['dataset'], interpret(table, block))}")
+    return "\n".join(lines) + "\n"
+
+
+def interpret(table: pd.DataFrame, block: dict) -> str:
+    """One line saying who wins, from the numbers."""
+    sub = table[(table["dataset"] == block["dataset"]) & table["mean"].notna()]
+    ours = sub[~sub["model"].str.startswith("GIN, published")]
+    if ours.empty:
+        return "no results."
+    higher = block["task_type"] == "classification"
+    best = ours.loc[ours["mean"].idxmax() if higher else ours["mean"].idxmin()]
+    text = f"best of ours is {best['model']} ({best['mean']:.3f})"
+    gin = ours[ours["model"] == "GIN (ours, shipped)"]
+    if gin.empty:
+        text += "; the GIN checkpoint is not trained yet"
+    else:
+        gap = gin["mean"].iloc[0] - best["mean"]
+        text += "; the GIN is the best model" if gap == 0 else f"; the GIN is {abs(gap):.3f} behind"
+    published = sub[sub["model"].str.startswith("GIN, published")]
+    if not published.empty and not gin.empty:
+        diff = gin["mean"].iloc[0] - published["mean"].iloc[0]
+        text += f", and {'above' if diff > 0 else 'below'} the published GIN by {abs(diff):.3f}"
+    return text + "."
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--datasets", nargs="+", default=DATASETS)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    args = parser.parse_args()
+    blocks = [run_dataset(name, args.seeds) for name in args.datasets]
+    table = build_table(blocks)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    table.to_csv(RESULTS / "moleculenet.csv", index=False)
+    markdown = write_markdown(table, blocks, args.seeds, {})
+    (RESULTS / "moleculenet.md").write_text(markdown)
+    print(markdown)
+
+
+if __name__ == "__main__":
+    main()
