@@ -38,6 +38,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     bl.add_argument("--models-dir", default="models")
     bl.add_argument("--jobs", type=int, default=1, help="CPU workers")
     bl.set_defaults(func=run_baseline)
+
+    rt = verbs.add_parser("retrieval", help="AMOLE-style molecule-text dual encoder on ChEBI-20")
+    rt.add_argument("--split", default="cid", choices=["cid", "scaffold"])
+    rt.add_argument("--seed", type=int, default=0)
+    rt.add_argument("--epochs", type=int, default=10)
+    rt.add_argument("--batch-size", type=int, default=128)
+    rt.add_argument("--lr", type=float, default=5e-4)
+    rt.add_argument("--no-s2p", action="store_true", help="plain symmetric InfoNCE instead of AMOLE's S2P loss")
+    rt.add_argument("--no-augment", action="store_true", help="no similar-molecule augmentation")
+    rt.add_argument("--no-er", action="store_true", help="no expertise-reconstruction term")
+    rt.add_argument("--tau1", type=float, default=0.1)
+    rt.add_argument("--tau2", type=float, default=0.1)
+    rt.add_argument("-p", "--aug-p", type=float, default=0.5, help="augmentation probability")
+    rt.add_argument("-k", "--aug-k", type=int, default=50, help="augmentation: draw from the k most similar")
+    rt.add_argument("--alpha", type=float, default=1.0, help="weight of the ER term")
+    rt.add_argument("--num-layer", type=int, default=3)
+    rt.add_argument("--emb-dim", type=int, default=256)
+    rt.add_argument("--init", help="GIN encoder weights: a .safetensors file or a checkpoint folder")
+    rt.add_argument("--device", default="cpu")
+    rt.add_argument("--threads", type=int, default=1)
+    rt.add_argument("--name", default="retrieval_amole")
+    rt.add_argument("--models-dir", default="models")
+    rt.add_argument("--runs-dir", default="runs")
+    rt.set_defaults(func=run_retrieval)
     train.set_defaults(func=lambda _args: train.print_help() or 2)
 
 
@@ -79,4 +103,34 @@ def run_baseline(args: argparse.Namespace) -> int:
     )
     card = train_baseline(cfg, models_dir=args.models_dir, command=_command())
     print(f"wrote {args.models_dir}/{card['name']}: test {card['metrics']['test']}")
+    return 0
+
+
+def run_retrieval(args: argparse.Namespace) -> int:
+    from workbench.train.retrieval import RetrievalConfig, train_retrieval
+
+    cfg = RetrievalConfig(
+        name=args.name,
+        split=args.split,
+        seed=args.seed,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        s2p=not args.no_s2p,
+        augment=not args.no_augment,
+        er=not args.no_er,
+        tau1=args.tau1,
+        tau2=args.tau2,
+        p=args.aug_p,
+        k=args.aug_k,
+        alpha=args.alpha,
+        num_layer=args.num_layer,
+        emb_dim=args.emb_dim,
+        init=args.init,
+        threads=args.threads,
+    )
+    result = train_retrieval(
+        cfg, models_dir=args.models_dir, runs_dir=args.runs_dir, command=_command(), device=args.device
+    )
+    print(f"wrote {args.models_dir}/{cfg.name}: test {result['test']}")
     return 0
