@@ -147,27 +147,14 @@ def train_baseline(cfg: BaselineConfig, *, models_dir: str | Path = "models", co
         for t in range(len(prep.tasks))
         if all(f["task"] != t for f in files)
     }
-    regression = prep.task_type == "regression"
     card = {
         "name": cfg.name,
         "description": (
             f"{MODEL_TITLES[cfg.model]} on ECFP4 ({cfg.n_bits} bits), one model per task, {len(seeds)}-seed ensemble"
         ),
-        "group": "MoleculeNet" if not prep.dataset.name.upper().startswith("CHEMBL") else "MoleculeACE",
         "architecture": {"type": cfg.model, "config": {"n_tasks": len(prep.tasks), "constant_tasks": constant}},
         "featurizer": featurizer_spec("ecfp", n_bits=cfg.n_bits, radius=2),
-        "tasks": [
-            {"name": t, "type": prep.task_type, **({"units": prep.dataset.units} if regression else {})}
-            for t in prep.tasks
-        ],
-        "data": {
-            "dataset": prep.dataset.name,
-            "file": prep.dataset.path.name,
-            "sha256": prep.dataset.sha256,
-            "molecules": len(prep.smiles),
-            "dropped": len(prep.dropped),
-        },
-        "split": prep.split.describe(),
+        **prep.card_fields(),
         "seeds": list(seeds),
         "metrics": {"test": summarize_seeds(test), "valid": summarize_seeds(valid)},
         "command": command or f"workbench train baseline --dataset {cfg.dataset} --model {cfg.model}",

@@ -249,7 +249,6 @@ def finetune(
             "description": f"GIN ({cfg.num_layer}×{cfg.emb_dim}) fine-tuned on {prep.dataset.name}, "
             f"{len(cfg.seeds)}-member ensemble"
             + (f", encoder initialised from {cfg.init}" if cfg.init else ", no pretraining"),
-            "group": "MoleculeNet" if not prep.dataset.name.upper().startswith("CHEMBL") else "MoleculeACE",
             "architecture": {
                 "type": "gin",
                 "config": {
@@ -262,18 +261,7 @@ def finetune(
                 },
             },
             "featurizer": featurizer_spec(GRAPH_FEATURIZER),
-            "tasks": [
-                {"name": t, "type": prep.task_type, **({"units": prep.dataset.units} if regression else {})}
-                for t in prep.tasks
-            ],
-            "data": {
-                "dataset": prep.dataset.name,
-                "file": prep.dataset.path.name,
-                "sha256": prep.dataset.sha256,
-                "molecules": len(prep.smiles),
-                "dropped": len(prep.dropped),
-            },
-            "split": prep.split.describe(),
+            **prep.card_fields(),
             "seeds": list(cfg.seeds),
             "metrics": {"test": summarize_seeds(test_metrics), "valid": summarize_seeds(valid_metrics)},
             "training": {k: v for k, v in asdict(cfg).items() if k not in ("name", "dataset", "seeds", "split")},

@@ -35,6 +35,25 @@ class Prepared:
     def task_type(self) -> str:
         return self.dataset.task_type
 
+    def card_fields(self) -> dict[str, object]:
+        """The card blocks every trainer shares: group, tasks, data (with its sha256) and split."""
+        regression = self.task_type == "regression"
+        return {
+            "group": "MoleculeACE" if self.dataset.name.upper().startswith("CHEMBL") else "MoleculeNet",
+            "tasks": [
+                {"name": t, "type": self.task_type, **({"units": self.dataset.units} if regression else {})}
+                for t in self.tasks
+            ],
+            "data": {
+                "dataset": self.dataset.name,
+                "file": self.dataset.path.name,
+                "sha256": self.dataset.sha256,
+                "molecules": len(self.smiles),
+                "dropped": len(self.dropped),
+            },
+            "split": self.split.describe(),
+        }
+
 
 def load_named_dataset(name: str) -> MolDataset:
     """A MoleculeNet table by name, or a MoleculeACE target (``CHEMBL..._Ki``)."""
