@@ -7,11 +7,33 @@ import sys
 from collections.abc import Sequence
 
 from workbench import __version__
-from workbench.cli import bench_cmd, cliffs_cmd, conformers_cmd, data_cmd, models_cmd, parse_cmd, predict_cmd, train_cmd
+from workbench.cli import (
+    bench_cmd,
+    cliffs_cmd,
+    conformers_cmd,
+    data_cmd,
+    describe_cmd,
+    models_cmd,
+    parse_cmd,
+    predict_cmd,
+    search_cmd,
+    train_cmd,
+)
 
 __all__ = ["build_parser", "main"]
 
-VERBS = (data_cmd, models_cmd, parse_cmd, conformers_cmd, train_cmd, predict_cmd, cliffs_cmd, bench_cmd)
+VERBS = (
+    data_cmd,
+    models_cmd,
+    parse_cmd,
+    conformers_cmd,
+    train_cmd,
+    predict_cmd,
+    cliffs_cmd,
+    bench_cmd,
+    search_cmd,
+    describe_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -16,6 +16,8 @@ def registered_models() -> dict[str, list[str]]:
     """Checkpoint names by group (scanned once per process)."""
     groups: dict[str, list[str]] = {}
     for checkpoint in list_models():
+        if checkpoint.architecture == "dual_encoder":  # retrieval models embed, they do not predict properties
+            continue
         groups.setdefault(checkpoint.group, []).append(checkpoint.name)
     order = [g for g in GROUP_ORDER if g in groups] + sorted(g for g in groups if g not in GROUP_ORDER)
     return {g: sorted(groups[g]) for g in order}

@@ -1,0 +1,48 @@
+"""``workbench search`` and ``workbench describe`` with a tiny dual encoder; ``train retrieval`` arguments."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from tests.test_retrieval import NAME, tiny_model  # noqa: F401  (module-scoped fixture)
+from workbench import retrieval
+from workbench.cli import build_parser, main
+
+
+def test_search_a_file_library_ranked_by_score(tiny_model, tmp_path, capsys):  # noqa: F811
+    lib = tmp_path / "lib.smi"
+    lib.write_text("CCCCCCCCCC decane\nc1ccc2ccccc2c1 naphthalene\nC1CC( broken\nOCCO glycol\n")
+    out = tmp_path / "hits.csv"
+    code = main(["search", "The molecule is a naphthalene number 19.", "--library", str(lib), "-k", "2",
+                 "--model", NAME, "-o", str(out)])  # fmt: skip
+    assert code == 0
+    hits = pd.read_csv(out)
+    assert list(hits.columns[:2]) == ["rank", "score"] and len(hits) == 2
+    assert hits.loc[0, "name"] == "naphthalene" and hits["score"].is_monotonic_decreasing
+    assert "1 could not be embedded" in capsys.readouterr().err
+
+
+def test_describe_prints_ranked_descriptions(tiny_model, monkeypatch, capsys):  # noqa: F811
+    from tests.test_train_retrieval import _frame
+
+    monkeypatch.setattr(retrieval, "load_chebi20", lambda **_: type("D", (), {"frame": _frame()})())
+    retrieval._CORPUS.clear()
+    assert main(["describe", "c1ccc2ccccc2c1", "-k", "2", "--model", NAME]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("1. score") and "2. score" in text and "naphthalene" in text
+    assert main(["describe", "C1CC(", "--model", NAME]) == 1
+    assert "cannot use" in capsys.readouterr().err
+    retrieval._CORPUS.clear()
+
+
+def test_search_with_an_unknown_model_fails_cleanly(tiny_model, capsys):  # noqa: F811
+    assert main(["search", "anything", "--model", "no_such_model"]) == 1
+    assert "no retrieval checkpoint named 'no_such_model'" in capsys.readouterr().err
+
+
+def test_train_retrieval_flags_map_to_the_ablation_switches():
+    args = build_parser().parse_args(
+        ["train", "retrieval", "--split", "scaffold", "--no-s2p", "--no-er", "-p", "0.25", "-k", "10", "--epochs", "2"]
+    )
+    assert args.split == "scaffold" and args.no_s2p and args.no_er and not args.no_augment
+    assert (args.aug_p, args.aug_k, args.epochs, args.tau1, args.alpha) == (0.25, 10, 2, 0.1, 1.0)

@@ -1,0 +1,117 @@
+"""Search index and API: save/load round trip, exact vs FAISS, planted molecule, describe, screening."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.test_train_retrieval import _frame
+from workbench import retrieval
+from workbench.nn.text_backbone import HashingBackbone
+from workbench.train.retrieval import RetrievalConfig, prepare_corpus, retrieval_split, train_dual_encoder
+from workbench.train.retrieval import save_retrieval_checkpoint as save_checkpoint
+
+NAME = "tiny_retrieval"
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    """A tiny dual encoder over-fitted on 21 synthetic pairs, registered in a private models folder."""
+    root = tmp_path_factory.mktemp("retrieval")
+    corpus = prepare_corpus(_frame(), HashingBackbone(64), cache_dir=None, log=lambda _m: None)
+    split = retrieval_split(corpus, "cid")
+    everything = np.arange(len(corpus))
+    split = type(split)(everything, split.valid, split.test, "cid", 0)  # train on all pairs: a memorised corpus
+    cfg = RetrievalConfig(
+        name=NAME, epochs=60, batch_size=32, lr=3e-3, k=3, num_layer=2, emb_dim=32, proj_dim=16, drop_ratio=0.0,
+        augment=False, er=False, s2p=False,
+    )  # fmt: skip
+    model, _ = train_dual_encoder(corpus, split, cfg, log=lambda _m: None)
+    save_checkpoint(model, corpus, split, cfg, {"test": {"text2mol_mrr": 1.0}}, models_dir=root / "models")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WORKBENCH_MODELS_DIR", str(root / "models"))
+        mp.setenv("WORKBENCH_CACHE_DIR", str(root / "cache"))
+        retrieval.clear_cache()
+        yield retrieval.load_retriever(NAME), corpus
+        retrieval.clear_cache()
+
+
+def test_index_save_load_round_trip(tmp_path):
+    vectors = np.random.default_rng(0).standard_normal((7, 5)).astype(np.float32)
+    path = retrieval.save_index(tmp_path / "lib.safetensors", vectors, {"model_hash": "abc", "library": "x"})
+    back, meta = retrieval.load_index(path, model_hash="abc")
+    assert np.array_equal(back, vectors) and meta["library"] == "x"
+    with pytest.raises(ValueError, match="another model"):
+        retrieval.load_index(path, model_hash="def")
+
+
+def test_exact_and_faiss_searches_agree_and_skip_empty_rows():
+    rng = np.random.default_rng(1)
+    vectors = rng.standard_normal((500, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors[3] = 0.0  # a molecule that could not be embedded
+    queries = vectors[[3, 10, 20]] + 0.01
+    exact = retrieval.EmbeddingIndex(vectors, kind="exact")
+    fast = retrieval.EmbeddingIndex(vectors, kind="faiss")
+    s1, i1 = exact.search(queries, 5)
+    s2, i2 = fast.search(queries, 5)
+    assert np.array_equal(i1, i2) and np.allclose(s1, s2, atol=1e-5)
+    assert 3 not in i1 and i1[1, 0] == 10 and i1[2, 0] == 20
+    assert (np.diff(s1, axis=1) <= 1e-6).all()  # best first
+
+
+def test_loaded_once_per_process(tiny_model):
+    retriever, _ = tiny_model
+    assert retrieval.load_retriever(NAME) is retriever
+    assert retriever.corpus_features is not None and retriever.model_hash
+
+
+def test_query_returns_the_planted_molecule(tiny_model):
+    retriever, corpus = tiny_model
+    decoys = ["CCCCCCCCCC", "OCCO", "ClCCl", "C#N"]
+    library = pd.DataFrame({"smiles": [*decoys, "c1ccc2ccccc2c1", "not a smiles"], "name": [*decoys, "planted", "bad"]})
+    text = corpus.frame.loc[corpus.frame["smiles"] == "c1ccc2ccccc2c1", "description"].iloc[0]
+    hits = retrieval.search_molecules(text, library, k=3, retriever=retriever)
+    assert hits.loc[0, "name"] == "planted"
+    assert list(hits["rank"]) == [1, 2, 3] and hits["score"].is_monotonic_decreasing
+    assert "bad" not in set(hits["name"])  # unparsable rows are never hits
+
+
+def test_library_embeddings_are_cached_on_disk_with_the_model_hash(tiny_model, tmp_path):
+    retriever, _ = tiny_model
+    frame = pd.DataFrame({"smiles": ["CCO", "c1ccccc1", "C1CC("]})
+    lib = retrieval.embed_library(frame, retriever)
+    assert lib.frame["error"].tolist()[:2] == ["", ""] and lib.frame["error"].iloc[2]
+    files = list((retrieval.cache_dir() / "retrieval").rglob("*.safetensors"))
+    assert files
+    _, meta = retrieval.load_index(files[0], model_hash=retriever.model_hash)
+    assert meta["model_hash"] == retriever.model_hash
+
+
+def test_rank_library_scores_every_row_with_row_level_errors(tiny_model):
+    retriever, _ = tiny_model
+    out = retrieval.rank_library("The molecule is a acid number 9.", ["CC(=O)O", "C1CC(", "CCCCO"], retriever=retriever)
+    assert out["input"].tolist() == ["CC(=O)O", "C1CC(", "CCCCO"]
+    assert out.loc[1, "error"] and pd.isna(out.loc[1, "score"]) and pd.isna(out.loc[1, "rank"])
+    assert sorted(out["rank"].dropna().tolist()) == [1, 2]
+
+
+def test_describe_needs_the_chebi_corpus_and_rejects_bad_smiles(tiny_model, monkeypatch):
+    retriever, _ = tiny_model
+    raw = _frame()
+    fake = type("D", (), {"frame": raw})()
+    monkeypatch.setattr(retrieval, "load_chebi20", lambda **_: fake)
+    retrieval._CORPUS.clear()
+    table = retrieval.describe("c1ccc2ccccc2c1", 3, retriever=retriever)
+    assert list(table.columns[:3]) == ["rank", "score", "description"] and len(table) == 3
+    assert "naphthalene" in table.loc[0, "description"]
+    with pytest.raises(ValueError, match="cannot use"):
+        retrieval.describe("C1CC(", retriever=retriever)
+    retrieval._CORPUS.clear()
+
+
+def test_hits_to_sdf_has_one_record_per_parsable_row():
+    hits = pd.DataFrame({"rank": [1, 2], "score": [0.9, 0.8], "smiles": ["CCO", "c1ccccc1"], "name": ["a", "b"]})
+    sdf = retrieval.hits_to_sdf(hits)
+    assert sdf.count("$$$$") == 2 and "<score>" in sdf
