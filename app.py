@@ -35,6 +35,14 @@ navigation = st.navigation(
             ),
             st.Page("pages/ifm_lab.py", title="IFM lab", icon=":material/waves:", url_path="ifm-lab"),
         ],
+        "Search": [
+            st.Page(
+                "pages/text_retrieval.py",
+                title="Text retrieval",
+                icon=":material/manage_search:",
+                url_path="text-retrieval",
+            )
+        ],
     }
 )
 navigation.run()

@@ -15,20 +15,27 @@ from workbench.train.retrieval import save_retrieval_checkpoint as save_checkpoi
 NAME = "tiny_retrieval"
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    """A tiny dual encoder over-fitted on 21 synthetic pairs, registered in a private models folder."""
-    root = tmp_path_factory.mktemp("retrieval")
+def build_tiny_retrieval(models_dir, name: str = NAME):
+    """A tiny dual encoder over-fitted on 21 synthetic pairs (hashing text backbone), saved in ``models_dir``."""
     corpus = prepare_corpus(_frame(), HashingBackbone(64), cache_dir=None, log=lambda _m: None)
     split = retrieval_split(corpus, "cid")
     everything = np.arange(len(corpus))
     split = type(split)(everything, split.valid, split.test, "cid", 0)  # train on all pairs: a memorised corpus
     cfg = RetrievalConfig(
-        name=NAME, epochs=60, batch_size=32, lr=3e-3, k=3, num_layer=2, emb_dim=32, proj_dim=16, drop_ratio=0.0,
+        name=name, epochs=60, batch_size=32, lr=3e-3, k=3, num_layer=2, emb_dim=32, proj_dim=16, drop_ratio=0.0,
         augment=False, er=False, s2p=False,
     )  # fmt: skip
     model, _ = train_dual_encoder(corpus, split, cfg, log=lambda _m: None)
-    save_checkpoint(model, corpus, split, cfg, {"test": {"text2mol_mrr": 1.0}}, models_dir=root / "models")
+    metrics = {"test": {"text2mol_mrr": 1.0, "text2mol_r1": 1.0, "text2mol_r10": 1.0}}
+    save_checkpoint(model, corpus, split, cfg, metrics, models_dir=models_dir)
+    return corpus
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    """The tiny model registered in a private models folder, with a private cache folder."""
+    root = tmp_path_factory.mktemp("retrieval")
+    corpus = build_tiny_retrieval(root / "models")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("WORKBENCH_MODELS_DIR", str(root / "models"))
         mp.setenv("WORKBENCH_CACHE_DIR", str(root / "cache"))

@@ -1,0 +1,185 @@
+"""Text retrieval: text → molecules, molecule → descriptions, and screening a library by a prompt."""
+
+import pandas as pd
+import streamlit as st
+
+from workbench.chem import depict_svg, parse_one
+from workbench.molfiles import MoleculeFileError, read_molecules
+from workbench.retrieval import (
+    DEFAULT_MODEL,
+    LIBRARIES,
+    describe,
+    embed_library,
+    hits_to_sdf,
+    load_retriever,
+    nearest_corpus_molecules,
+    rank_library,
+    search_molecules,
+)
+from workbench.ui import EXAMPLES, current_molecule
+
+QUERIES = (
+    "an inhibitor of acetylcholinesterase used for dementia",
+    "a beta-lactam antibiotic",
+    "a nonsteroidal anti-inflammatory drug that inhibits cyclooxygenase",
+    "a flavonoid with antioxidant activity found in plants",
+    "a long-chain fatty acid",
+    "an opioid analgesic",
+)
+LIBRARY_LABELS = {"drugs": "Approved drugs", "chebi": "ChEBI-20 molecules", "upload": "Upload a file"}
+
+
+@st.cache_resource(show_spinner="Loading the retrieval model and its text encoder…")
+def _retriever():
+    return load_retriever(DEFAULT_MODEL)
+
+
+@st.cache_resource(show_spinner="Embedding the library (once per model)…", max_entries=8)
+def _library(key: str, data: bytes | None = None, name: str = ""):
+    if key == "upload":
+        return embed_library(read_molecules(data, filename=name), _retriever())
+    return embed_library(key, _retriever())
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _svg(smiles: str) -> str:
+    return depict_svg(parse_one(smiles).mol, width=220, height=170)
+
+
+def _grid(hits: pd.DataFrame, columns: int = 5) -> None:
+    for start in range(0, len(hits), columns):
+        cells = st.columns(columns)
+        for cell, row in zip(cells, hits.iloc[start : start + columns].to_dict("records"), strict=False):
+            with cell:
+                if row.get("smiles"):
+                    st.image(_svg(row["smiles"]), width=220)
+                label = str(row.get("name") or "")
+                st.caption(f"**{row['rank']}.** score {row['score']:.3f}" + (f" · {label}" if label else ""))
+                if row.get("description"):
+                    with st.popover("description"):
+                        st.write(row["description"])
+
+
+def _downloads(hits: pd.DataFrame, stem: str, key: str) -> None:
+    a, b = st.columns(2)
+    a.download_button("Download CSV", hits.to_csv(index=False), f"{stem}.csv", "text/csv", key=f"{key}_csv")
+    b.download_button("Download SDF", hits_to_sdf(hits), f"{stem}.sdf", "chemical/x-mdl-sdfile", key=f"{key}_sdf")
+
+
+def _model_note(card: dict) -> None:
+    test = card["metrics"].get("test", {})
+    split = card["split"]
+    sizes = split.get("sizes", ["?", "?", "?"])
+
+    def m(name: str) -> str:
+        value = test.get(name, {}).get("mean")
+        return "—" if value is None else f"{value:.2f}"
+
+    st.caption(
+        f"Model `{card['name']}`: {card.get('description', '')}. Trained on {sizes[0]:,} ChEBI-20 molecule–text pairs "
+        f"({split['kind']} split). On {sizes[2]:,} held-out test pairs: text → molecule MRR {m('text2mol_mrr')}, "
+        f"Recall@1 {m('text2mol_r1')}, Recall@10 {m('text2mol_r10')}, 20-choose-1 accuracy {m('text2mol_acc_T20')}; "
+        f"molecule → text MRR {m('mol2text_mrr')}, Recall@10 {m('mol2text_r10')}. Scores are cosine similarities; "
+        "they rank, they are not probabilities. Descriptions are ChEBI-style, so queries phrased like "
+        "ChEBI entries work best; see bench/results/retrieval.md for the ablation."
+    )
+
+
+st.title("Text retrieval")
+try:
+    retriever = _retriever()
+except (KeyError, RuntimeError) as exc:
+    st.info(f"No retrieval model is available: {exc}")
+    st.stop()
+_model_note(retriever.checkpoint.card)
+
+text_tab, mol_tab, screen_tab = st.tabs(["Text → molecules", "Molecule → text", "Screening"])
+
+with text_tab:
+    st.selectbox(
+        "Example queries",
+        QUERIES,
+        index=None,
+        key="tr_example",
+        placeholder="Pick an example",
+        on_change=lambda: st.session_state.update(tr_query=st.session_state["tr_example"]),
+    )
+    if "tr_query" not in st.session_state:
+        st.session_state["tr_query"] = QUERIES[0]
+    query = st.text_input("Describe the molecules you want", key="tr_query")
+    left, right = st.columns([3, 1])
+    source = left.radio(
+        "Library", list(LIBRARY_LABELS), format_func=LIBRARY_LABELS.get, horizontal=True, key="tr_library"
+    )
+    k = right.slider("Results", 1, 50, 10, key="tr_k")
+    library = None
+    if source == "upload":
+        upload = st.file_uploader("CSV (smiles column), SMI or SDF", type=["csv", "smi", "txt", "sdf"], key="tr_upload")
+        if upload is not None:
+            try:
+                library = _library("upload", upload.getvalue(), upload.name)
+            except MoleculeFileError as exc:
+                st.error(str(exc))
+    else:
+        library = _library(source)
+        st.caption(f"{LIBRARIES[source]}: {len(library):,} molecules.")
+    if library is not None and query.strip():
+        failed = int((library.frame["error"] != "").sum())
+        if failed:
+            st.warning(f"{failed} of {len(library)} library molecules could not be embedded and are not searched.")
+        hits = search_molecules(query, library, k, retriever=retriever)
+        _grid(hits)
+        st.dataframe(hits, hide_index=True, column_config={"score": st.column_config.NumberColumn(format="%.3f")})
+        _downloads(hits, "text_search", "tr")
+
+with mol_tab:
+    home = current_molecule()
+    choice = st.radio("Molecule", ["Home molecule", "SMILES"], horizontal=True, key="tr_mol_source")
+    if choice == "Home molecule":
+        smiles = home["smiles"] if home else EXAMPLES["Donepezil"]
+        st.caption(f"{'The molecule selected on Home' if home else 'No molecule on Home yet; using donepezil'}.")
+    else:
+        smiles = st.text_input("SMILES", EXAMPLES["Donepezil"], key="tr_smiles")
+    n = st.slider("Descriptions", 1, 20, 5, key="tr_n")
+    parsed = parse_one(smiles)
+    if not parsed.ok:
+        st.error(f"Cannot use this input — {parsed.error}")
+    else:
+        st.image(_svg(parsed.smiles), width=260)
+        try:
+            texts = describe(parsed.smiles, n, retriever=retriever)
+        except ValueError as exc:
+            st.error(str(exc))
+        else:
+            st.subheader("Closest ChEBI-20 descriptions")
+            for row in texts.itertuples():
+                st.markdown(f"**{row.rank}.** score {row.score:.3f} · CID {row.cid}  \n{row.description}")
+            st.download_button("Download CSV", texts.to_csv(index=False), "descriptions.csv", "text/csv")
+            st.subheader("Nearest ChEBI-20 molecules in the shared space")
+            _grid(nearest_corpus_molecules(parsed.smiles, 5, retriever=retriever))
+
+with screen_tab:
+    st.write("Rank every molecule of an uploaded library by a text prompt; rows that cannot be read keep an error.")
+    prompt = st.text_input("Prompt", QUERIES[0], key="tr_prompt")
+    upload = st.file_uploader("CSV (smiles column), SMI or SDF", type=["csv", "smi", "txt", "sdf"], key="tr_screen")
+    if upload is not None and prompt.strip() and st.button("Rank the library", key="tr_screen_go"):
+        try:
+            table = read_molecules(upload.getvalue(), filename=upload.name)
+        except MoleculeFileError as exc:
+            st.error(str(exc))
+        else:
+            bar = st.progress(0.0, text="embedding molecules…")
+            ranked = rank_library(
+                prompt,
+                table["smiles"].astype(str).tolist(),
+                retriever=retriever,
+                callback=lambda done, total: bar.progress(done / max(total, 1), text=f"{done:,} / {total:,}"),
+            )
+            bar.progress(1.0, text="done")
+            extra = table.drop(columns=["smiles"]).reset_index(drop=True)
+            ranked = pd.concat([ranked, extra], axis=1).sort_values("rank", na_position="last")
+            failed = int((ranked["error"] != "").sum())
+            if failed:
+                st.warning(f"{failed} of {len(ranked)} rows could not be scored; see the error column.")
+            st.dataframe(ranked, hide_index=True)
+            st.download_button("Download ranked CSV", ranked.to_csv(index=False), "screening.csv", "text/csv")

@@ -1,0 +1,80 @@
+"""AppTest for the text retrieval page with a tiny dual encoder named like the shipped one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.test_retrieval import build_tiny_retrieval
+from tests.test_train_retrieval import _frame
+from workbench import retrieval
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "text_retrieval.py")
+
+
+@pytest.fixture
+def tiny_shipped(tmp_path, monkeypatch):
+    import workbench.checkpoints as checkpoints
+
+    folder = tmp_path / "models"
+    build_tiny_retrieval(folder, name=retrieval.DEFAULT_MODEL)
+    monkeypatch.setattr(checkpoints, "models_dirs", lambda: [folder])
+    monkeypatch.setenv("WORKBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    chebi = type("D", (), {"frame": _frame()})()
+    monkeypatch.setattr(retrieval, "load_chebi20", lambda **_: chebi)
+    small_drugs = pd.DataFrame(
+        {"smiles": ["c1ccc2ccccc2c1", "CCO", "CC(=O)O"], "name": ["NAPHTHALENE", "ETHANOL", "ACETIC ACID"],
+         "chembl_id": ["a", "b", "c"], "first_approval": [1, 2, 3]}
+    )  # fmt: skip
+    monkeypatch.setattr(retrieval, "load_approved_drugs", lambda: type("D", (), {"frame": small_drugs})())
+    retrieval.clear_cache()
+    retrieval._CORPUS.clear()
+    yield folder
+    retrieval.clear_cache()
+    retrieval._CORPUS.clear()
+
+
+def _run() -> AppTest:
+    st.cache_resource.clear()  # the page caches the model per process; each test brings its own
+    st.cache_data.clear()
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_page_searches_the_drug_library_and_describes_a_molecule(tiny_shipped):
+    at = _run()
+    assert at.title[0].value == "Text retrieval"
+    note = at.caption[0].value
+    assert "held-out test pairs" in note and "MRR 1.00" in note
+    at.text_input(key="tr_query").set_value("The molecule is a naphthalene number 19.").run()
+    assert not at.exception, at.exception
+    hits = at.dataframe[0].value
+    assert hits.loc[0, "name"] == "NAPHTHALENE" and "score" in hits.columns
+    assert len(at.get("image")) >= 3  # result grid + the query molecule of the describe tab
+    assert any("naphthalene" in m.value for m in at.markdown)  # describe tab: closest descriptions
+
+
+def test_switching_to_chebi_and_a_bad_smiles(tiny_shipped):
+    at = _run()
+    at.radio(key="tr_library").set_value("chebi").run()
+    assert not at.exception, at.exception
+    assert "ChEBI-20 molecules: 22 molecules." in [c.value for c in at.caption]
+    at.radio(key="tr_mol_source").set_value("SMILES").run()
+    at.text_input(key="tr_smiles").set_value("C1CC(").run()
+    assert not at.exception
+    assert any("Cannot use this input" in e.value for e in at.error)
+
+
+def test_page_without_a_model_says_so(tmp_path, monkeypatch):
+    import workbench.checkpoints as checkpoints
+
+    monkeypatch.setattr(checkpoints, "models_dirs", lambda: [tmp_path])
+    retrieval.clear_cache()
+    at = _run()
+    assert "No retrieval model is available" in at.info[0].value
