@@ -35,8 +35,11 @@ lint: install
 format: install
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
+# `make bench` runs the quick featurization benchmark; `make bench BENCH=moleculenet` (or conformers,
+# throughput, retrieval, ...) runs bench/<name>.py. `workbench bench cliffs` runs the activity-cliff benchmark.
+BENCH ?= featurize
 bench: install
-	$(BIN)/python -m bench.featurize
+	$(BIN)/python -m bench.$(BENCH)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
