@@ -23,6 +23,32 @@ from torch import nn
 __all__ = ["ChempropMPNN"]
 
 
+def _unique_rows(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Distinct rows of ``x`` and, per row, the index of its distinct row."""
+    if len(x) == 0:
+        return x, torch.zeros(0, dtype=torch.int64, device=x.device)
+    unique, inverse = torch.unique(x, dim=0, return_inverse=True)
+    return unique, inverse.reshape(-1)
+
+
+def _classes(keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Class of each row of integer ``keys`` and one representative row per class."""
+    if len(keys) == 0:
+        empty = torch.zeros(0, dtype=torch.int64, device=keys.device)
+        return empty, empty
+    _, inverse = torch.unique(keys, dim=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    rep = torch.empty(int(inverse.max()) + 1, dtype=torch.int64, device=keys.device)
+    rep.scatter_(0, inverse, torch.arange(len(inverse), device=keys.device))
+    return inverse, rep
+
+
+def _label_codes(n: int, step: int, device: torch.device) -> torch.Tensor:
+    """Fixed random 60-bit codes for ``n`` labels: sums over a multiset of labels identify it (collisions ~2^-60)."""
+    generator = torch.Generator().manual_seed(1_000_003 * step + n)
+    return torch.randint(-(2**59), 2**59, (n,), generator=generator, dtype=torch.int64).to(device)
+
+
 class ChempropMPNN(nn.Module):
     """``n_models`` Chemprop MPNNs with identical shapes, evaluated together.
 
@@ -85,6 +111,12 @@ class ChempropMPNN(nn.Module):
             nn.init.normal_(p, std=0.02)
 
     @staticmethod
+    def _shared(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """``x [n, a]`` (the same for every member) ``@ w[M, b, a]^T -> [M, n, b]`` in one product."""
+        m, b, _ = w.shape
+        return (x @ w.reshape(m * b, -1).T).view(len(x), m, b).transpose(0, 1)
+
+    @staticmethod
     def _per_model(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         """``x [M, n, a] @ w[M, b, a]^T -> [M, n, b]``."""
         return torch.bmm(x, w.transpose(1, 2))
@@ -98,21 +130,38 @@ class ChempropMPNN(nn.Module):
         batch: torch.Tensor,
         num_graphs: int,
     ) -> torch.Tensor:
-        """Predictions ``[n_models, num_graphs, n_tasks]`` in task units."""
-        m, h = self.n_models, self.d_h
-        n_atoms, n_edges = V.shape[0], E.shape[0]
+        """Predictions ``[n_models, num_graphs, n_tasks]`` in task units.
+
+        Edges (and atoms) whose hidden state is provably the same — same features and, step by
+        step, the same multiset of incoming states — are computed once: a Weisfeiler–Lehman
+        refinement of integer labels picks one representative per class, the matrix products run
+        on the representatives only, and the results are gathered back. Every kept value is the
+        one the plain chemprop forward pass computes for that edge or atom.
+        """
+        m = self.n_models
+        n_atoms = V.shape[0]
         src, dst = edge_index[0], edge_index[1]
         x0 = torch.cat([V[src], E], dim=1)  # [n_edges, d_v + d_e], shared by every member
-        h0 = (x0 @ self.W_i.reshape(m * h, -1).T).view(n_edges, m, h).transpose(0, 1)  # [M, n_edges, h]
-        hidden = torch.relu(h0)
-        for _ in range(1, self.depth):
-            per_atom = hidden.new_zeros(m, n_atoms, h).index_add_(1, dst, hidden)
-            message = per_atom[:, src] - hidden[:, rev_edge_index]
-            hidden = torch.relu(h0 + self._per_model(message, self.W_h))
-        per_atom = hidden.new_zeros(m, n_atoms, h).index_add_(1, dst, hidden)
-        atoms = torch.cat([V.unsqueeze(0).expand(m, -1, -1), per_atom], dim=2)
-        atoms = torch.relu(self._per_model(atoms, self.W_o) + self.b_o.unsqueeze(1))
-        z = atoms.new_zeros(m, num_graphs, h).index_add_(1, batch, atoms) / self.norm
+        x0_u, lab0 = _unique_rows(x0)
+        h0_u = self._shared(x0_u, self.W_i)  # [M, U0, h]
+        hidden_u, lab = torch.relu(h0_u), lab0
+        for step in range(1, self.depth):
+            hidden = hidden_u[:, lab]
+            per_atom = hidden.new_zeros(m, n_atoms, self.d_h).index_add_(1, dst, hidden)
+            code = _label_codes(int(lab.max()) + 1 if len(lab) else 0, step, lab.device)
+            incoming = torch.zeros(n_atoms, dtype=torch.int64, device=lab.device).index_add_(0, dst, code[lab])
+            lab, rep = _classes(torch.stack([lab, incoming[src] - code[lab[rev_edge_index]]], dim=1))
+            message = per_atom[:, src[rep]] - hidden[:, rev_edge_index[rep]]
+            hidden_u = torch.relu(h0_u[:, lab0[rep]] + self._per_model(message, self.W_h))
+        hidden = hidden_u[:, lab]
+        per_atom = hidden.new_zeros(m, n_atoms, self.d_h).index_add_(1, dst, hidden)
+        _, v_lab = _unique_rows(V)
+        code = _label_codes(int(lab.max()) + 1 if len(lab) else 0, self.depth, lab.device)
+        incoming = torch.zeros(n_atoms, dtype=torch.int64, device=V.device).index_add_(0, dst, code[lab])
+        a_lab, a_rep = _classes(torch.stack([v_lab, incoming], dim=1))
+        atoms_u = torch.cat([V[a_rep].unsqueeze(0).expand(m, -1, -1), per_atom[:, a_rep]], dim=2)
+        atoms = torch.relu(self._per_model(atoms_u, self.W_o) + self.b_o.unsqueeze(1))[:, a_lab]
+        z = atoms.new_zeros(m, num_graphs, self.d_h).index_add_(1, batch, atoms) / self.norm
         n_layers = len(self.ffn_weights)
         for k, (w, b) in enumerate(zip(self.ffn_weights, self.ffn_biases, strict=True)):
             z = self._per_model(z, w) + b.unsqueeze(1)
