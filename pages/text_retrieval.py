@@ -121,8 +121,12 @@ with text_tab:
             except MoleculeFileError as exc:
                 st.error(str(exc))
     else:
-        library = _library(source)
-        st.caption(f"{LIBRARIES[source]}: {len(library):,} molecules.")
+        try:
+            library = _library(source)
+        except FileNotFoundError as exc:
+            st.warning(f"This library is not available here: {exc}")
+        else:
+            st.caption(f"{LIBRARIES[source]}: {len(library):,} molecules.")
     if library is not None and query.strip():
         failed = int((library.frame["error"] != "").sum())
         if failed:
@@ -148,6 +152,9 @@ with mol_tab:
         st.image(_svg(parsed.smiles), width=260)
         try:
             texts = describe(parsed.smiles, n, retriever=retriever)
+            nearest = nearest_corpus_molecules(parsed.smiles, 5, retriever=retriever)
+        except FileNotFoundError as exc:  # ChEBI-20 not on disk and no network
+            st.warning(f"The description corpus is not available here: {exc}")
         except ValueError as exc:
             st.error(str(exc))
         else:
@@ -156,7 +163,7 @@ with mol_tab:
                 st.markdown(f"**{row.rank}.** score {row.score:.3f} · CID {row.cid}  \n{row.description}")
             st.download_button("Download CSV", texts.to_csv(index=False), "descriptions.csv", "text/csv")
             st.subheader("Nearest ChEBI-20 molecules in the shared space")
-            _grid(nearest_corpus_molecules(parsed.smiles, 5, retriever=retriever))
+            _grid(nearest)
 
 with screen_tab:
     st.write("Rank every molecule of an uploaded library by a text prompt; rows that cannot be read keep an error.")

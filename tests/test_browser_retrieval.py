@@ -1,0 +1,37 @@
+"""Browser smoke test for text retrieval: type a query, see ranked molecules, download them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import CHROMIUM
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed (.ci/run installs it)"),
+]
+
+
+def test_text_query_returns_a_ranked_downloadable_grid(app_url, browser, tmp_path):
+    from workbench.checkpoints import find_checkpoints
+
+    if not any(c.architecture == "dual_encoder" for c in find_checkpoints()[0]):
+        pytest.skip("no retrieval checkpoint in models/")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app_url)
+    page.get_by_role("link", name="Text retrieval").click(timeout=120_000)
+    page.get_by_role("heading", name="Text retrieval").wait_for(timeout=120_000)
+    box = page.get_by_label("Describe the molecules you want")
+    box.fill("a beta-lactam antibiotic")
+    box.press("Enter")
+    page.get_by_text("1. score", exact=False).first.wait_for(timeout=240_000)
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Download CSV").first.click()
+    path = tmp_path / "hits.csv"
+    download.value.save_as(path)
+    hits = pd.read_csv(path)
+    assert len(hits) == 10 and hits["score"].is_monotonic_decreasing and hits["rank"].tolist() == list(range(1, 11))
+    page.close()
