@@ -122,3 +122,17 @@ def test_hits_to_sdf_has_one_record_per_parsable_row():
     hits = pd.DataFrame({"rank": [1, 2], "score": [0.9, 0.8], "smiles": ["CCO", "c1ccccc1"], "name": ["a", "b"]})
     sdf = retrieval.hits_to_sdf(hits)
     assert sdf.count("$$$$") == 2 and "<score>" in sdf
+
+
+def test_salt_forms_of_one_molecule_are_one_hit(tiny_model):
+    retriever, _ = tiny_model
+    library = pd.DataFrame(
+        {"smiles": ["CCO", "CC[O-].[Na+]", "c1ccccc1", "CCCCO"], "name": ["ethanol", "sodium ethoxide", "benzene", "b"]}
+    )
+    text = "The molecule is a alcohol number 0."
+    merged = retrieval.search_molecules(text, library, k=3, retriever=retriever)
+    assert merged["smiles"].is_unique and len(merged) == 3 and list(merged["rank"]) == [1, 2, 3]
+    row = merged[merged["smiles"] == "CCO"].iloc[0]
+    assert row["name"] == "ethanol; sodium ethoxide"
+    everything = retrieval.search_molecules(text, library, k=4, retriever=retriever, unique=False)
+    assert (everything["smiles"] == "CCO").sum() == 2

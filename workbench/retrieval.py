@@ -367,14 +367,40 @@ def search_molecules(
     k: int = 10,
     *,
     retriever: Retriever | None = None,
+    unique: bool = True,
 ) -> pd.DataFrame:
-    """Top ``k`` molecules of a library for a text query, ranked by ``score`` (cosine)."""
+    """Top ``k`` molecules of a library for a text query, ranked by ``score`` (cosine).
+
+    With ``unique`` (default) rows that standardise to the same molecule (a drug and its
+    salts) are merged into one hit whose ``name`` lists them all.
+    """
     if not str(text).strip():
         raise ValueError("the query text is empty")
     retriever = retriever or load_retriever()
     lib = library if isinstance(library, Library) else embed_library(library, retriever)
-    scores, idx = lib.index.search(retriever.embed_texts([text]), k)
-    return _hits(lib, scores[0], idx[0])
+    query = retriever.embed_texts([text])
+    fetch = k
+    while True:
+        scores, idx = lib.index.search(query, fetch)
+        hits = _hits(lib, scores[0], idx[0])
+        if not unique:
+            return hits
+        merged = _merge_same_molecule(hits)
+        if len(merged) >= k or fetch >= int(lib.index.valid.sum()):
+            merged = merged.head(k).copy()
+            merged["rank"] = np.arange(1, len(merged) + 1)
+            return merged
+        fetch *= 4
+
+
+def _merge_same_molecule(hits: pd.DataFrame) -> pd.DataFrame:
+    """One row per standardised molecule (salt forms of a drug score the same); names joined with '; '."""
+    if "name" not in hits.columns:
+        return hits.drop_duplicates("smiles", keep="first").reset_index(drop=True)
+    names = hits.groupby("smiles", sort=False)["name"].agg(lambda v: "; ".join(dict.fromkeys(map(str, v))))
+    first = hits.drop_duplicates("smiles", keep="first").reset_index(drop=True)
+    first["name"] = first["smiles"].map(names)
+    return first
 
 
 def rank_library(
