@@ -23,24 +23,33 @@ from torch import nn
 __all__ = ["ChempropMPNN"]
 
 
-def _unique_rows(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Distinct rows of ``x`` and, per row, the index of its distinct row."""
-    if len(x) == 0:
-        return x, torch.zeros(0, dtype=torch.int64, device=x.device)
-    unique, inverse = torch.unique(x, dim=0, return_inverse=True)
-    return unique, inverse.reshape(-1)
+_MIX = 0x9E3779B97F4A7C15 - 2**64  # odd 64-bit constant (golden ratio), as a signed int64
+
+
+def _row_keys(x: torch.Tensor) -> torch.Tensor:
+    """A 64-bit key per row of ``x`` from the rows' exact bits (equal rows, equal keys)."""
+    if x.dtype.is_floating_point:
+        x = x.float().contiguous().view(torch.int32)
+    bits = x.to(torch.int64)
+    generator = torch.Generator().manual_seed(x.shape[1])
+    coeffs = torch.randint(-(2**62), 2**62, (x.shape[1],), generator=generator, dtype=torch.int64) | 1
+    return (bits * coeffs.to(x.device)).sum(dim=1)  # wraps modulo 2^64
 
 
 def _classes(keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Class of each row of integer ``keys`` and one representative row per class."""
+    """Class of each entry of the 1-D integer ``keys`` and one representative entry per class."""
     if len(keys) == 0:
         empty = torch.zeros(0, dtype=torch.int64, device=keys.device)
         return empty, empty
-    _, inverse = torch.unique(keys, dim=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    _, inverse = torch.unique(keys, return_inverse=True)
     rep = torch.empty(int(inverse.max()) + 1, dtype=torch.int64, device=keys.device)
     rep.scatter_(0, inverse, torch.arange(len(inverse), device=keys.device))
     return inverse, rep
+
+
+def _pair_keys(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """A 64-bit key for each pair ``(a[i], b[i])`` of integers."""
+    return a * _MIX + b  # wraps modulo 2^64
 
 
 def _label_codes(n: int, step: int, device: torch.device) -> torch.Tensor:
@@ -117,6 +126,18 @@ class ChempropMPNN(nn.Module):
         return (x @ w.reshape(m * b, -1).T).view(len(x), m, b).transpose(0, 1)
 
     @staticmethod
+    def _atom_sums(
+        hidden_u: torch.Tensor, lab: torch.Tensor, dst: torch.Tensor, atoms: torch.Tensor, n_atoms: int
+    ) -> torch.Tensor:
+        """Sum of the states of the edges into each of ``atoms`` (distinct): ``[M, len(atoms), h]``."""
+        pos = torch.full((n_atoms,), -1, dtype=torch.int64, device=dst.device)
+        pos[atoms] = torch.arange(len(atoms), device=dst.device)
+        into = pos[dst]
+        keep = into >= 0
+        out = hidden_u.new_zeros(hidden_u.shape[0], len(atoms), hidden_u.shape[2])
+        return out.index_add_(1, into[keep], hidden_u[:, lab[keep]])
+
+    @staticmethod
     def _per_model(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         """``x [M, n, a] @ w[M, b, a]^T -> [M, n, b]``."""
         return torch.bmm(x, w.transpose(1, 2))
@@ -142,24 +163,23 @@ class ChempropMPNN(nn.Module):
         n_atoms = V.shape[0]
         src, dst = edge_index[0], edge_index[1]
         x0 = torch.cat([V[src], E], dim=1)  # [n_edges, d_v + d_e], shared by every member
-        x0_u, lab0 = _unique_rows(x0)
-        h0_u = self._shared(x0_u, self.W_i)  # [M, U0, h]
+        lab0, rep0 = _classes(_row_keys(x0))
+        h0_u = self._shared(x0[rep0], self.W_i)  # [M, U0, h]
         hidden_u, lab = torch.relu(h0_u), lab0
         for step in range(1, self.depth):
-            hidden = hidden_u[:, lab]
-            per_atom = hidden.new_zeros(m, n_atoms, self.d_h).index_add_(1, dst, hidden)
             code = _label_codes(int(lab.max()) + 1 if len(lab) else 0, step, lab.device)
             incoming = torch.zeros(n_atoms, dtype=torch.int64, device=lab.device).index_add_(0, dst, code[lab])
-            lab, rep = _classes(torch.stack([lab, incoming[src] - code[lab[rev_edge_index]]], dim=1))
-            message = per_atom[:, src[rep]] - hidden[:, rev_edge_index[rep]]
+            new_lab, rep = _classes(_pair_keys(lab, incoming[src] - code[lab[rev_edge_index]]))
+            need, where = torch.unique(src[rep], return_inverse=True)
+            per_atom = self._atom_sums(hidden_u, lab, dst, need, n_atoms)
+            message = per_atom[:, where] - hidden_u[:, lab[rev_edge_index[rep]]]
             hidden_u = torch.relu(h0_u[:, lab0[rep]] + self._per_model(message, self.W_h))
-        hidden = hidden_u[:, lab]
-        per_atom = hidden.new_zeros(m, n_atoms, self.d_h).index_add_(1, dst, hidden)
-        _, v_lab = _unique_rows(V)
+            lab = new_lab
         code = _label_codes(int(lab.max()) + 1 if len(lab) else 0, self.depth, lab.device)
         incoming = torch.zeros(n_atoms, dtype=torch.int64, device=V.device).index_add_(0, dst, code[lab])
-        a_lab, a_rep = _classes(torch.stack([v_lab, incoming], dim=1))
-        atoms_u = torch.cat([V[a_rep].unsqueeze(0).expand(m, -1, -1), per_atom[:, a_rep]], dim=2)
+        a_lab, a_rep = _classes(_pair_keys(_row_keys(V), incoming))
+        per_atom = self._atom_sums(hidden_u, lab, dst, a_rep, n_atoms)
+        atoms_u = torch.cat([V[a_rep].unsqueeze(0).expand(m, -1, -1), per_atom], dim=2)
         atoms = torch.relu(self._per_model(atoms_u, self.W_o) + self.b_o.unsqueeze(1))[:, a_lab]
         z = atoms.new_zeros(m, num_graphs, self.d_h).index_add_(1, batch, atoms) / self.norm
         n_layers = len(self.ffn_weights)
