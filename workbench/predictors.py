@@ -10,6 +10,7 @@ string per molecule. Network code stays in :mod:`workbench.nn`; featurizers in
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -201,7 +202,8 @@ class BaselineEnsemble:
             key = (int(entry["seed"]), int(entry["task"]))
             if entry["format"] == "xgboost-json":
                 booster = xgb.Booster()
-                booster.load_model(str(path))
+                data = path.read_bytes()
+                booster.load_model(bytearray(gzip.decompress(data) if path.suffix == ".gz" else data))
                 self.models[key] = booster
             elif entry["format"] == "skops":
                 untrusted = set(sio.get_untrusted_types(file=path))
