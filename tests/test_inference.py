@@ -98,3 +98,17 @@ def test_tampered_checkpoint_is_refused_at_load(tiny, models_dir):
 
     with pytest.raises(CheckpointError):
         inference.load_model("tiny")
+
+
+def test_default_models_skip_checkpoints_without_a_predictor(tiny, models_dir):
+    import json
+    import shutil
+
+    other = models_dir / "embedder"
+    shutil.copytree(models_dir / "tiny", other)
+    card = json.loads((other / "card.json").read_text())
+    card["name"], card["architecture"]["type"] = "embedder", "dual_encoder"
+    (other / "card.json").write_text(json.dumps(card))
+    out = inference.predict(["CCN"])  # default: every registered property predictor
+    assert "tiny:has_nitrogen" in out.columns
+    assert not any(column.startswith("embedder:") for column in out.columns)

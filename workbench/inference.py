@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from workbench import chem
 from workbench.checkpoints import Checkpoint, find_checkpoints
-from workbench.predictors import Predictor, build_predictor
+from workbench.predictors import Predictor, build_predictor, can_predict
 
 __all__ = [
     "LoadedModel",
@@ -166,11 +166,11 @@ def predict(
     callback: Callable[[int, int], None] | None = None,
     max_heavy_atoms: int = chem.DEFAULT_MAX_HEAVY_ATOMS,
 ) -> pd.DataFrame:
-    """Predict every task of the given models (default: all registered) for a batch of SMILES.
+    """Predict every task of the given models (default: every registered property predictor) for a batch.
 
     One row per input, in order, with ``input``, ``smiles``, ``error`` and the
     prediction columns; bad inputs never abort the batch.
     """
-    chosen = list(models) if models is not None else list_models()
+    chosen = list(models) if models is not None else [c for c in list_models() if can_predict(c)]
     parsed = chem.parse(smiles, max_heavy_atoms=max_heavy_atoms, inchikey=False).drop(columns=["inchikey"])
     return predict_parsed(parsed, chosen, batch_size=batch_size, progress=progress, callback=callback)

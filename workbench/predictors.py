@@ -27,7 +27,7 @@ from workbench.checkpoints import Checkpoint, CheckpointError, load_state_dicts,
 from workbench.featurize import FEATURIZER_VERSION, ecfp_batch, mols_to_graphs
 from workbench.nn import FeatureMLP, GINPredictor
 
-__all__ = ["Predictor", "TorchEnsemble", "build_predictor", "output_transform", "register_architecture"]
+__all__ = ["Predictor", "TorchEnsemble", "build_predictor", "can_predict", "output_transform", "register_architecture"]
 
 
 class Predictor(Protocol):
@@ -48,6 +48,11 @@ def register_architecture(name: str) -> Callable[[Builder], Builder]:
         return fn
 
     return wrap
+
+
+def can_predict(checkpoint: Checkpoint) -> bool:
+    """Whether a predictor builder exists for the checkpoint's architecture (retrieval models have none)."""
+    return checkpoint.architecture in _BUILDERS
 
 
 def build_predictor(checkpoint: Checkpoint, device: torch.device) -> Predictor:

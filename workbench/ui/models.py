@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from workbench.inference import list_models
+from workbench.predictors import can_predict
 
 __all__ = ["GROUP_ORDER", "model_picker", "registered_models"]
 
@@ -16,7 +17,7 @@ def registered_models() -> dict[str, list[str]]:
     """Checkpoint names by group (scanned once per process)."""
     groups: dict[str, list[str]] = {}
     for checkpoint in list_models():
-        if checkpoint.architecture == "dual_encoder":  # retrieval models embed, they do not predict properties
+        if not can_predict(checkpoint):  # retrieval models embed, they do not predict properties
             continue
         groups.setdefault(checkpoint.group, []).append(checkpoint.name)
     order = [g for g in GROUP_ORDER if g in groups] + sorted(g for g in groups if g not in GROUP_ORDER)
