@@ -194,7 +194,13 @@ key = (tuple(smiles), tuple(models))
 if st.session_state.get("pred_key") != key:
     bar = st.progress(0.0, text="Predicting…")
     try:
-        table, notes = prediction_table(smiles, models, callback=lambda done, total: bar.progress(done / max(total, 1)))
+        with st.spinner(
+            "Predicting, then checking each model's applicability domain "
+            "(the first run rebuilds every model's training set, which takes a while)…"
+        ):
+            table, notes = prediction_table(
+                smiles, models, callback=lambda done, total: bar.progress(done / max(total, 1))
+            )
     except TooManyRowsError as exc:
         st.error(str(exc))
         st.stop()
