@@ -86,6 +86,30 @@ def test_progress_callback_and_batching(tiny):
     assert out["tiny:has_nitrogen"].notna().all()
 
 
+def test_pipelined_batches_give_the_same_rows_in_order(tiny):
+    smiles = ["C" * (i % 9 + 1) + ("N" if i % 3 else "O") for i in range(40)] + ["bad"]
+    whole = inference.predict(smiles, ["tiny"], batch_size=512)
+    small = inference.predict(smiles, ["tiny"], batch_size=3)  # featurizing batch k+1 while k runs
+    columns = ["tiny:has_nitrogen", "tiny:carbons"]
+    assert np.allclose(whole[columns].to_numpy(), small[columns].to_numpy(), atol=1e-6, equal_nan=True)
+    assert small["error"].tolist() == whole["error"].tolist()
+
+
+def test_bf16_precision_is_opt_in_close_to_fp32_and_cached_apart(tiny, monkeypatch):
+    smiles = ["CCCN", "CCCCCCCO", "c1ccccc1C"]
+    fp32 = inference.load_model("tiny")
+    bf16 = inference.load_model("tiny", precision="bf16")
+    assert fp32 is not bf16 and bf16.predictor.dtype == torch.bfloat16
+    assert next(fp32.predictor.members[0].parameters()).dtype == torch.float32
+    a = inference.predict(smiles, [fp32])["tiny:has_nitrogen"].to_numpy()
+    b = inference.predict(smiles, [bf16])["tiny:has_nitrogen"].to_numpy()
+    assert np.abs(a - b).max() < 0.05
+    monkeypatch.setenv("WORKBENCH_PRECISION", "bf16")
+    assert inference.load_model("tiny") is bf16
+    with pytest.raises(ValueError, match="unknown precision 'fp8'"):
+        inference.load_model("tiny", precision="fp8")
+
+
 def test_unknown_model_is_a_clear_error(tiny):
     with pytest.raises(KeyError, match="no checkpoint named 'nope'"):
         inference.predict(["CCO"], ["nope"])

@@ -108,3 +108,20 @@ def test_masked_losses_ignore_missing_labels():
     assert masked_mse_loss(torch.tensor([1.0, 2.0]), torch.tensor([float("nan"), 4.0])).item() == 4.0
     empty = masked_bce_loss(logits, torch.full((2, 2), float("nan")))
     assert empty.item() == 0.0
+
+
+def test_inference_fast_path_equals_the_per_edge_sum():
+    torch.manual_seed(0)
+    smiles = ["CC(=O)Oc1ccccc1C(=O)O", "[Na+].[Cl-]", "C", "C1CC1N", "O=C=O"]
+    batch = Batch.from_data_list([mol_to_graph(Chem.MolFromSmiles(s)) for s in smiles])
+    model = GIN(num_layer=3, emb_dim=32, drop_ratio=0.0).eval()
+    with torch.enable_grad():
+        slow = model(batch.x, batch.edge_index, batch.edge_attr).detach()
+    with torch.inference_mode():
+        fast = model(batch.x, batch.edge_index, batch.edge_attr)
+    assert torch.allclose(slow, fast, atol=1e-5)
+    # a graph without any bond goes through the fast path too
+    lone = mol_to_graph(Chem.MolFromSmiles("C"))
+    with torch.inference_mode():
+        one = model(lone.x, lone.edge_index, lone.edge_attr)
+    assert one.shape == (1, 32) and torch.isfinite(one).all()

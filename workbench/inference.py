@@ -25,6 +25,7 @@ __all__ = [
     "LoadedModel",
     "clear_cache",
     "get_device",
+    "get_precision",
     "list_models",
     "load_model",
     "predict",
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 _LOCK = threading.Lock()
-_MODELS: dict[tuple[str, str], LoadedModel] = {}
+_MODELS: dict[tuple[str, str, str], LoadedModel] = {}
 CHUNK = 1024
 
 
@@ -78,18 +79,39 @@ def _resolve(name: str) -> Checkpoint:
     return found[name]
 
 
-def load_model(name: str | Checkpoint, device: str | torch.device | None = None) -> LoadedModel:
-    """Load a checkpoint once per process and device; later calls return the same object."""
+PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16}
+
+
+def get_precision(preferred: str | None = None) -> str:
+    """``preferred`` or ``WORKBENCH_PRECISION`` when set, else ``fp32``."""
+    choice = (preferred or os.environ.get("WORKBENCH_PRECISION") or "fp32").lower()
+    if choice not in PRECISIONS:
+        raise ValueError(f"unknown precision '{choice}' (choose from {', '.join(PRECISIONS)})")
+    return choice
+
+
+def load_model(
+    name: str | Checkpoint, device: str | torch.device | None = None, precision: str | None = None
+) -> LoadedModel:
+    """Load a checkpoint once per process, device and precision; later calls return the same object.
+
+    ``precision`` (``fp32`` default, or ``bf16``; see :func:`get_precision`) applies to
+    torch ensembles; fingerprint baselines and external models run as they are.
+    """
     dev = torch.device(device) if isinstance(device, torch.device) else get_device(device)
+    prec = get_precision(precision)
     checkpoint = name if isinstance(name, Checkpoint) else _resolve(name)
-    key = (str(checkpoint.path.resolve()), str(dev))
+    key = (str(checkpoint.path.resolve()), str(dev), prec)
     cached = _MODELS.get(key)
     if cached is not None:
         return cached
     with _LOCK:
         cached = _MODELS.get(key)
         if cached is None:
-            cached = LoadedModel(checkpoint, build_predictor(checkpoint, dev), dev)
+            predictor = build_predictor(checkpoint, dev)
+            if prec != "fp32" and hasattr(predictor, "to_precision"):
+                predictor.to_precision(PRECISIONS[prec])
+            cached = LoadedModel(checkpoint, predictor, dev)
             _MODELS[key] = cached
     return cached
 

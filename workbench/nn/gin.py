@@ -8,17 +8,47 @@ unchanged. Input tensors follow :mod:`workbench.featurize`'s graph layout.
 
 from __future__ import annotations
 
+import warnings
+from typing import NamedTuple
+
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["GIN", "GINConv"]
+__all__ = ["GIN", "GINConv", "GraphStructure", "graph_structure"]
 
 NUM_ATOM_TYPES = 120
 NUM_CHIRALITY_TAGS = 3
 NUM_BOND_TYPES = 6
 NUM_BOND_DIRECTIONS = 3
 SELF_LOOP_BOND = 4
+
+
+class GraphStructure(NamedTuple):
+    """Layer-independent parts of GIN aggregation, computed once per forward (inference only).
+
+    ``adjacency[i, j]`` counts edges j → i; ``bond_counts[i]`` counts the bond types
+    (first :data:`NUM_BOND_TYPES` columns) and directions (last :data:`NUM_BOND_DIRECTIONS`)
+    of the edges entering atom i, so that the sum of incoming edge embeddings is one
+    small matrix product instead of a gather and an add over every edge.
+    """
+
+    adjacency: torch.Tensor
+    bond_counts: torch.Tensor
+
+
+def graph_structure(n_nodes: int, edge_index: torch.Tensor, edge_attr: torch.Tensor, dtype: torch.dtype) -> GraphStructure:
+    """Sparse adjacency (CSR) and per-atom incoming bond-type counts for :class:`GINConv`."""
+    src, dst = edge_index
+    ones = torch.ones(src.shape[0], dtype=dtype, device=src.device)
+    adjacency = torch.sparse_coo_tensor(torch.stack([dst, src]), ones, (n_nodes, n_nodes), check_invariants=False)
+    counts = torch.zeros(n_nodes, NUM_BOND_TYPES + NUM_BOND_DIRECTIONS, dtype=dtype, device=src.device)
+    counts.index_put_((dst, edge_attr[:, 0]), ones, accumulate=True)
+    counts.index_put_((dst, NUM_BOND_TYPES + edge_attr[:, 1]), ones, accumulate=True)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        csr = adjacency.coalesce().to_sparse_csr()
+    return GraphStructure(csr, counts)
 
 
 class GINConv(nn.Module):
@@ -38,13 +68,24 @@ class GINConv(nn.Module):
             if isinstance(layer, nn.Linear):
                 layer.reset_parameters()
 
-    def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,
+        edge_index: torch.Tensor,
+        edge_attr: torch.Tensor,
+        structure: GraphStructure | None = None,
+    ) -> torch.Tensor:
         # sum over neighbours j of (h_j + e_ij), plus the self-loop (h_i + e_self)
+        self_loop = self.edge_embedding1.weight[SELF_LOOP_BOND] + self.edge_embedding2.weight[0]
+        if structure is not None:
+            # same sum, regrouped: A·h + (bond-type counts)·(bond embeddings); no per-edge tensors
+            bond_weights = torch.cat([self.edge_embedding1.weight, self.edge_embedding2.weight])
+            neighbours = torch.sparse.mm(structure.adjacency, x)
+            return self.mlp(x + self_loop + neighbours + structure.bond_counts @ bond_weights)
         src, dst = edge_index
         messages = (
             x.index_select(0, src) + self.edge_embedding1(edge_attr[:, 0]) + self.edge_embedding2(edge_attr[:, 1])
         )
-        self_loop = self.edge_embedding1.weight[SELF_LOOP_BOND] + self.edge_embedding2.weight[0]
         aggregated = (x + self_loop).index_add(0, dst, messages.to(x.dtype))
         return self.mlp(aggregated)
 
@@ -92,8 +133,12 @@ class GIN(nn.Module):
     ) -> torch.Tensor:
         """Node representations ``[n_atoms, out_dim]``; ``h0`` replaces the atom embeddings when given."""
         h_list = [self.embed_atoms(x) if h0 is None else h0]
+        structure = None
+        if not torch.is_grad_enabled() and h_list[0].dtype == torch.float32 and h_list[0].device.type == "cpu":
+            # inference on CPU: precompute the aggregation structure once for all layers (~1.3× faster)
+            structure = graph_structure(h_list[0].shape[0], edge_index, edge_attr, h_list[0].dtype)
         for layer in range(self.num_layer):
-            h = self.batch_norms[layer](self.gnns[layer](h_list[layer], edge_index, edge_attr))
+            h = self.batch_norms[layer](self.gnns[layer](h_list[layer], edge_index, edge_attr, structure))
             if layer < self.num_layer - 1:
                 h = F.relu(h)
             h_list.append(F.dropout(h, self.drop_ratio, training=self.training))
