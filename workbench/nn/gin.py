@@ -37,7 +37,9 @@ class GraphStructure(NamedTuple):
     bond_counts: torch.Tensor
 
 
-def graph_structure(n_nodes: int, edge_index: torch.Tensor, edge_attr: torch.Tensor, dtype: torch.dtype) -> GraphStructure:
+def graph_structure(
+    n_nodes: int, edge_index: torch.Tensor, edge_attr: torch.Tensor, dtype: torch.dtype
+) -> GraphStructure:
     """Sparse adjacency (CSR) and per-atom incoming bond-type counts for :class:`GINConv`."""
     src, dst = edge_index
     ones = torch.ones(src.shape[0], dtype=dtype, device=src.device)
