@@ -46,3 +46,18 @@ def test_train_retrieval_flags_map_to_the_ablation_switches():
     )
     assert args.split == "scaffold" and args.no_s2p and args.no_er and not args.no_augment
     assert (args.aug_p, args.aug_k, args.epochs, args.tau1, args.alpha) == (0.25, 10, 2, 0.1, 1.0)
+
+
+def test_train_retrieval_encoder_flags():
+    args = build_parser().parse_args(
+        ["train", "retrieval", "--text-trainable-layers", "1", "--init-encoder", "bace_gin"]
+    )
+    assert (args.text_trainable_layers, args.text_lr, args.init_encoder) == (1, 5e-5, "bace_gin")
+    assert args.num_layer is None and args.emb_dim is None  # taken from the --init-encoder's card (else 3, 256)
+    defaults = build_parser().parse_args(["train", "retrieval"])
+    assert defaults.text_trainable_layers == 0 and defaults.init_encoder is None  # MiniLM frozen, GIN from scratch
+
+
+def test_train_retrieval_refuses_a_gin_size_that_does_not_fit_the_init_encoder(capsys):
+    assert main(["train", "retrieval", "--init-encoder", "bace_gin", "--num-layer", "3"]) == 2
+    assert "--num-layer 3 does not fit bace_gin (5)" in capsys.readouterr().err

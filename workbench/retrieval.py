@@ -2,7 +2,8 @@
 
 * :func:`load_retriever` loads a ``dual_encoder`` checkpoint once per process
   (verified safetensors, device from :func:`workbench.inference.get_device`,
-  thread-safe cache) together with its frozen text encoder.
+  thread-safe cache) together with its text encoder (frozen, or with the
+  fine-tuned top layers the checkpoint stores under ``text_top.*``).
 * :func:`embed_library` embeds a molecule library once and keeps the embeddings
   on disk keyed by the model's weight hash and the library's content;
   :class:`EmbeddingIndex` searches them exactly (numpy) when small and with
@@ -163,6 +164,8 @@ def _build(checkpoint: Checkpoint, device: torch.device) -> Retriever:
     card = checkpoint.card
     verify_weights(checkpoint.path, card)
     config = card["architecture"]["config"]
+    backbone = build_backbone(config["text_backbone"], device)
+    text_layers = int(config["text_backbone"].get("trainable_layers", 0))
     model = DualEncoder(
         config["text_dim"],
         config["proj_dim"],
@@ -170,15 +173,17 @@ def _build(checkpoint: Checkpoint, device: torch.device) -> Retriever:
         config["emb_dim"],
         config["drop_ratio"],
         config["jk"],
+        text_top=backbone.top(text_layers) if text_layers else None,
     )
     entries = {w.get("role", "model"): w for w in card["weights"]}
     model.load_state_dict(load_file(str(checkpoint.path / entries["model"]["file"]), device="cpu"))
     model.eval().to(device)
+    if model.text_top is not None:
+        backbone.load_top(model.text_top)  # queries are embedded with the fine-tuned layers
     cids = features = None
     if "corpus_text_features" in entries:
         corpus = load_file(str(checkpoint.path / entries["corpus_text_features"]["file"]), device="cpu")
         cids, features = corpus["cid"].numpy(), corpus["features"].float().numpy()
-    backbone = build_backbone(config["text_backbone"], device)
     return Retriever(checkpoint, model, backbone, device, entries["model"]["sha256"], cids, features)
 
 

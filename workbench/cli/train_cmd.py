@@ -53,9 +53,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     rt.add_argument("-p", "--aug-p", type=float, default=0.5, help="augmentation probability")
     rt.add_argument("-k", "--aug-k", type=int, default=50, help="augmentation: draw from the k most similar")
     rt.add_argument("--alpha", type=float, default=1.0, help="weight of the ER term")
-    rt.add_argument("--num-layer", type=int, default=3)
-    rt.add_argument("--emb-dim", type=int, default=256)
+    rt.add_argument("--num-layer", type=int, help="GIN layers (default 3, or the --init-encoder's)")
+    rt.add_argument("--emb-dim", type=int, help="GIN width (default 256, or the --init-encoder's)")
     rt.add_argument("--init", help="GIN encoder weights: a .safetensors file or a checkpoint folder")
+    rt.add_argument(
+        "--init-encoder",
+        metavar="CHECKPOINT",
+        help="start the GIN from a shipped GIN checkpoint (name, e.g. bace_gin, or folder): its seed-0 gnn.* "
+        "weights; the GIN takes its size (5x300); the card records the source and its sha256",
+    )
+    rt.add_argument(
+        "--text-trainable-layers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="fine-tune the top N all-MiniLM-L6-v2 layers (their input token states are cached once per run); "
+        "0 (default): MiniLM frozen",
+    )
+    rt.add_argument("--text-lr", type=float, default=5e-5, help="learning rate of the fine-tuned MiniLM layers")
     rt.add_argument("--device", default="cpu")
     rt.add_argument("--threads", type=int, default=1)
     rt.add_argument("--name", default="retrieval_amole")
@@ -107,8 +122,17 @@ def run_baseline(args: argparse.Namespace) -> int:
 
 
 def run_retrieval(args: argparse.Namespace) -> int:
-    from workbench.train.retrieval import RetrievalConfig, train_retrieval
+    from workbench.train.retrieval import RetrievalConfig, resolve_init_encoder, train_retrieval
 
+    num_layer, emb_dim = args.num_layer or 3, args.emb_dim or 256
+    if args.init_encoder:
+        info = resolve_init_encoder(args.init_encoder)[1]
+        sizes = (("--num-layer", args.num_layer, info["num_layer"]), ("--emb-dim", args.emb_dim, info["emb_dim"]))
+        for flag, given, needed in sizes:
+            if given not in (None, needed):
+                print(f"error: {flag} {given} does not fit {info['checkpoint']} ({needed})", file=sys.stderr)
+                return 2
+        num_layer, emb_dim = info["num_layer"], info["emb_dim"]
     cfg = RetrievalConfig(
         name=args.name,
         split=args.split,
@@ -124,9 +148,12 @@ def run_retrieval(args: argparse.Namespace) -> int:
         p=args.aug_p,
         k=args.aug_k,
         alpha=args.alpha,
-        num_layer=args.num_layer,
-        emb_dim=args.emb_dim,
+        num_layer=num_layer,
+        emb_dim=emb_dim,
         init=args.init,
+        init_encoder=args.init_encoder,
+        text_trainable_layers=args.text_trainable_layers,
+        text_lr=args.text_lr,
         threads=args.threads,
     )
     result = train_retrieval(

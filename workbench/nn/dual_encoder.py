@@ -2,9 +2,12 @@
 
 The molecule side is our GIN (pretrain-gnns layout, key prefix ``gnn.``) with
 mean pooling and a projection head; the text side is a projection head over the
-pooled output of a frozen sentence encoder (see :mod:`workbench.nn.text_backbone`),
-so this module takes precomputed text features and never tokenizes. Both sides
-land in a shared, L2-normalised space of ``proj_dim`` dimensions.
+pooled output of a sentence encoder (see :mod:`workbench.nn.text_backbone`),
+so this module takes precomputed text features and never tokenizes. When the
+top layers of the sentence encoder are fine-tuned they are part of this module
+(``text_top``, key prefix ``text_top.``) and run over cached token states
+(:meth:`DualEncoder.encode_text_states`). Both sides land in a shared,
+L2-normalised space of ``proj_dim`` dimensions.
 
 Losses (each switchable in training):
 
@@ -17,12 +20,19 @@ Losses (each switchable in training):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from workbench.nn.gin import GIN
 from workbench.nn.heads import mean_pool
+
+if TYPE_CHECKING:
+    from workbench.nn.text_backbone import HiddenStates
 
 __all__ = [
     "DualEncoder",
@@ -44,6 +54,8 @@ class DualEncoder(nn.Module):
         text_dim: width of the frozen text features (384 for MiniLM).
         proj_dim: shared space width (256).
         num_layer, emb_dim, drop_ratio, jk: GIN settings (pretrain-gnns defaults).
+        text_top: fine-tuned top layers of the sentence encoder (token states in, ``[n, text_dim]``
+            sentence vectors out), or ``None`` when the sentence encoder is frozen.
     """
 
     def __init__(
@@ -54,11 +66,13 @@ class DualEncoder(nn.Module):
         emb_dim: int = 300,
         drop_ratio: float = 0.1,
         jk: str = "last",
+        text_top: nn.Module | None = None,
     ) -> None:
         super().__init__()
         self.gnn = GIN(num_layer, emb_dim, drop_ratio, jk)
         self.mol_proj = _projection(self.gnn.out_dim, proj_dim)
         self.text_proj = _projection(text_dim, proj_dim)
+        self.text_top = text_top  # registered after the heads: their initialisation does not depend on it
         self.text_dim, self.proj_dim = text_dim, proj_dim
 
     def encode_molecules(
@@ -69,8 +83,19 @@ class DualEncoder(nn.Module):
         return F.normalize(self.mol_proj(pooled), dim=-1)
 
     def encode_texts(self, features: torch.Tensor) -> torch.Tensor:
-        """Normalised text embeddings from frozen backbone features ``[n, text_dim]``."""
+        """Normalised text embeddings from backbone sentence features ``[n, text_dim]``."""
         return F.normalize(self.text_proj(features), dim=-1)
+
+    def encode_text_states(self, states: HiddenStates, rows: Sequence[int] | np.ndarray) -> torch.Tensor:
+        """Normalised text embeddings through the fine-tuned top layers.
+
+        Args:
+            states: cached token states (:class:`workbench.nn.text_backbone.HiddenStates`).
+            rows: which texts of ``states``, in output order.
+        """
+        if self.text_top is None:
+            raise RuntimeError("this dual encoder has no trainable text layers; use encode_texts(features)")
+        return self.encode_texts(self.text_top.encode(states, rows))
 
     def load_encoder(self, state: dict[str, torch.Tensor]) -> None:
         """Initialise the GIN from an encoder or fine-tuned GIN state dict (``gnn.*`` keys or bare)."""

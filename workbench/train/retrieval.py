@@ -4,7 +4,11 @@ Everything that does not change during training is computed once and cached
 under ``runs/retrieval/cache``: standardised molecules and their graphs, ECFP4
 (1,024 bits) fingerprints, the k most similar training molecules of each
 training molecule, and the frozen text-encoder features of every description.
-A training step then runs only the GIN and two small projection heads.
+A training step then runs only the GIN and two small projection heads. With
+``text_trainable_layers = N`` the token states that enter the top N MiniLM
+layers are cached as well (:func:`attach_text_states`), and a step also runs
+(and trains, at ``text_lr``) those N layers. ``init_encoder`` starts the GIN
+from a shipped GIN checkpoint (:func:`resolve_init_encoder`).
 
 Data decisions (recorded in the model card):
 
@@ -36,10 +40,11 @@ import torch
 from safetensors.torch import save_file
 
 from workbench import chem
-from workbench.checkpoints import write_card
+from workbench.checkpoints import find_checkpoints, load_card, write_card
 from workbench.data import load_chebi20, random_split, scaffold_split
 from workbench.data.splits import Split
 from workbench.featurize import GRAPH_FEATURIZER, FeaturizationError, ecfp_batch, featurizer_spec, graph_arrays
+from workbench.hashing import sha256_file
 from workbench.nn.dual_encoder import (
     DualEncoder,
     expertise_reconstruction_loss,
@@ -47,7 +52,13 @@ from workbench.nn.dual_encoder import (
     s2p_loss,
     tanimoto_matrix,
 )
-from workbench.nn.text_backbone import MiniLMBackbone, TextBackbone
+from workbench.nn.text_backbone import (
+    HiddenStates,
+    MiniLMBackbone,
+    TextBackbone,
+    build_backbone,
+    fine_tuned_spec,
+)
 
 __all__ = [
     "ABLATION",
@@ -55,11 +66,13 @@ __all__ = [
     "AugmentationSampler",
     "RetrievalConfig",
     "RetrievalCorpus",
+    "attach_text_states",
     "collate_graphs",
     "embed_corpus",
     "evaluate_retrieval",
     "neighbour_table",
     "prepare_corpus",
+    "resolve_init_encoder",
     "retrieval_metrics",
     "retrieval_split",
     "save_retrieval_checkpoint",
@@ -105,6 +118,9 @@ class RetrievalConfig:
     drop_ratio: float = 0.1
     proj_dim: int = 256
     init: str | None = None
+    init_encoder: str | None = None  # a shipped GIN checkpoint (name or folder): its seed-0 gnn.* weights
+    text_trainable_layers: int = 0  # 0: MiniLM frozen; N: its top N layers are fine-tuned
+    text_lr: float = 5e-5  # learning rate of the fine-tuned MiniLM layers
     threads: int | None = 1
     extra: dict = field(default_factory=dict)
 
@@ -122,9 +138,15 @@ class RetrievalCorpus:
     dropped: list[tuple[int, str]]  # (row in ChEBI-20, reason)
     all_cids: np.ndarray | None = None  # every input row, featurisable or not (the description corpus)
     all_text_features: np.ndarray | None = None
+    all_texts: list[str] | None = None
+    text_states: HiddenStates | None = None  # token states of every input row entering the trainable text layers
 
     def __len__(self) -> int:
         return len(self.frame)
+
+    def state_rows(self, idx: np.ndarray | Sequence[int]) -> np.ndarray:
+        """Rows of :attr:`text_states` (every input row) of the pairs ``idx``."""
+        return self.frame["row"].to_numpy()[np.asarray(idx, dtype=np.int64)]
 
     def partners(self) -> np.ndarray:
         """For each pair, another pair of the same molecule (InChIKey), or -1: the ER partner."""
@@ -201,7 +223,90 @@ def prepare_corpus(
         dropped,
         frame["cid"].to_numpy(dtype=np.int64),
         all_features,
+        frame["description"].astype(str).tolist(),
     )
+
+
+def attach_text_states(
+    corpus: RetrievalCorpus,
+    backbone: MiniLMBackbone,
+    n: int,
+    *,
+    cache_dir: str | Path | None = "runs/retrieval/cache",
+    log: Callable[[str], None] = print,
+) -> HiddenStates:
+    """Compute (or read from the cache) the token states entering the top ``n`` text layers, for every input row.
+
+    They are kept on ``corpus.text_states``; training then runs only the top ``n`` layers.
+    """
+    if corpus.all_texts is None:
+        raise ValueError("this corpus has no texts; make it with prepare_corpus")
+    layer = backbone.num_layers - n
+    if corpus.text_states is not None and corpus.text_states.layer == layer:
+        return corpus.text_states
+    key = hashlib.sha256(json.dumps([backbone.spec, corpus.data_sha256, layer], sort_keys=True).encode()).hexdigest()
+    cache = Path(cache_dir) / f"text_states_{key[:16]}.safetensors" if cache_dir else None
+    if cache is not None and cache.is_file():
+        from safetensors.torch import load_file
+
+        tensors = load_file(str(cache))
+        states = HiddenStates(tensors["values"], tensors["offsets"].numpy(), layer)
+    else:
+        t0 = time.time()
+        states = backbone.hidden_states(corpus.all_texts, n)
+        log(f"cached the states entering text layer {layer} of {len(states)} descriptions in {time.time() - t0:.1f}s")
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(".tmp")
+            save_file({"values": states.values.contiguous(), "offsets": torch.from_numpy(states.offsets)}, str(tmp))
+            tmp.replace(cache)
+    if len(states) != len(corpus.all_texts):
+        raise ValueError(f"{cache} holds {len(states)} texts, the corpus {len(corpus.all_texts)}; delete it")
+    corpus.text_states = states
+    return states
+
+
+def resolve_init_encoder(source: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
+    """The seed-0 ``gnn.*`` weights of a GIN checkpoint (a registered name or a folder) and what the card records.
+
+    Returns:
+        ``(state, info)``: the verified ``gnn.*`` tensors as stored, and ``checkpoint``, ``file``, ``seed``,
+        ``sha256``, ``num_layer``, ``emb_dim``, ``jk``, ``weights_dtype``, the source's test metrics and command.
+    """
+    from safetensors.torch import load_file
+
+    folder = Path(source)
+    if not (folder / "card.json").is_file():
+        found = {c.name: c for c in find_checkpoints()[0]}
+        if str(source) not in found:
+            gins = sorted(name for name, c in found.items() if c.architecture == "gin")
+            raise ValueError(f"no checkpoint '{source}' (a folder or one of the GINs: {', '.join(gins) or 'none'})")
+        folder = found[str(source)].path
+    card = load_card(folder)
+    arch = card["architecture"]
+    if arch["type"] != "gin":
+        raise ValueError(f"checkpoint '{card['name']}' is a {arch['type']}, not a GIN")
+    members = [w for w in card["weights"] if w.get("role", "model") == "model"]
+    entry = next((w for w in members if w.get("seed") == 0), members[0])
+    if sha256_file(folder / entry["file"]) != entry["sha256"]:
+        raise ValueError(f"{folder / entry['file']} does not match the sha256 in its card")
+    state = {k: v for k, v in load_file(str(folder / entry["file"])).items() if k.startswith("gnn.")}
+    if not state:
+        raise ValueError(f"{folder / entry['file']} has no gnn.* weights")
+    config = arch["config"]
+    info = {
+        "checkpoint": card["name"],
+        "file": entry["file"],
+        "seed": entry.get("seed"),
+        "sha256": entry["sha256"],
+        "num_layer": int(config["num_layer"]),
+        "emb_dim": int(config["emb_dim"]),
+        "jk": config.get("jk", "last"),
+        "weights_dtype": config.get("weights_dtype", "float32"),
+        "source_test_metrics": {k: v["mean"] for k, v in card.get("metrics", {}).get("test", {}).items()},
+        "source_command": card.get("command", ""),
+    }
+    return state, info
 
 
 def retrieval_split(corpus: RetrievalCorpus, kind: str = "cid", seed: int = 0) -> Split:
@@ -282,6 +387,15 @@ def collate_graphs(
     return x, edge_index, edge_attr, batch_t, len(graphs)
 
 
+def _text_embeddings(model: DualEncoder, corpus: RetrievalCorpus, rows: np.ndarray, device) -> torch.Tensor:
+    """Text embeddings of the pairs ``rows``: frozen features, or the fine-tuned top layers over cached states."""
+    if model.text_top is not None:
+        if corpus.text_states is None:
+            raise ValueError("the model fine-tunes text layers: attach_text_states(corpus, ...) first")
+        return model.encode_text_states(corpus.text_states, corpus.state_rows(rows))
+    return model.encode_texts(torch.from_numpy(corpus.text_features[rows]).to(device))
+
+
 @torch.no_grad()
 def embed_corpus(
     model: DualEncoder, corpus: RetrievalCorpus, idx: np.ndarray, *, batch_size: int = 256
@@ -293,7 +407,7 @@ def embed_corpus(
     for start in range(0, len(idx), batch_size):
         rows = idx[start : start + batch_size]
         mols.append(model.encode_molecules(*collate_graphs([corpus.graphs[i] for i in rows], device)).cpu())
-        texts.append(model.encode_texts(torch.from_numpy(corpus.text_features[rows]).to(device)).cpu())
+        texts.append(_text_embeddings(model, corpus, rows, device).cpu())
     return torch.cat(mols).numpy(), torch.cat(texts).numpy()
 
 
@@ -339,18 +453,46 @@ def train_dual_encoder(
     device: torch.device | str = "cpu",
     log: Callable[[str], None] = print,
     neighbours: np.ndarray | None = None,
+    text_backbone: MiniLMBackbone | None = None,
+    cache_dir: str | Path | None = "runs/retrieval/cache",
 ) -> tuple[DualEncoder, dict]:
     """Train one dual encoder; the epoch with the best validation MRR is kept.
+
+    Args:
+        text_backbone: the MiniLM whose top layers are fine-tuned when ``cfg.text_trainable_layers``
+            (default: built from the corpus' text spec); its own weights are never changed.
+        cache_dir: where the token states of :func:`attach_text_states` are cached.
 
     Returns:
         The model (best epoch, eval mode) and a history dict.
     """
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    history: dict = {"epochs": []}
+    text_top = None
+    if cfg.text_trainable_layers:
+        backbone = text_backbone or build_backbone(corpus.text_spec)
+        if not isinstance(backbone, MiniLMBackbone):
+            raise ValueError("only the MiniLM text encoder has layers to fine-tune")
+        attach_text_states(corpus, backbone, cfg.text_trainable_layers, cache_dir=cache_dir, log=log)
+        text_top = backbone.top(cfg.text_trainable_layers)  # a copy: no random numbers drawn
+    init_state = None
+    if cfg.init_encoder:
+        init_state, info = resolve_init_encoder(cfg.init_encoder)
+        if (cfg.num_layer, cfg.emb_dim) != (info["num_layer"], info["emb_dim"]):
+            raise ValueError(
+                f"{info['checkpoint']} is a {info['num_layer']}x{info['emb_dim']} GIN; "
+                f"set num_layer={info['num_layer']}, emb_dim={info['emb_dim']}"
+            )
+        history["init_encoder"] = info
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     device = torch.device(device)
-    model = DualEncoder(corpus.text_features.shape[1], cfg.proj_dim, cfg.num_layer, cfg.emb_dim, cfg.drop_ratio)
+    model = DualEncoder(
+        corpus.text_features.shape[1], cfg.proj_dim, cfg.num_layer, cfg.emb_dim, cfg.drop_ratio, text_top=text_top
+    )
+    if init_state is not None:
+        model.load_encoder(init_state)
     if cfg.init:
         from workbench.checkpoints import load_state_dicts
 
@@ -363,8 +505,11 @@ def train_dual_encoder(
             model.load_encoder(load_file(str(init)))
     model.to(device)
     er_head = torch.nn.Linear(cfg.proj_dim, corpus.text_features.shape[1]).to(device)
-    params = list(model.parameters()) + (list(er_head.parameters()) if cfg.er else [])
-    optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    text_params = list(model.text_top.parameters()) if model.text_top is not None else []
+    text_ids = {id(p) for p in text_params}
+    params = [p for p in model.parameters() if id(p) not in text_ids] + (list(er_head.parameters()) if cfg.er else [])
+    groups = [{"params": params}] + ([{"params": text_params, "lr": cfg.text_lr}] if text_params else [])
+    optimizer = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
     train = split.train
     sampler = None
     if cfg.augment:
@@ -376,7 +521,7 @@ def train_dual_encoder(
     partners = np.array([p if p in train_set else -1 for p in partners])  # ER never looks at held-out text
     fps = torch.from_numpy(corpus.fps)
     features = torch.from_numpy(corpus.text_features)
-    best_state, best_mrr, history = None, -1.0, {"epochs": []}
+    best_state, best_mrr = None, -1.0
     for epoch in range(1, cfg.epochs + 1):
         model.train()
         t0, losses, parts = time.time(), [], {"contrastive": [], "er": []}
@@ -387,7 +532,10 @@ def train_dual_encoder(
                 continue
             fed = sampler(rows) if sampler is not None else rows
             mol = model.encode_molecules(*collate_graphs([corpus.graphs[i] for i in fed], device))
-            text = model.encode_texts(features[rows].to(device))
+            if model.text_top is not None:
+                text = model.encode_text_states(corpus.text_states, corpus.state_rows(rows))
+            else:
+                text = model.encode_texts(features[rows].to(device))
             if cfg.s2p:
                 sim = tanimoto_matrix(fps[fed], fps[fed]).to(device)
                 loss = s2p_loss(mol, text, sim, cfg.tau1, cfg.tau2)
@@ -438,20 +586,51 @@ def save_retrieval_checkpoint(
     command: str = "",
     history: dict | None = None,
 ) -> dict:
-    """Write ``models_dir/<name>/`` with the trained weights (GIN + both projections) and the card."""
+    """Write ``models_dir/<name>/``: the weights (GIN, both projections, fine-tuned text layers if any) and the card.
+
+    With fine-tuned text layers the stored corpus description features are those of the fine-tuned encoder.
+    """
     gin = model.gnn
     losses = ["symmetric InfoNCE" if not cfg.s2p else f"S2P (tau1={cfg.tau1}, tau2={cfg.tau2})"]
     if cfg.augment:
         losses.append(f"augmentation (p={cfg.p}, k={cfg.k})")
     if cfg.er:
         losses.append(f"expertise reconstruction (alpha={cfg.alpha})")
+    init_info = (history or {}).get("init_encoder")
+    if init_info is None and cfg.init_encoder:
+        init_info = resolve_init_encoder(cfg.init_encoder)[1]
+    if init_info is not None:
+        gin_text = (
+            f"GIN {gin.num_layer}x{gin.emb_dim} initialised from the shipped {init_info['checkpoint']} encoder "
+            f"({init_info['file']}, sha256 {init_info['sha256'][:12]}…)"
+        )
+    elif cfg.init:
+        gin_text = f"GIN {gin.num_layer}x{gin.emb_dim} initialised from {cfg.init}"
+    else:
+        gin_text = f"GIN {gin.num_layer}x{gin.emb_dim} trained from scratch"
+    package = corpus.text_spec.get("package", corpus.text_spec["kind"])
+    text_spec = corpus.text_spec
+    trained_parts = ["gnn.*", "mol_proj.*", "text_proj.*"]
+    all_features = corpus.all_text_features
+    if model.text_top is not None:
+        top = model.text_top
+        text_spec = fine_tuned_spec(corpus.text_spec, top, cfg.text_lr)
+        text_text = f"{package} text encoder with its top {len(top.layers)} layer(s) fine-tuned"
+        trained_parts.append("text_top.*")
+        if corpus.all_text_features is not None:
+            if corpus.text_states is None:
+                raise ValueError("the model fine-tunes text layers: attach_text_states(corpus, ...) first")
+            model.eval()
+            with torch.no_grad():
+                everything = np.arange(len(corpus.text_states))
+                all_features = top.encode(corpus.text_states, everything).float().cpu().numpy()
+    else:
+        text_text = f"frozen {package} text encoder"
     card = {
         "name": cfg.name,
         "group": "Retrieval",
         "description": (
-            "AMOLE-style molecule-text dual encoder: GIN "
-            + ("initialised from " + cfg.init if cfg.init else "trained from scratch (no pretrained GIN was shipped)")
-            + f" + frozen {corpus.text_spec.get('package', corpus.text_spec['kind'])} text encoder with trained "
+            f"AMOLE-style molecule-text dual encoder: {gin_text} + {text_text} with trained "
             f"projection heads into a shared {cfg.proj_dim}-d space; trained on ChEBI-20 with " + ", ".join(losses)
         ),
         "architecture": {
@@ -463,8 +642,8 @@ def save_retrieval_checkpoint(
                 "emb_dim": gin.emb_dim,
                 "drop_ratio": gin.drop_ratio,
                 "jk": gin.jk,
-                "text_backbone": corpus.text_spec,
-                "trained_parts": ["gnn.*", "mol_proj.*", "text_proj.*"],
+                "text_backbone": text_spec,
+                "trained_parts": trained_parts,
             },
         },
         "featurizer": featurizer_spec(GRAPH_FEATURIZER),
@@ -485,16 +664,18 @@ def save_retrieval_checkpoint(
         "command": command,
         "training": {**asdict(cfg), "history": history or {}},
     }
+    if init_info is not None:
+        card["init_encoder"] = {k: v for k, v in init_info.items()}
     folder = Path(models_dir) / cfg.name
     folder.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(folder / f"seed{cfg.seed}.safetensors"), metadata={"format": "workbench"})
     files = [{"file": f"seed{cfg.seed}.safetensors", "format": "safetensors", "seed": cfg.seed, "role": "model"}]
-    if corpus.all_text_features is not None:
-        # frozen text features of every corpus description, so `describe` needs no text-encoder pass over them
+    if all_features is not None:
+        # text-encoder features of every corpus description, so `describe` needs no text-encoder pass over them
         corpus_tensors = {
             "cid": torch.from_numpy(np.array(corpus.all_cids, dtype=np.int64)),
-            "features": torch.from_numpy(corpus.all_text_features).to(torch.float16),
+            "features": torch.from_numpy(np.ascontiguousarray(all_features)).to(torch.float16),
         }
         save_file(corpus_tensors, str(folder / CORPUS_FILE), metadata={"dataset": "chebi20"})
         files.append({"file": CORPUS_FILE, "format": "safetensors", "seed": None, "role": "corpus_text_features"})
