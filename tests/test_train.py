@@ -130,3 +130,13 @@ def test_pickled_init_is_refused(tiny_data, tmp_path):
     bad.write_bytes(b"pickle")
     with pytest.raises(Exception, match="pickled files are not loaded"):
         finetune(small_config("bbbp", "x", init=str(bad)), models_dir=tiny_data, runs_dir=tmp_path / "runs")
+
+
+def test_unfeaturizable_molecules_are_left_out_and_named_in_the_card(data_dirs, models_dir, tmp_path):
+    tiny_tables(data_dirs[0])
+    table = data_dirs[0] / "BBBP.csv"
+    table.write_text(table.read_text() + "[NH3]->[Pt](Cl)Cl,1\n")  # a dative bond: no graph for it
+    card = finetune(small_config("bbbp", "tiny_gin"), models_dir=models_dir, runs_dir=tmp_path / "runs")
+    (left_out,) = card["data"]["unfeaturizable"]
+    assert left_out["row"] == 64 and "dative" in left_out["reason"]
+    assert sum(card["split"]["sizes"]) == card["data"]["molecules"] - 1

@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -199,6 +199,11 @@ def _train_seed(
     return best_state
 
 
+def _without(idx: np.ndarray, drop: Sequence[int]) -> np.ndarray:
+    """``idx`` without the entries in ``drop``, order kept."""
+    return idx[~np.isin(idx, np.asarray(drop, dtype=idx.dtype))]
+
+
 def finetune(
     cfg: FinetuneConfig, *, models_dir: str | Path = "models", runs_dir: str | Path = "runs", command: str = ""
 ) -> dict:
@@ -222,8 +227,14 @@ def finetune(
         )
         graphs, errors = mols_to_graphs(prep.mols)
         bad = [i for i, e in enumerate(errors) if e]
+        if len(bad) == len(graphs):
+            raise ValueError(f"no molecule could be featurized, e.g. {errors[bad[0]]}")
         if bad:
-            raise ValueError(f"{len(bad)} molecules could not be featurized, e.g. {errors[bad[0]]}")
+            # e.g. HIV's dative bonds: the split stays the one computed on every molecule, minus these
+            log.warning("%d molecules cannot be featurized and are left out, e.g. %s", len(bad), errors[bad[0]])
+            prep.split = replace(
+                prep.split, **{part: _without(getattr(prep.split, part), bad) for part in ("train", "valid", "test")}
+            )
         regression = prep.task_type == "regression"
         train_y = prep.y[prep.split.train]
         mean = np.nanmean(train_y, axis=0) if regression else np.zeros(len(prep.tasks))
@@ -271,6 +282,10 @@ def finetune(
         }
         if regression:
             card["target_scaling"] = {"mean": [float(m) for m in mean], "std": [float(s) for s in std]}
+        if bad:
+            card["data"]["unfeaturizable"] = [
+                {"row": int(prep.kept[i]), "smiles": prep.smiles[i], "reason": errors[i]} for i in bad
+            ]
         written = save_torch_checkpoint(Path(models_dir) / cfg.name, card, states, list(cfg.seeds))
         log.info("wrote %s: test %s", Path(models_dir) / cfg.name, written["metrics"]["test"])
         return written
