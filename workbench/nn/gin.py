@@ -139,7 +139,8 @@ class GIN(nn.Module):
         """Node representations ``[n_atoms, out_dim]``; ``h0`` replaces the atom embeddings when given."""
         h_list = [self.embed_atoms(x) if h0 is None else h0]
         structure = None
-        if self.fast_inference and not torch.is_grad_enabled() and h_list[0].dtype == torch.float32 and h_list[0].device.type == "cpu":
+        h = h_list[0]
+        if self.fast_inference and not torch.is_grad_enabled() and h.dtype == torch.float32 and h.device.type == "cpu":
             # inference on CPU: precompute the aggregation structure once for all layers (~1.3× faster)
             structure = graph_structure(h_list[0].shape[0], edge_index, edge_attr, h_list[0].dtype)
         for layer in range(self.num_layer):
