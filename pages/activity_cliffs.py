@@ -237,7 +237,10 @@ if frame is not None:
             st.caption("The benchmark has no result for this target yet; train models live below.")
         st.markdown("**Train models live** (MoleculeACE's split, or a seeded random 80/20 split for uploads)")
         models = st.multiselect(
-            "Models", list(qsar.FP_MODELS + qsar.NEURAL_MODELS), ["KNN", "SVM", "MLP"], key="live_models"
+            "Models",
+            list(qsar.FP_MODELS + qsar.KERNEL_MODELS + qsar.NEURAL_MODELS),
+            ["KNN", "SVM", "MLP"],
+            key="live_models",
         )
         epochs = st.number_input("Max epochs (MLP, IFM-MLP)", 1, 300, 60, key="live_epochs")
         if st.button("Train", key="live_train", disabled=not models):
