@@ -708,7 +708,7 @@ def train_retrieval(
     corpus = corpus or prepare_corpus(cache_dir=run_dir / "cache", log=log)
     split = retrieval_split(corpus, cfg.split, cfg.seed)
     log(f"split {cfg.split}: {len(split.train)}/{len(split.valid)}/{len(split.test)} pairs")
-    model, history = train_dual_encoder(corpus, split, cfg, device=device, log=log)
+    model, history = train_dual_encoder(corpus, split, cfg, device=device, log=log, cache_dir=run_dir / "cache")
     metrics = {
         "valid": evaluate_retrieval(model, corpus, split.valid),
         "test": evaluate_retrieval(model, corpus, split.test),
