@@ -6,7 +6,6 @@ import pytest
 
 from workbench import qsar
 
-
 LEFT = {"C": 0.0, "N": 0.5, "O": 1.0, "Cl": 1.5, "Br": 2.0, "F": 2.5}
 RIGHT = {"C(=O)O": 0.0, "CN": 0.3, "CO": 0.6, "C#N": 0.9, "S": 1.2, "I": 1.5, "CC": 1.8, "OC": 2.1}
 
@@ -54,3 +53,10 @@ def test_orthogonal_matrix_is_orthogonal_and_rotation_table_has_both_variants():
 def test_unknown_model_is_named_in_the_error():
     with pytest.raises(ValueError, match="unknown model 'nope'"):
         qsar.fit_predict("nope", ["CCO"], [1.0], ["CCO"])
+
+
+def test_consensus_is_the_mean_of_its_members():
+    data = series()
+    _, preds = qsar.evaluate(data, ["Consensus", *qsar.CONSENSUS_MEMBERS], seed=0)
+    members = preds[list(qsar.CONSENSUS_MEMBERS)].to_numpy().mean(axis=1)
+    assert np.allclose(preds["Consensus"].to_numpy(), members)

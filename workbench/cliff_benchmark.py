@@ -93,7 +93,7 @@ def _frame(dataset: str) -> pd.DataFrame:
 
 def run(
     targets: Sequence[str] | None = None,
-    models: Sequence[str] = ("KNN", "RF", "SVM", "XGBoost", "MLP", "IFM-MLP", "SVM-Tanimoto"),
+    models: Sequence[str] = ("KNN", "RF", "SVM", "XGBoost", "MLP", "IFM-MLP", "SVM-Tanimoto", "Consensus"),
     gin_targets: Sequence[str] = CLIFF_TARGETS,
     gin_models: Sequence[str] = ("GIN", "IFM-GIN"),
     *,
@@ -208,7 +208,7 @@ def write_report(cache_dir: Path = DEFAULT_CACHE, out_dir: Path = DEFAULT_OUT, c
         pivot_r = ace.pivot(index="dataset", columns="model", values="rmse")
         order = [
             m
-            for m in ("KNN", "RF", "SVM", "SVM-Tanimoto", "XGBoost", "MLP", "IFM-MLP", "GIN", "IFM-GIN")
+            for m in ("KNN", "RF", "SVM", "SVM-Tanimoto", "XGBoost", "Consensus", "MLP", "IFM-MLP", "GIN", "IFM-GIN")
             if m in pivot_c
         ]
         n_all = len(list_moleculeace())

@@ -27,6 +27,8 @@ from workbench.cliffs import rmse, rmse_cliff
 from workbench.featurize import ecfp_batch
 
 __all__ = [
+    "CONSENSUS_MEMBERS",
+    "ENSEMBLE_MODELS",
     "FP_MODELS",
     "GRAPH_MODELS",
     "IFM_GRID",
@@ -47,10 +49,13 @@ __all__ = [
 FP_MODELS = ("KNN", "RF", "SVM", "XGBoost")
 #: SVR on a Tanimoto kernel over ECFP4 bits, C chosen on the held-out 15 % of the training split.
 KERNEL_MODELS = ("SVM-Tanimoto",)
+#: Mean of the predictions of these models (each trained as on its own).
+CONSENSUS_MEMBERS = ("SVM", "SVM-Tanimoto", "XGBoost")
+ENSEMBLE_MODELS = ("Consensus",)
 TANIMOTO_C_GRID = (1.0, 5.0, 25.0)
 NEURAL_MODELS = ("MLP", "IFM-MLP")
 GRAPH_MODELS = ("GIN", "IFM-GIN")
-MODELS = FP_MODELS + KERNEL_MODELS + NEURAL_MODELS + GRAPH_MODELS
+MODELS = FP_MODELS + KERNEL_MODELS + ENSEMBLE_MODELS + NEURAL_MODELS + GRAPH_MODELS
 #: (σ, d) candidates for the IFM-MLP, chosen on the validation part of the training split.
 IFM_GRID = ((4.0, 4), (16.0, 4))
 #: Hidden width of MLP and IFM-MLP (equal, so only the encoding differs).
@@ -381,6 +386,15 @@ def fit_predict(
             progress(1.0, f"{model}: done")
     elif model in KERNEL_MODELS:
         pred, params = _svm_tanimoto_fit_predict(ecfp_features(smiles_train), y_train, ecfp_features(smiles_test), seed)
+        if progress:
+            progress(1.0, f"{model}: done")
+    elif model in ENSEMBLE_MODELS:
+        parts = [
+            fit_predict(m, smiles_train, y_train, smiles_test, target=target, seed=seed).predictions
+            for m in CONSENSUS_MEMBERS
+        ]
+        pred = np.mean(parts, axis=0)
+        params = {"members": list(CONSENSUS_MEMBERS), "combination": "mean"}
         if progress:
             progress(1.0, f"{model}: done")
     elif model == "MLP":

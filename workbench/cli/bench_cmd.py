@@ -18,7 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="MoleculeACE RMSE / RMSE_cliff for KNN, RF, SVM, XGBoost, MLP, IFM-MLP and GINs, plus IFM diagnostics",
     )
     c.add_argument("--targets", nargs="*", help="MoleculeACE targets (default: all 30)")
-    c.add_argument("--models", nargs="*", default=["KNN", "RF", "SVM", "XGBoost", "MLP", "IFM-MLP", "SVM-Tanimoto"])
+    c.add_argument(
+        "--models", nargs="*", default=["KNN", "RF", "SVM", "XGBoost", "MLP", "IFM-MLP", "SVM-Tanimoto", "Consensus"]
+    )
     c.add_argument("--gin-models", nargs="*", default=["GIN", "IFM-GIN"])
     c.add_argument("--gin-epochs", type=int, default=40)
     c.add_argument("--no-diagnostics", action="store_true", help="skip the rotation and MoleculeNet tables")
