@@ -238,7 +238,7 @@ if frame is not None:
         st.markdown("**Train models live** (MoleculeACE's split, or a seeded random 80/20 split for uploads)")
         models = st.multiselect(
             "Models",
-            list(qsar.FP_MODELS + qsar.KERNEL_MODELS + qsar.NEURAL_MODELS),
+            list(qsar.FP_MODELS + qsar.KERNEL_MODELS + qsar.ENSEMBLE_MODELS + qsar.NEURAL_MODELS),
             ["KNN", "SVM", "MLP"],
             key="live_models",
         )
