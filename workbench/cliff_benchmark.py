@@ -190,13 +190,17 @@ def write_report(cache_dir: Path = DEFAULT_CACHE, out_dir: Path = DEFAULT_OUT, c
         "# Activity cliffs: MoleculeACE benchmark and IFM diagnostics",
         "",
         f"Made by `{command or 'workbench bench cliffs'}` on {platform.node() or 'this machine'} "
-        f"({os.cpu_count()} CPUs, one torch thread, Python {platform.python_version()}); seed 0, one run per cell.",
+        f"({os.cpu_count()} CPUs, one torch thread, Python {platform.python_version()}); seed 0, one run per cell. "
+        "Every cell comes from the resumable cache, which `workbench bench cliffs` fills (all models, all targets, "
+        "both diagnostics; `--models` / `--gin-models` / `--no-diagnostics` run a part of it).",
         "",
         "Protocol: MoleculeACE's own train/test split; RMSE on pActivity over the test set and RMSE_cliff over",
         "test molecules with `cliff_mol = 1` (cliffs computed on the whole set, reproduced by `workbench.cliffs`",
         "at 100 % agreement). KNN / RF / SVM / XGBoost take ECFP4 (1,024 bits) with the hyperparameters",
         "MoleculeACE tuned per target (XGBoost takes its GBM trees / depth / learning rate; RF capped at 250",
-        "trees). MLP and IFM-MLP: 2 hidden layers of 256 on ECFP4 counts scaled by the training maximum,",
+        "trees). SVM-Tanimoto: SVR on a Tanimoto kernel over the same bits, C from (1, 5, 25) chosen on a",
+        "seeded 15 % of the training split. Consensus: the mean of the SVM, SVM-Tanimoto and XGBoost predictions.",
+        "MLP and IFM-MLP: 2 hidden layers of 256 on ECFP4 counts scaled by the training maximum,",
         "early stopping on a seeded 15 % of the training split; IFM (σ, d) chosen on that same hold-out from",
         "(4, 4) and (16, 4). GIN: 5 layers × 300, ≤ 40 epochs, early stopping on the same hold-out;",
         "IFM-GIN adds learnable-frequency IFM features of (atomic number, chirality, degree) to the atom embeddings.",
