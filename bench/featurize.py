@@ -12,7 +12,8 @@ import platform
 import time
 from pathlib import Path
 
-from workbench import chem, featurize
+from workbench import chem
+from workbench.featurizers import graph as featurize
 from workbench.data import load_moleculenet
 
 RESULTS = Path(__file__).parent / "results" / "featurize.md"

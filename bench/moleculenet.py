@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.checkpoints import CheckpointError, load_card
-from workbench.featurize import ecfp_batch
+from workbench.data.prepared import prepare
+from workbench.featurizers import ecfp_batch
+from workbench.models import CheckpointError, load_card
 from workbench.train.baselines import fit_predict
 from workbench.train.metrics import regression_metrics, roc_auc, summarize_seeds
-from workbench.train.prepare import prepare
 
 RESULTS = Path(__file__).parent / "results"
 CACHE = RESULTS / "cache"

@@ -1,4 +1,4 @@
-"""Prediction throughput on CPU: ADMET-AI (reference package vs workbench.inference), GIN ensembles, one molecule.
+"""Prediction throughput on CPU: ADMET-AI (reference package vs workbench.predict), GIN ensembles, one molecule.
 
 Run: ``python -m bench.throughput [--n 5000] [--threads 1]``; writes ``bench/results/throughput.md``.
 
@@ -40,9 +40,9 @@ def _hiv(n: int) -> list[str]:
 
 
 def worker_admet_ours(args: argparse.Namespace) -> dict:
-    """workbench.inference: parse + standardize + featurize + 2 stacked 5-member ensembles."""
+    """workbench.predict.inference: parse + standardize + featurize + 2 stacked 5-member ensembles."""
     t0 = time.perf_counter()
-    from workbench import inference
+    from workbench.predict import inference
 
     t_import = time.perf_counter() - t0
     smiles = _hiv(args.n)
@@ -92,10 +92,11 @@ def worker_gin(args: argparse.Namespace) -> dict:
     import torch
     from torch_geometric.data import Batch
 
-    from workbench import chem, inference
-    from workbench.checkpoints import Checkpoint
-    from workbench.featurize import mols_to_graphs
+    from workbench import chem
+    from workbench.featurizers import mols_to_graphs
+    from workbench.models import Checkpoint
     from workbench.nn.gin import GIN
+    from workbench.predict import inference
 
     smiles = _hiv(args.n)
     checkpoint = next(c for c in inference.list_models() if c.name == args.model)
@@ -177,7 +178,7 @@ def worker_gin(args: argparse.Namespace) -> dict:
 
 def worker_single(args: argparse.Namespace) -> dict:
     """Warm single-molecule prediction over every shipped model (models loaded, one call warmed)."""
-    from workbench import inference
+    from workbench.predict import inference
 
     t0 = time.perf_counter()
     loaded, skipped = [], {}
@@ -229,7 +230,7 @@ def _run(name: str, threads: int, n: int, **extra: str) -> dict:
 
 
 def _gin_models() -> list[str]:
-    from workbench.inference import list_models
+    from workbench.predict.inference import list_models
 
     return sorted(c.name for c in list_models() if c.architecture == "gin" and c.group == "MoleculeNet")
 
@@ -282,7 +283,7 @@ def main() -> None:
                 f"| `admet_ai.ADMETModel.predict` (reference; chemprop 2.2.4 + Lightning) | {ref['n']} | "
                 f"{ref['import_s']:.1f} | {ref['load_s']:.2f} | {ref['predict_s']:.1f} | {r_rate:,.0f} | 1.00× | "
                 f"{ref['peak_mb']:,.0f} |",
-                f"| `workbench.inference.predict(smiles, ['admet_ai'])` (parse + standardize included) | "
+                f"| `workbench.predict.inference.predict(smiles, ['admet_ai'])` (parse + standardize included) | "
                 f"{ours['n']} | {ours['import_s']:.1f} | {ours['load_s']:.2f} | {ours['predict_s']:.1f} | "
                 f"{o_rate:,.0f} | {o_rate / r_rate:.2f}× | {ours['peak_mb']:,.0f} |",
                 "",

@@ -9,8 +9,10 @@ import plotly.graph_objects as go
 import streamlit as st
 from rdkit import Chem
 
-from workbench import cliff_benchmark, cliffs, qsar
+from workbench import cliffs
 from workbench.chem import depict_svg
+from workbench.cliffs import qsar
+from workbench.cliffs.results import benchmark_scores
 from workbench.data import list_moleculeace, load_moleculeace
 
 st.title("Activity cliffs")
@@ -223,7 +225,7 @@ if frame is not None:
             st.info("No cliffs to draw.")
 
     with tab_models:
-        bench = cliff_benchmark.benchmark_scores()
+        bench = benchmark_scores()
         if target and len(bench) and (bench["dataset"] == target).any():
             sub = bench[bench["dataset"] == target].melt(
                 id_vars="model", value_vars=["rmse", "rmse_cliff"], var_name="metric", value_name="RMSE"

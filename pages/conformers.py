@@ -2,12 +2,12 @@
 
 import streamlit as st
 
+from workbench.app import EXAMPLES, current_molecule
+from workbench.app.conformers import conformer_settings, show_viewer
 from workbench.chem import parse_one
+from workbench.chem.files import MoleculeFileError, read_molecules
 from workbench.conformers import ConformerEnsemble, PairOverlay, generate_conformers, overlay_pair
-from workbench.molfiles import MoleculeFileError, read_molecules
-from workbench.ui import EXAMPLES, current_molecule
-from workbench.ui.conformers import conformer_settings, show_viewer
-from workbench.view3d import COLORINGS, STYLES, SURFACES, energy_chart, ensemble_view, pair_view
+from workbench.conformers.view3d import COLORINGS, STYLES, SURFACES, energy_chart, ensemble_view, pair_view
 
 SOURCES = ("Home molecule", "SMILES", "Upload SDF/MOL")
 MODES = {"one conformer": "single", "overlay all (aligned)": "overlay", "animate": "animate"}

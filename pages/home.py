@@ -2,9 +2,9 @@
 
 import streamlit as st
 
+from workbench.app import molecule_input, show_depiction
+from workbench.app.descriptors import DESCRIPTOR_HELP, descriptor_frame
 from workbench.chem import descriptor_table
-from workbench.ui import molecule_input, show_depiction
-from workbench.ui.descriptors import DESCRIPTOR_HELP, descriptor_frame
 
 st.title("Molecular ML Workbench")
 st.caption("Paste or draw a molecule. It stays selected while you move between pages.")

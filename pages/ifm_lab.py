@@ -5,7 +5,7 @@ import plotly.express as px
 import streamlit as st
 import torch
 
-from workbench import qsar
+from workbench.cliffs import qsar
 from workbench.data import list_moleculeace, load_moleculeace
 from workbench.nn.ifm import ifm_encode, ifm_frequencies, ifm_kernel
 

@@ -5,8 +5,8 @@ import json
 import plotly.express as px
 import streamlit as st
 
-from workbench.inference import list_models
-from workbench.zoo import benchmark_table, card_rows
+from workbench.models.zoo import benchmark_table, card_rows
+from workbench.predict.inference import list_models
 
 st.title("Model zoo")
 checkpoints = list_models()

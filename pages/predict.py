@@ -5,16 +5,16 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from workbench.applicability import AD_THRESHOLD, nearest_neighbours, training_set
-from workbench.attribution import atom_attributions
+from workbench.app import EXAMPLES, current_molecule, show_depiction
+from workbench.app.models import model_picker, registered_models
 from workbench.chem import depict_svg, parse_one
+from workbench.chem.files import MoleculeFileError, read_molecules
 from workbench.data import DataUnavailableError
-from workbench.inference import load_model
-from workbench.molfiles import MoleculeFileError, read_molecules
-from workbench.percentiles import percentile, reference_predictions
-from workbench.report import MAX_ROWS, TooManyRowsError, prediction_table
-from workbench.ui import EXAMPLES, current_molecule, show_depiction
-from workbench.ui.models import model_picker, registered_models
+from workbench.predict.applicability import AD_THRESHOLD, nearest_neighbours, training_set
+from workbench.predict.attribution import atom_attributions
+from workbench.predict.inference import load_model
+from workbench.predict.percentiles import percentile, reference_predictions
+from workbench.predict.table import MAX_ROWS, TooManyRowsError, prediction_table
 
 SOURCES = ("Home molecule", "Paste a list", "Upload CSV/SDF")
 

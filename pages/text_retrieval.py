@@ -3,8 +3,9 @@
 import pandas as pd
 import streamlit as st
 
+from workbench.app import EXAMPLES, current_molecule
 from workbench.chem import depict_svg, parse_one
-from workbench.molfiles import MoleculeFileError, read_molecules
+from workbench.chem.files import MoleculeFileError, read_molecules
 from workbench.retrieval import (
     DEFAULT_MODEL,
     LIBRARIES,
@@ -16,7 +17,6 @@ from workbench.retrieval import (
     rank_library,
     search_molecules,
 )
-from workbench.ui import EXAMPLES, current_molecule
 
 QUERIES = (
     "an inhibitor of acetylcholinesterase used for dementia",

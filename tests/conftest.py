@@ -43,8 +43,8 @@ def data_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Pa
 @pytest.fixture
 def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty WORKBENCH_MODELS_DIR as the only registry folder, inference cache cleared around the test."""
-    import workbench.checkpoints as checkpoints
-    from workbench import inference
+    import workbench.models.registry as checkpoints
+    from workbench.predict import inference
 
     folder = tmp_path / "models"
     folder.mkdir()

@@ -1,4 +1,4 @@
-"""ADMET-AI through workbench.inference: same featurizer, same numbers as admet_ai.ADMETModel, no unpickling."""
+"""ADMET-AI through workbench.predict.inference: same featurizer, same numbers as admet_ai.ADMETModel, no unpickling."""
 
 import json
 import logging
@@ -9,10 +9,10 @@ import pytest
 import torch
 from rdkit import Chem
 
-from workbench import inference
-from workbench.checkpoints import load_card
-from workbench.chemprop_graphs import ATOM_DIM, BOND_DIM, chemprop_batch
-from workbench.external.admet_ai import admet_ai_package_dir, import_admet_ai, read_chemprop_pt
+from workbench.featurizers.chemprop import ATOM_DIM, BOND_DIM, chemprop_batch
+from workbench.models import load_card
+from workbench.models.importers.admet_ai import admet_ai_package_dir, import_admet_ai, read_chemprop_pt
+from workbench.predict import inference
 
 pytest.importorskip("admet_ai")
 
@@ -61,7 +61,7 @@ def test_featurizer_matches_chemprop_bit_for_bit():
 
 
 def test_all_41_endpoints_equal_admet_ai(reference_model):
-    """workbench.inference on any input == ADMETModel on the standardized canonical SMILES, within 1e-4."""
+    """workbench.predict.inference on any input == ADMETModel on the standardized canonical SMILES, within 1e-4."""
     card = load_card(inference.load_model("admet_ai").checkpoint.path)
     tasks = [t["name"] for t in card["tasks"]]
     assert len(tasks) == 41 and card["group"] == "ADMET"

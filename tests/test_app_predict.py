@@ -12,7 +12,7 @@ PAGES = Path(__file__).resolve().parent.parent / "pages"
 
 @pytest.fixture
 def tiny(models_dir):
-    from workbench.ui.models import registered_models
+    from workbench.app.models import registered_models
 
     registered_models.clear()
     train_tiny_checkpoint(models_dir, name="tiny_mlp")
@@ -50,7 +50,7 @@ def test_pasted_list_reports_row_errors(tiny):
 
 
 def test_no_models_registered_says_what_to_do(models_dir):
-    from workbench.ui.models import registered_models
+    from workbench.app.models import registered_models
 
     registered_models.clear()
     at = AppTest.from_file(str(PAGES / "predict.py"), default_timeout=60)

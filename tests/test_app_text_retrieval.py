@@ -11,14 +11,14 @@ from streamlit.testing.v1 import AppTest
 
 from tests.test_retrieval import build_tiny_retrieval
 from tests.test_train_retrieval import _frame
-from workbench import retrieval
+from workbench.retrieval import search as retrieval
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "text_retrieval.py")
 
 
 @pytest.fixture
 def tiny_shipped(tmp_path, monkeypatch):
-    import workbench.checkpoints as checkpoints
+    import workbench.models.registry as checkpoints
 
     folder = tmp_path / "models"
     build_tiny_retrieval(folder, name=retrieval.DEFAULT_MODEL)
@@ -72,7 +72,7 @@ def test_switching_to_chebi_and_a_bad_smiles(tiny_shipped):
 
 
 def test_page_without_a_model_says_so(tmp_path, monkeypatch):
-    import workbench.checkpoints as checkpoints
+    import workbench.models.registry as checkpoints
 
     monkeypatch.setattr(checkpoints, "models_dirs", lambda: [tmp_path])
     retrieval.clear_cache()

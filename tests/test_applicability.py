@@ -5,10 +5,10 @@ import pytest
 from rdkit import Chem, DataStructs
 
 from tests.test_train import tiny_tables
-from workbench import applicability
-from workbench.checkpoints import Checkpoint
 from workbench.data import DataUnavailableError
-from workbench.train.prepare import prepare
+from workbench.data.prepared import prepare
+from workbench.models import Checkpoint
+from workbench.predict import applicability
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_second_process_reads_the_disk_cache_with_identical_fingerprints(checkpo
     files = list((data_dirs[1] / "applicability").glob("bbbp-*.npz"))
     assert len(files) == 1
     monkeypatch.setattr(applicability, "_CACHE", {})  # a new process
-    monkeypatch.setattr("workbench.train.prepare.prepare", lambda *a, **k: pytest.fail("rebuilt despite the cache"))
+    monkeypatch.setattr("workbench.data.prepared.prepare", lambda *a, **k: pytest.fail("rebuilt despite the cache"))
     second = applicability.training_set(checkpoint)
     assert second.smiles == first.smiles
     assert np.array_equal(second.labels.to_numpy(), first.labels.to_numpy(), equal_nan=True)

@@ -3,12 +3,12 @@ import pytest
 import torch
 
 from tests.tiny_model import train_tiny_checkpoint
-from workbench import inference
-from workbench.attribution import atom_attributions
-from workbench.checkpoints import save_torch_checkpoint
 from workbench.chem import parse_one
-from workbench.featurize import GRAPH_FEATURIZER, featurizer_spec
+from workbench.featurizers import GRAPH_FEATURIZER, featurizer_spec
+from workbench.models import save_torch_checkpoint
 from workbench.nn import GINPredictor
+from workbench.predict import inference
+from workbench.predict.attribution import atom_attributions
 
 
 def test_occlusion_credits_the_nitrogen_for_the_has_nitrogen_task(models_dir):

@@ -16,7 +16,7 @@ pytestmark = [
 
 
 def test_upload_csv_and_download_predictions(app_url, browser, tmp_path):
-    from workbench.inference import list_models
+    from workbench.predict.inference import list_models
 
     if not list_models():
         pytest.skip("no shipped checkpoints in models/")

@@ -16,7 +16,7 @@ pytestmark = [
 
 
 def test_text_query_returns_a_ranked_downloadable_grid(app_url, browser, tmp_path):
-    from workbench.checkpoints import find_checkpoints
+    from workbench.models import find_checkpoints
 
     if not any(c.architecture == "dual_encoder" for c in find_checkpoints()[0]):
         pytest.skip("no retrieval checkpoint in models/")

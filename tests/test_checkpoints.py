@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from tests.tiny_model import train_tiny_checkpoint
-from workbench.checkpoints import (
+from workbench.models import (
     CheckpointError,
     find_checkpoints,
     load_card,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from tests.test_retrieval import NAME, tiny_model  # noqa: F401  (module-scoped fixture)
-from workbench import retrieval
+from workbench.retrieval import search as retrieval
 from workbench.cli import build_parser, main
 
 

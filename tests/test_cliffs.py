@@ -5,7 +5,7 @@ import pytest
 from rdkit import Chem
 
 from workbench import cliffs
-from workbench.featurize import ecfp_batch
+from workbench.featurizers import ecfp_batch
 
 # An alcohol and its amine: Levenshtein 1 - 1/16 = 0.9375 and identical generic frameworks (similar).
 A, B = "CCCCCCCCCCCCCCCO", "CCCCCCCCCCCCCCCN"

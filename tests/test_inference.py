@@ -6,9 +6,9 @@ import torch
 from rdkit import Chem
 
 from tests.tiny_model import N_BITS, labels, train_tiny_checkpoint
-from workbench import inference
-from workbench.featurize import ecfp_batch
+from workbench.featurizers import ecfp_batch
 from workbench.nn import FeatureMLP
+from workbench.predict import inference
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_end_to_end_prediction_aligned_with_input(tiny):
 def test_predictions_equal_the_network_run_directly(tiny, models_dir):
     smiles = ["CCCN", "CCCCCCCO", "c1ccccc1C"]
     out = inference.predict(smiles, ["tiny"])
-    from workbench.checkpoints import load_state_dicts
+    from workbench.models import load_state_dicts
 
     card = tiny
     x = torch.from_numpy(ecfp_batch([Chem.MolFromSmiles(s) for s in smiles], n_bits=N_BITS).astype(np.float32))
@@ -118,7 +118,7 @@ def test_unknown_model_is_a_clear_error(tiny):
 def test_tampered_checkpoint_is_refused_at_load(tiny, models_dir):
     weights = models_dir / "tiny" / "seed0.safetensors"
     weights.write_bytes(weights.read_bytes()[:-4] + b"\x00\x00\x00\x00")
-    from workbench.checkpoints import CheckpointError
+    from workbench.models import CheckpointError
 
     with pytest.raises(CheckpointError):
         inference.load_model("tiny")

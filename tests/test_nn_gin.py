@@ -7,7 +7,7 @@ from torch_geometric.data import Batch
 from torch_geometric.nn import MessagePassing, global_mean_pool
 from torch_geometric.utils import add_self_loops
 
-from workbench.featurize import mol_to_graph
+from workbench.featurizers import mol_to_graph
 from workbench.nn import GIN, GINPredictor, masked_bce_loss, masked_mse_loss
 
 

@@ -41,7 +41,7 @@ def test_ifm_mlp_and_gin_shapes():
     from rdkit import Chem
     from torch_geometric.data import Batch
 
-    from workbench.featurize import mol_to_graph
+    from workbench.featurizers import mol_to_graph
 
     batch = Batch.from_data_list([mol_to_graph(Chem.MolFromSmiles(s)) for s in ("CCO", "c1ccccc1N")])
     for use_ifm in (True, False):

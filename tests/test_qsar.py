@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import qsar
+from workbench.cliffs import qsar
 
 LEFT = {"C": 0.0, "N": 0.5, "O": 1.0, "Cl": 1.5, "Br": 2.0, "F": 2.5}
 RIGHT = {"C(=O)O": 0.0, "CN": 0.3, "CO": 0.6, "C#N": 0.9, "S": 1.2, "I": 1.5, "CC": 1.8, "OC": 2.1}

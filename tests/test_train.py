@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from workbench import inference
-from workbench.checkpoints import load_card
-from workbench.featurize import mols_to_graphs
+from workbench.data.prepared import prepare
+from workbench.featurizers import mols_to_graphs
+from workbench.models import load_card
 from workbench.nn import GINPredictor
+from workbench.predict import inference
 from workbench.train.baselines import BaselineConfig, train_baseline
 from workbench.train.finetune import FinetuneConfig, finetune, predict_graphs
-from workbench.train.prepare import prepare
 
 SCAFFOLDS = ["c1ccccc1", "C1CCCCC1", "c1ccncc1", "C1CCNCC1", "c1ccoc1", "c1ccsc1", "C1CCOC1", "c1ccc2ccccc2c1"]
 
@@ -66,7 +66,7 @@ def test_gin_finetune_round_trips_through_inference(tiny_data, tmp_path):
     out = inference.predict(test_smiles, ["tiny_gin"])
     # the same members, loaded by hand from the stored (float16) weights
     graphs, _ = mols_to_graphs(prep.mols)
-    from workbench.checkpoints import load_state_dicts
+    from workbench.models import load_state_dicts
 
     probs = []
     for state in load_state_dicts(tiny_data / "tiny_gin", card):

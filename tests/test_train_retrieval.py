@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from workbench.checkpoints import load_card
+from workbench.models import load_card
 from workbench.nn.text_backbone import HashingBackbone
 from workbench.train.retrieval import (
     AugmentationSampler,
@@ -192,8 +192,8 @@ def test_text_fine_tune_changes_only_the_intended_parameters(fine_tuned, minilm)
 def test_checkpoint_with_a_fine_tuned_layer_round_trips(fine_tuned, tmp_path, monkeypatch):
     from safetensors.torch import load_file
 
-    from workbench import retrieval
-    from workbench.checkpoints import Checkpoint
+    from workbench.retrieval import search as retrieval
+    from workbench.models import Checkpoint
     from workbench.train.retrieval import save_retrieval_checkpoint
 
     corpus, split, cfg, model, history, _before = fine_tuned
@@ -227,8 +227,8 @@ def test_checkpoint_with_a_fine_tuned_layer_round_trips(fine_tuned, tmp_path, mo
 
 
 def test_init_encoder_loads_the_source_gin_weights(corpus, models_dir):
-    from workbench.checkpoints import save_torch_checkpoint
-    from workbench.featurize import GRAPH_FEATURIZER, featurizer_spec
+    from workbench.featurizers import GRAPH_FEATURIZER, featurizer_spec
+    from workbench.models import save_torch_checkpoint
     from workbench.nn import GINPredictor
     from workbench.train.retrieval import resolve_init_encoder, save_retrieval_checkpoint
 

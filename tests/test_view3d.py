@@ -3,7 +3,7 @@ import re
 import pytest
 
 from workbench.conformers import generate_conformers, overlay_pair
-from workbench.view3d import ensemble_view, pair_view, show, threedmol_js, view_html
+from workbench.conformers.view3d import ensemble_view, pair_view, show, threedmol_js, view_html
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def test_pair_view_and_notebook_display():
 
 
 def test_energy_chart_has_energies_and_weights(ensemble):
-    from workbench.view3d import energy_chart
+    from workbench.conformers.view3d import energy_chart
 
     fig = energy_chart(ensemble.to_frame())
     assert [t.type for t in fig.data] == ["bar", "scatter"] and len(fig.data[0].x) == ensemble.n_conformers

@@ -8,8 +8,8 @@ import numpy as np
 import torch
 from rdkit import Chem
 
-from workbench.checkpoints import save_torch_checkpoint
-from workbench.featurize import ecfp_batch, featurizer_spec
+from workbench.featurizers import ecfp_batch, featurizer_spec
+from workbench.models import save_torch_checkpoint
 from workbench.nn import FeatureMLP
 
 N_BITS = 256

@@ -30,8 +30,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=run_cliffs)
 
 
+def _bench_module(name: str):
+    """Import ``bench.<name>`` from the repository checkout (benchmarks are not part of the installed package)."""
+    import importlib
+
+    root = str(Path(__file__).resolve().parents[2])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    return importlib.import_module(f"bench.{name}")
+
+
 def run_cliffs(args: argparse.Namespace) -> int:
-    from workbench import cliff_benchmark
+    cliff_benchmark = _bench_module("cliffs")
 
     if not args.report_only:
         cliff_benchmark.run(

@@ -38,8 +38,8 @@ def errors_path(output: str | Path) -> Path:
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from workbench.chem.files import read_molecules
     from workbench.conformers import generate_conformers_batch
-    from workbench.molfiles import read_molecules
 
     frame = read_molecules(args.input, smiles_column=args.smiles_column)
     smiles = frame["smiles"].tolist()

@@ -59,8 +59,8 @@ def run_embed(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from workbench import chem
-    from workbench.external.minimol import get_embedder
-    from workbench.molfiles import read_molecules
+    from workbench.chem.files import read_molecules
+    from workbench.featurizers.minimol import get_embedder
 
     frame = read_molecules(args.input, smiles_column=args.smiles_column)
     parsed = chem.parse(frame["smiles"].tolist(), inchikey=False)

@@ -17,8 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from workbench.checkpoints import find_checkpoints, models_dirs
-    from workbench.zoo import card_rows
+    from workbench.models import find_checkpoints, models_dirs
+    from workbench.models.zoo import card_rows
 
     checkpoints, problems = find_checkpoints()
     if not checkpoints:

@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _inputs(args: argparse.Namespace) -> list[str]:
-    from workbench.molfiles import read_molecules, read_smi
+    from workbench.chem.files import read_molecules, read_smi
 
     frame = (
         read_smi(sys.stdin.read())

@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def resolve_models(spec: str | None) -> list[str]:
     """Checkpoint names for ``--models``: exact names, or data-set prefixes; default all MoleculeNet ones."""
-    from workbench.inference import list_models
+    from workbench.predict.inference import list_models
 
     available = list_models()
     if not spec:
@@ -55,11 +55,11 @@ def resolve_models(spec: str | None) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.inference import predict
-    from workbench.molfiles import read_molecules
+    from workbench.chem.files import read_molecules
+    from workbench.predict.inference import predict
 
     frame = read_molecules(args.input, smiles_column=args.smiles_column)
-    from workbench.inference import load_model
+    from workbench.predict.inference import load_model
 
     models = [load_model(name, precision=args.precision) for name in resolve_models(args.models)]
     result = predict(frame["smiles"].tolist(), models, batch_size=args.batch_size, progress=not args.no_progress)

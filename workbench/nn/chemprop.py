@@ -7,7 +7,7 @@ models with the same shapes (an ensemble) are held as stacked weights and run in
 one pass over a shared featurized batch: the input projection is one matrix
 product for every member and the per-member products are batched.
 
-Inputs are tensors from :mod:`workbench.chemprop_graphs` (never RDKit here):
+Inputs are tensors from :mod:`workbench.featurizers.chemprop` (never RDKit here):
 ``V`` atom features ``[n_atoms, d_v]``, ``E`` directed-bond features
 ``[n_edges, d_e]``, ``edge_index`` ``[2, n_edges]`` (source, target),
 ``rev_edge_index`` ``[n_edges]`` and ``batch`` ``[n_atoms]``.

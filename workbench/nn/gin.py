@@ -3,7 +3,7 @@
 Parameter names match that family exactly (``x_embedding1``, ``gnns.<i>.mlp``,
 ``gnns.<i>.edge_embedding1``, ``batch_norms.<i>`` ...), so state dicts of
 published AttrMask / ContextPred / GraphCL / GraphMVP / Mole-BERT encoders load
-unchanged. Input tensors follow :mod:`workbench.featurize`'s graph layout.
+unchanged. Input tensors follow :mod:`workbench.featurizers`'s graph layout.
 """
 
 from __future__ import annotations

@@ -19,10 +19,10 @@ import xgboost as xgb
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.svm import SVR
 
-from workbench.checkpoints import write_card
-from workbench.featurize import ecfp_batch, featurizer_spec
+from workbench.data.prepared import Prepared, prepare
+from workbench.featurizers import ecfp_batch, featurizer_spec
+from workbench.models import write_card
 from workbench.train.metrics import regression_metrics, roc_auc, summarize_seeds
-from workbench.train.prepare import Prepared, prepare
 
 __all__ = ["BaselineConfig", "fit_predict", "train_baseline"]
 

@@ -21,11 +21,11 @@ from safetensors.torch import load_file
 from torch_geometric.data import Batch, Data
 from tqdm.auto import tqdm
 
-from workbench.checkpoints import CheckpointError, load_card, save_torch_checkpoint
-from workbench.featurize import GRAPH_FEATURIZER, featurizer_spec, mols_to_graphs
+from workbench.data.prepared import Prepared, prepare
+from workbench.featurizers import GRAPH_FEATURIZER, featurizer_spec, mols_to_graphs
+from workbench.models import CheckpointError, load_card, save_torch_checkpoint
 from workbench.nn import GINPredictor, masked_bce_loss, masked_mse_loss
 from workbench.train.metrics import regression_metrics, roc_auc, summarize_seeds
-from workbench.train.prepare import Prepared, prepare
 
 __all__ = ["FinetuneConfig", "evaluate", "finetune", "predict_graphs"]
 
@@ -60,7 +60,7 @@ def _load_encoder_state(path: str) -> dict[str, torch.Tensor]:
     p = Path(path)
     if p.is_dir():
         card = load_card(p)
-        from workbench.checkpoints import load_state_dicts
+        from workbench.models import load_state_dicts
 
         return load_state_dicts(p, card)[0]
     if p.suffix != ".safetensors":

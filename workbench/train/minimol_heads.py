@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from workbench.checkpoints import save_torch_checkpoint
-from workbench.external.minimol import EMBEDDING_DIM, get_embedder
+from workbench.data.prepared import Prepared, prepare
+from workbench.featurizers.minimol import EMBEDDING_DIM, get_embedder
+from workbench.models import save_torch_checkpoint
 from workbench.nn import FeatureMLP, masked_bce_loss, masked_mse_loss
 from workbench.train.metrics import regression_metrics, roc_auc, summarize_seeds
-from workbench.train.prepare import Prepared, prepare
 
 __all__ = ["MinimolHeadConfig", "embed_dataset", "train_minimol_head"]
 

@@ -40,11 +40,11 @@ import torch
 from safetensors.torch import save_file
 
 from workbench import chem
-from workbench.checkpoints import find_checkpoints, load_card, write_card
 from workbench.data import load_chebi20, random_split, scaffold_split
 from workbench.data.splits import Split
-from workbench.featurize import GRAPH_FEATURIZER, FeaturizationError, ecfp_batch, featurizer_spec, graph_arrays
+from workbench.featurizers import GRAPH_FEATURIZER, FeaturizationError, ecfp_batch, featurizer_spec, graph_arrays
 from workbench.hashing import sha256_file
+from workbench.models import find_checkpoints, load_card, write_card
 from workbench.nn.dual_encoder import (
     DualEncoder,
     expertise_reconstruction_loss,
@@ -494,7 +494,7 @@ def train_dual_encoder(
     if init_state is not None:
         model.load_encoder(init_state)
     if cfg.init:
-        from workbench.checkpoints import load_state_dicts
+        from workbench.models import load_state_dicts
 
         init = Path(cfg.init)
         if init.is_dir():

@@ -1,0 +1,1 @@
+"""One-off importers that turn external checkpoints into workbench checkpoints (never unpickling code)."""

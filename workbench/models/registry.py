@@ -1,0 +1,47 @@
+"""The registry: every checkpoint folder under ``WORKBENCH_MODELS_DIR`` and the shipped ``models/``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from workbench.models.card import CheckpointError
+from workbench.models.store import Checkpoint, load_card
+
+__all__ = ["SHIPPED_MODELS", "find_checkpoints", "models_dirs"]
+
+#: The checkpoints shipped with the repository (``models/`` at its root).
+SHIPPED_MODELS = Path(__file__).resolve().parents[2] / "models"
+
+
+def models_dirs() -> list[Path]:
+    """Folders scanned for checkpoints: ``WORKBENCH_MODELS_DIR`` entries, then the shipped ``models/``."""
+    dirs = [Path(p).expanduser() for p in os.environ.get("WORKBENCH_MODELS_DIR", "").split(os.pathsep) if p]
+    dirs.append(SHIPPED_MODELS)
+    return dirs
+
+
+def find_checkpoints(dirs: Sequence[Path] | None = None) -> tuple[list[Checkpoint], list[str]]:
+    """Scan folders for checkpoints.
+
+    Returns:
+        The valid checkpoints (first one wins on a name clash) and one message per
+        folder that was skipped, saying why.
+    """
+    found: dict[str, Checkpoint] = {}
+    problems: list[str] = []
+    for root in dirs if dirs is not None else models_dirs():
+        if not root.is_dir():
+            continue
+        for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            try:
+                card = load_card(folder)
+            except CheckpointError as exc:
+                problems.append(f"{folder}: {exc}")
+                continue
+            if card["name"] in found:
+                problems.append(f"{folder}: name '{card['name']}' already registered from {found[card['name']].path}")
+                continue
+            found[card["name"]] = Checkpoint(folder, card)
+    return list(found.values()), problems

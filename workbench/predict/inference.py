@@ -1,0 +1,198 @@
+"""THE shared inference module: device choice, model registry and cache, batched prediction.
+
+Pages, the CLI, notebooks and benchmarks all predict through :func:`predict`.
+Checkpoints are loaded once per process on the CPU, moved to the device here,
+and shared between threads (Streamlit sessions).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from workbench import chem
+from workbench.models import Checkpoint, find_checkpoints
+from workbench.models.builders import Predictor, build_predictor, can_predict
+
+__all__ = [
+    "LoadedModel",
+    "clear_cache",
+    "get_device",
+    "get_precision",
+    "list_models",
+    "load_model",
+    "predict",
+    "predict_parsed",
+    "prediction_columns",
+]
+
+_LOCK = threading.Lock()
+_MODELS: dict[tuple[str, str, str], LoadedModel] = {}
+CHUNK = 1024
+
+
+def get_device(preferred: str | None = None) -> torch.device:
+    """``preferred`` or ``WORKBENCH_DEVICE`` when set, else CUDA when available, else CPU."""
+    choice = preferred or os.environ.get("WORKBENCH_DEVICE")
+    if choice:
+        device = torch.device(choice)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError(f"device '{choice}' was requested but CUDA is not available here")
+        return device
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A checkpoint with its predictor, ready on a device."""
+
+    checkpoint: Checkpoint
+    predictor: Predictor
+    device: torch.device
+
+    @property
+    def name(self) -> str:
+        return self.checkpoint.name
+
+    @property
+    def tasks(self) -> list[str]:
+        return self.checkpoint.tasks
+
+
+def list_models() -> list[Checkpoint]:
+    """Every valid checkpoint in the registry folders (see :func:`workbench.models.models_dirs`)."""
+    return find_checkpoints()[0]
+
+
+def _resolve(name: str) -> Checkpoint:
+    found = {c.name: c for c in list_models()}
+    if name not in found:
+        known = ", ".join(sorted(found)) or "none"
+        raise KeyError(f"no checkpoint named '{name}' (registered: {known})")
+    return found[name]
+
+
+PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16}
+
+
+def get_precision(preferred: str | None = None) -> str:
+    """``preferred`` or ``WORKBENCH_PRECISION`` when set, else ``fp32``."""
+    choice = (preferred or os.environ.get("WORKBENCH_PRECISION") or "fp32").lower()
+    if choice not in PRECISIONS:
+        raise ValueError(f"unknown precision '{choice}' (choose from {', '.join(PRECISIONS)})")
+    return choice
+
+
+def load_model(
+    name: str | Checkpoint, device: str | torch.device | None = None, precision: str | None = None
+) -> LoadedModel:
+    """Load a checkpoint once per process, device and precision; later calls return the same object.
+
+    ``precision`` (``fp32`` default, or ``bf16``; see :func:`get_precision`) applies to
+    torch ensembles; fingerprint baselines and external models run as they are.
+    """
+    dev = torch.device(device) if isinstance(device, torch.device) else get_device(device)
+    prec = get_precision(precision)
+    checkpoint = name if isinstance(name, Checkpoint) else _resolve(name)
+    key = (str(checkpoint.path.resolve()), str(dev), prec)
+    cached = _MODELS.get(key)
+    if cached is not None:
+        return cached
+    with _LOCK:
+        cached = _MODELS.get(key)
+        if cached is None:
+            predictor = build_predictor(checkpoint, dev)
+            if prec != "fp32" and hasattr(predictor, "to_precision"):
+                predictor.to_precision(PRECISIONS[prec])
+            cached = LoadedModel(checkpoint, predictor, dev)
+            _MODELS[key] = cached
+    return cached
+
+
+def clear_cache() -> None:
+    """Forget every loaded model (tests, or after re-training)."""
+    with _LOCK:
+        _MODELS.clear()
+
+
+def prediction_columns(model: str, task: str) -> tuple[str, str]:
+    """Names of the mean and ensemble-std columns of one model's task."""
+    return f"{model}:{task}", f"{model}:{task}:std"
+
+
+def predict_parsed(
+    parsed: pd.DataFrame,
+    models: Sequence[str | Checkpoint | LoadedModel],
+    *,
+    batch_size: int = 512,
+    progress: bool = False,
+    callback: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """Predict for molecules already parsed by :func:`workbench.chem.parse`.
+
+    Returns:
+        The parsed frame plus, per model and task, the ensemble mean and std
+        columns (:func:`prediction_columns`); rows that failed keep NaN and say
+        why in ``error``.
+    """
+    loaded = [m if isinstance(m, LoadedModel) else load_model(m) for m in models]
+    mols = parsed.attrs.get("mols")
+    if mols is None:
+        raise ValueError("the frame has no parsed molecules; build it with workbench.chem.parse")
+    out = parsed.copy()
+    out.attrs = {}
+    errors = out["error"].astype(str).tolist()
+    valid = [i for i, m in enumerate(mols) if m is not None and not errors[i]]
+    total = len(valid) * len(loaded)
+    done = 0
+    bar = tqdm(total=total, unit="mol", desc="predicting", disable=not progress)
+    new_columns: dict[str, np.ndarray] = {}
+    for model in loaded:
+        n_tasks = len(model.tasks)
+        mean = np.full((len(mols), n_tasks), np.nan)
+        std = np.full((len(mols), n_tasks), np.nan)
+        for start in range(0, len(valid), CHUNK):
+            rows = valid[start : start + CHUNK]
+            values, row_errors = model.predictor.predict([mols[i] for i in rows], batch_size=batch_size)
+            mean[rows] = values.mean(axis=0)
+            std[rows] = values.std(axis=0) if values.shape[0] > 1 else 0.0
+            for i, err in zip(rows, row_errors, strict=True):
+                if err:
+                    errors[i] = "; ".join(filter(None, [errors[i], f"{model.name}: {err}"]))
+            done += len(rows)
+            bar.update(len(rows))
+            if callback is not None:
+                callback(done, total)
+        for t, task in enumerate(model.tasks):
+            mean_col, std_col = prediction_columns(model.name, task)
+            new_columns[mean_col] = mean[:, t]
+            new_columns[std_col] = std[:, t]
+    bar.close()
+    out["error"] = errors
+    return pd.concat([out, pd.DataFrame(new_columns, index=out.index)], axis=1)
+
+
+def predict(
+    smiles: Sequence[str | None],
+    models: Sequence[str | Checkpoint | LoadedModel] | None = None,
+    *,
+    batch_size: int = 512,
+    progress: bool = False,
+    callback: Callable[[int, int], None] | None = None,
+    max_heavy_atoms: int = chem.DEFAULT_MAX_HEAVY_ATOMS,
+) -> pd.DataFrame:
+    """Predict every task of the given models (default: every registered property predictor) for a batch.
+
+    One row per input, in order, with ``input``, ``smiles``, ``error`` and the
+    prediction columns; bad inputs never abort the batch.
+    """
+    chosen = list(models) if models is not None else [c for c in list_models() if can_predict(c)]
+    parsed = chem.parse(smiles, max_heavy_atoms=max_heavy_atoms, inchikey=False).drop(columns=["inchikey"])
+    return predict_parsed(parsed, chosen, batch_size=batch_size, progress=progress, callback=callback)

@@ -1,0 +1,41 @@
+"""Molecule <-> text retrieval: the dual encoder at inference, embedding index, libraries, search and describe."""
+
+from workbench.retrieval.search import (
+    DEFAULT_MODEL,
+    FAISS_THRESHOLD,
+    LIBRARIES,
+    EmbeddingIndex,
+    Library,
+    Retriever,
+    clear_cache,
+    describe,
+    embed_library,
+    hits_to_sdf,
+    library_frame,
+    load_index,
+    load_retriever,
+    nearest_corpus_molecules,
+    rank_library,
+    save_index,
+    search_molecules,
+)
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "FAISS_THRESHOLD",
+    "LIBRARIES",
+    "EmbeddingIndex",
+    "Library",
+    "Retriever",
+    "clear_cache",
+    "describe",
+    "embed_library",
+    "hits_to_sdf",
+    "library_frame",
+    "load_index",
+    "load_retriever",
+    "nearest_corpus_molecules",
+    "rank_library",
+    "save_index",
+    "search_molecules",
+]

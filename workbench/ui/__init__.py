@@ -1,6 +1,0 @@
-"""Streamlit widgets shared by pages."""
-
-from workbench.ui.molecule_input import EXAMPLES, current_molecule, molecule_input
-from workbench.ui.render import show_depiction
-
-__all__ = ["EXAMPLES", "current_molecule", "molecule_input", "show_depiction"]
