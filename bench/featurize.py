@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from workbench import chem
-from workbench.featurizers import graph as featurize
 from workbench.data import load_moleculenet
+from workbench.featurizers import graph as featurize
 
 RESULTS = Path(__file__).parent / "results" / "featurize.md"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from tests.test_retrieval import NAME, tiny_model  # noqa: F401  (module-scoped fixture)
-from workbench.retrieval import search as retrieval
 from workbench.cli import build_parser, main
+from workbench.retrieval import search as retrieval
 
 
 def test_search_a_file_library_ranked_by_score(tiny_model, tmp_path, capsys):  # noqa: F811

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from tests.test_train_retrieval import _frame
-from workbench.retrieval import search as retrieval
 from workbench.nn.text_backbone import HashingBackbone
+from workbench.retrieval import search as retrieval
 from workbench.train.retrieval import RetrievalConfig, prepare_corpus, retrieval_split, train_dual_encoder
 from workbench.train.retrieval import save_retrieval_checkpoint as save_checkpoint
 

@@ -192,8 +192,8 @@ def test_text_fine_tune_changes_only_the_intended_parameters(fine_tuned, minilm)
 def test_checkpoint_with_a_fine_tuned_layer_round_trips(fine_tuned, tmp_path, monkeypatch):
     from safetensors.torch import load_file
 
-    from workbench.retrieval import search as retrieval
     from workbench.models import Checkpoint
+    from workbench.retrieval import search as retrieval
     from workbench.train.retrieval import save_retrieval_checkpoint
 
     corpus, split, cfg, model, history, _before = fine_tuned
