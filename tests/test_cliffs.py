@@ -5,6 +5,7 @@ import pytest
 from rdkit import Chem
 
 from workbench import cliffs
+from workbench.chem.similarity import tanimoto_matrix
 from workbench.featurizers import ecfp_batch
 
 # An alcohol and its amine: Levenshtein 1 - 1/16 = 0.9375 and identical generic frameworks (similar).
@@ -25,7 +26,7 @@ def test_tanimoto_matches_rdkit():
 
     gen = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=1024)
     mols = [Chem.MolFromSmiles(s) for s in (A, B, C, D)]
-    ours = cliffs.tanimoto_matrix(ecfp_batch(mols, n_bits=1024))
+    ours = tanimoto_matrix(ecfp_batch(mols, n_bits=1024))
     fps = [gen.GetFingerprint(m) for m in mols]
     for i in range(4):
         for j in range(4):

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workbench.chem.similarity import tanimoto_matrix
 from workbench.cliffs import qsar
 
 LEFT = {"C": 0.0, "N": 0.5, "O": 1.0, "Cl": 1.5, "Br": 2.0, "F": 2.5}
@@ -23,7 +24,7 @@ def series() -> pd.DataFrame:
 def test_tanimoto_kernel_on_known_bit_vectors():
     a = np.array([[1, 1, 0, 0], [0, 0, 0, 0]])
     b = np.array([[1, 0, 1, 0], [1, 1, 0, 0]])
-    k = qsar.tanimoto_kernel(a, b)
+    k = tanimoto_matrix(a, b)
     assert k == pytest.approx(np.array([[1 / 3, 1.0], [0.0, 0.0]]))
 
 

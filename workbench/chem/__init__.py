@@ -11,6 +11,7 @@ from workbench.chem.molecule import (
     parse_many,
     parse_one,
 )
+from workbench.chem.similarity import tanimoto_matrix
 
 __all__ = [
     "DEFAULT_MAX_HEAVY_ATOMS",
@@ -22,4 +23,5 @@ __all__ = [
     "parse",
     "parse_many",
     "parse_one",
+    "tanimoto_matrix",
 ]

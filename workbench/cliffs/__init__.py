@@ -14,7 +14,6 @@ from workbench.cliffs.rules import (
     rmse,
     rmse_cliff,
     similar_pairs,
-    tanimoto_matrix,
 )
 
 __all__ = [
@@ -31,5 +30,4 @@ __all__ = [
     "rmse",
     "rmse_cliff",
     "similar_pairs",
-    "tanimoto_matrix",
 ]

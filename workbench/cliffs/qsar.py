@@ -23,6 +23,7 @@ import pandas as pd
 import torch
 from rdkit import Chem, rdBase
 
+from workbench.chem.similarity import tanimoto_matrix
 from workbench.cliffs import rmse, rmse_cliff
 from workbench.featurizers import ecfp_batch
 
@@ -43,7 +44,6 @@ __all__ = [
     "moleculeace_hyperparameters",
     "orthogonal_matrix",
     "rotation_experiment",
-    "tanimoto_kernel",
 ]
 
 FP_MODELS = ("KNN", "RF", "SVM", "XGBoost")
@@ -142,20 +142,12 @@ def _fit_predict_fp(
     return np.asarray(est.predict(x_test), dtype=np.float64)
 
 
-def tanimoto_kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Tanimoto similarity between the rows of two 0/1 matrices: |a ∧ b| / (|a| + |b| − |a ∧ b|)."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    both = a @ b.T
-    union = a.sum(1)[:, None] + b.sum(1)[None, :] - both
-    return np.divide(both, union, out=np.zeros_like(both), where=union > 0)
-
-
 def _svm_tanimoto_fit_predict(
     x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, seed: int
 ) -> tuple[np.ndarray, dict[str, object]]:
     from sklearn.svm import SVR
 
-    k_train = tanimoto_kernel(x_train, x_train)
+    k_train = tanimoto_matrix(x_train, x_train)
     fit, valid = _holdout(len(y_train), seed)
     scores = {}
     for c in TANIMOTO_C_GRID if len(valid) else TANIMOTO_C_GRID[1:2]:
@@ -164,7 +156,7 @@ def _svm_tanimoto_fit_predict(
         scores[c] = float(np.sqrt(np.mean((pred - y_train[valid]) ** 2))) if len(valid) else float("nan")
     best = min(scores, key=scores.get)
     est = SVR(kernel="precomputed", C=best, epsilon=0.1).fit(k_train, y_train)
-    pred = np.asarray(est.predict(tanimoto_kernel(x_test, x_train)), dtype=np.float64)
+    pred = np.asarray(est.predict(tanimoto_matrix(x_test, x_train)), dtype=np.float64)
     return pred, {"C": best, "epsilon": 0.1, "valid_rmse": round(scores[best], 4), "grid": list(TANIMOTO_C_GRID)}
 
 

@@ -31,6 +31,7 @@ from rapidfuzz.distance import Levenshtein
 from rdkit import Chem, rdBase
 from rdkit.Chem.Scaffolds.MurckoScaffold import GetScaffoldForMol
 
+from workbench.chem.similarity import tanimoto_matrix
 from workbench.featurizers import ecfp_batch
 
 __all__ = [
@@ -47,7 +48,6 @@ __all__ = [
     "rmse",
     "rmse_cliff",
     "similar_pairs",
-    "tanimoto_matrix",
 ]
 
 #: Units a potency column may come in: nM (Ki, IC50, EC50) or already pActivity (-log10 M).
@@ -104,20 +104,6 @@ def generic_framework(mol: Chem.Mol) -> Chem.Mol:
             return _make_generic(mol)
     except Exception:
         return GetScaffoldForMol(mol)
-
-
-def tanimoto_matrix(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
-    """Pairwise Tanimoto similarity of two 0/1 fingerprint matrices (float64, as RDKit computes it).
-
-    Pairs where both fingerprints are empty get 0.
-    """
-    b = a if b is None else b
-    a32, b32 = a.astype(np.float32), b.astype(np.float32)
-    common = np.rint(a32 @ b32.T).astype(np.int64)  # exact: counts < 2**24
-    union = a32.sum(1).astype(np.int64)[:, None] + b32.sum(1).astype(np.int64)[None, :] - common
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sim = np.where(union > 0, common / np.maximum(union, 1), 0.0)
-    return sim
 
 
 def levenshtein_similarity(a: Sequence[str], b: Sequence[str] | None = None) -> np.ndarray:
