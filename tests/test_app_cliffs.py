@@ -2,9 +2,17 @@
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
+from workbench.cliffs import rmse, rmse_cliff
+
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
+A, B = "CCCCCCCCCCCCCCCO", "CCCCCCCCCCCCCCCN"  # similar (Levenshtein 0.94)
+# An id column before the SMILES; an alcohol/amine pair 100-fold apart (a cliff), a distant molecule and a bad row.
+UPLOAD = b"id,smiles,pIC50\n1,CCCCCCCCCCCCCCCO,9.0\n2,CCCCCCCCCCCCCCCN,7.0\n3,c1ccccc1CO,6.0\n4,C1CC(,8.0\n"
 
 
 def open_page() -> AppTest:
@@ -15,6 +23,16 @@ def open_page() -> AppTest:
     return at
 
 
+def upload(data: bytes, name: str = "mine.csv") -> AppTest:
+    at = open_page()
+    at.radio(key="cliff_source").set_value("Upload a CSV").run()
+    assert any("Upload a CSV" in i.value for i in at.info)
+    at.file_uploader(key="cliff_upload").upload(name, data, "text/csv").run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.slow
 def test_target_shows_cliffs_pair_and_agreement():
     at = open_page()
     metrics = {m.label: m.value for m in at.metric}
@@ -26,8 +44,11 @@ def test_target_shows_cliffs_pair_and_agreement():
     assert len(at.get("image")) >= 2  # the two depictions of the pair
     table = at.dataframe[0].value
     assert len(table) == 41 and {"smiles_i", "smiles_j", "fold_change", "sali"} <= set(table.columns)
+    assert table["sali"].is_monotonic_decreasing
+    assert any("60 cliff molecules" in c.value for c in at.caption)  # the network tab's caption
 
 
+@pytest.mark.slow
 def test_live_training_fills_scores_and_pair_predictions():
     at = open_page()
     at.multiselect(key="live_models").set_value(["KNN", "MLP"])
@@ -35,14 +56,66 @@ def test_live_training_fills_scores_and_pair_predictions():
     at.button(key="live_train").click().run()
     assert not at.exception, at.exception
     scores = at.session_state["cliff_scores"]
-    assert list(scores["model"]) == ["KNN", "MLP"]
-    assert (scores["rmse_cliff"] > 0).all()
+    assert list(scores["model"]) == ["KNN", "MLP"] and "params" not in scores.columns
     preds = at.session_state["cliff_predictions"]["CHEMBL2835_Ki"]
     assert len(preds) == 615 and {"KNN", "MLP", "split"} <= set(preds.columns)
+    test = preds[preds["split"] == "test"]
+    y, cliff = test["y"].astype(float), test["cliff_mol"].astype(bool)
+    for _, row in scores.iterrows():  # the scores are those of the stored predictions
+        pred = test[row["model"]].astype(float)
+        assert row["rmse"] == pytest.approx(rmse(y, pred))
+        assert row["rmse_cliff"] == pytest.approx(rmse_cliff(y, pred, cliff))
+    # the pair view (drawn before the Models tab) shows each molecule's predictions from the next run on
+    at.run()
+    tables = [d.value for d in at.dataframe if "predicted pActivity" in d.value.columns]
+    assert len(tables) == 2 and list(tables[0]["model"]) == ["KNN", "MLP"]
 
 
-def test_uploaded_pactivity_csv(tmp_path):
-    at = open_page()
-    at.radio(key="cliff_source").set_value("Upload a CSV").run()
-    assert not at.exception
-    assert any("Upload a CSV" in i.value for i in at.info)
+def test_uploaded_pactivity_csv_is_read_and_its_cliff_found():
+    at = upload(UPLOAD)
+    assert at.selectbox(key="up_smiles").value == "smiles"  # found by content, not the first column
+    assert at.selectbox(key="up_potency").value == "pIC50"  # the id column is not a potency
+    assert not at.warning or all("rows were left out" in w.value for w in at.warning)
+    at.radio(key="up_unit").set_value("pActivity").run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Molecules"] == "4"
+    assert metrics["Cliff pairs"] == "1"
+    assert metrics["Cliff molecules"] == "2"
+    assert metrics["Rows left out"] == "1"
+    table = at.dataframe[0].value
+    assert list(table["smiles_i"]) == ["CCCCCCCCCCCCCCCO"] and table["fold_change"].iloc[0] == pytest.approx(100.0)
+    assert any("Fold change **100.0×**" in m.value for m in at.markdown)
+
+
+def test_uploaded_csv_in_nm_and_an_unusable_upload():
+    nm = pd.DataFrame({"name": ["a", "b"], "smiles": [A, B], "Ki": [1.0, 5.0]})
+    at = upload(nm.to_csv(index=False).encode())
+    assert at.radio(key="up_unit").value == "nM"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Molecules"] == "2" and metrics["Cliff pairs"] == "0"  # 5-fold: similar, not a cliff
+
+    no_numbers = pd.DataFrame({"smiles": ["CCO", "CCN"], "name": ["ethanol", "ethylamine"]})
+    at = upload(no_numbers.to_csv(index=False).encode(), "names.csv")
+    assert any("Cannot use names.csv: no numeric column" in e.value for e in at.error)
+    assert not at.metric  # nothing analysed
+
+
+def test_ambiguous_smiles_columns_warn_and_the_choice_is_used():
+    two = pd.DataFrame({"parent": ["CCO", "c1ccccc1N"], "analogue": [A, B], "pKi": [9.0, 7.0]}).to_csv(index=False)
+    at = upload(two.encode())
+    assert any("Several columns hold SMILES (parent, analogue)" in w.value for w in at.warning)
+    at.selectbox(key="up_smiles").set_value("analogue")
+    at.radio(key="up_unit").set_value("pActivity").run()
+    assert any("Several columns hold SMILES" in w.value for w in at.warning)  # still said after the choice
+    assert {m.label: m.value for m in at.metric}["Cliff pairs"] == "1"  # the analogues are a cliff, the parents not
+
+
+def test_ambiguous_upload_warns_and_lets_the_user_choose():
+    two = pd.DataFrame({"smiles": [A, B], "pKi": [9.0, 7.0], "pIC50": [np.nan, 8.0]}).to_csv(index=False)
+    at = upload(two.encode())
+    assert any("Several numeric columns could be the potency (pKi, pIC50)" in w.value for w in at.warning)
+    at.selectbox(key="up_potency").set_value("pIC50")
+    at.radio(key="up_unit").set_value("pActivity").run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Rows left out"] == "1" and metrics["Cliff pairs"] == "0"

@@ -27,9 +27,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("cliffs", help=helptext, description=helptext)
     p.add_argument("input", help="CSV with a smiles column and a potency column (MoleculeACE files work as they are)")
     p.add_argument("-o", "--output", help="output CSV, one row per cliff pair (default: stdout)")
-    p.add_argument("--smiles-column", default="smiles")
     p.add_argument(
-        "--potency-column", help="potency column (default: 'exp_mean [nM]', else the only other numeric column)"
+        "--smiles-column",
+        help="SMILES column (default: the column whose cells parse as molecules; 'smiles' when several do)",
+    )
+    p.add_argument(
+        "--potency-column",
+        help="potency column (default: 'exp_mean [nM]', else the only numeric column that is not an id or a 0/1 flag)",
     )
     p.add_argument("--unit", choices=["nM", "pActivity"], default="nM", help="potency unit (default nM)")
     p.add_argument("--similarity", type=float, default=0.9, help="similarity threshold (default 0.9)")
@@ -38,34 +42,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _potency_column(frame, args: argparse.Namespace) -> str:
-    from workbench.data.moleculeace import POTENCY_COLUMN
-
-    if args.potency_column:
-        if args.potency_column not in frame.columns:
-            raise ValueError(f"no column '{args.potency_column}' in {args.input}")
-        return args.potency_column
-    if POTENCY_COLUMN in frame.columns:
-        return POTENCY_COLUMN
-    numeric = [c for c in frame.columns if c != args.smiles_column and frame[c].dtype.kind in "fi"]
-    numeric = [c for c in numeric if c not in ("y", "cliff_mol")] or numeric
-    if len(numeric) != 1:
-        raise ValueError(f"cannot tell which column is the potency ({numeric}); pass --potency-column")
-    return numeric[0]
-
-
 def run(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from workbench.cliffs import find_cliffs
+    from workbench.cliffs.columns import ColumnError, cliff_input, detect_columns, read_potency_csv
 
-    frame = pd.read_csv(args.input)
-    if args.smiles_column not in frame.columns:
-        raise ValueError(f"no '{args.smiles_column}' column in {args.input} (use --smiles-column)")
-    column = _potency_column(frame, args)
+    try:
+        frame = read_potency_csv(args.input)
+        choice = detect_columns(frame, smiles=args.smiles_column, potency=args.potency_column)
+    except ColumnError as exc:
+        hint = f"; pass --{exc.field}-column" if exc.field else ""
+        raise ValueError(f"{args.input}: {exc}{hint}") from exc
+    data = cliff_input(frame, choice.smiles, choice.potency)
     result = find_cliffs(
-        frame[args.smiles_column].astype(str).tolist(),
-        pd.to_numeric(frame[column], errors="coerce").to_numpy(),
+        data["smiles"].tolist(),
+        data["potency"].to_numpy(),
         args.unit,
         similarity=args.similarity,
         fold_change=args.fold_change,
@@ -76,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     bad = sum(1 for e in result.errors if e)
     print(
         f"{len(result.cliffs)} cliff pairs among {len(frame)} molecules; "
-        f"{int(result.cliff_mol.sum())} cliff molecules; potency column '{column}' ({args.unit})",
+        f"{int(result.cliff_mol.sum())} cliff molecules; {choice.note}; potency unit {args.unit}",
         file=sys.stderr,
     )
     if bad:

@@ -32,46 +32,26 @@ from rdkit import Chem, rdBase
 from rdkit.Chem.Scaffolds.MurckoScaffold import GetScaffoldForMol
 
 from workbench.chem.similarity import tanimoto_matrix
+from workbench.cliffs.potency import pactivity, potency_nm
 from workbench.featurizers import ecfp_batch
 
 __all__ = [
-    "POTENCY_UNITS",
     "SIMILARITY_COLUMNS",
     "CliffResult",
-    "cliff_network",
     "find_cliffs",
     "generic_framework",
     "levenshtein_similarity",
-    "pactivity",
     "pair_difference",
-    "potency_nm",
     "rmse",
     "rmse_cliff",
     "similar_pairs",
 ]
 
-#: Units a potency column may come in: nM (Ki, IC50, EC50) or already pActivity (-log10 M).
-POTENCY_UNITS = ("nM", "pActivity")
 SIMILARITY_COLUMNS = ("tanimoto", "scaffold", "levenshtein")
 SIMILARITY = 0.9
 FOLD_CHANGE = 10.0
 #: 1 - s is floored at this value in SALI, so fingerprint-identical pairs (s = 1) stay finite.
 SALI_MIN_DISTANCE = 0.01
-
-
-def potency_nm(values: Sequence[float] | np.ndarray, unit: str = "nM") -> np.ndarray:
-    """Potencies in nM from nM values or from pActivity (``-log10`` of the molar potency)."""
-    arr = np.asarray(values, dtype=np.float64)
-    if unit == "nM":
-        return arr
-    if unit == "pActivity":
-        return 10.0 ** (9.0 - arr)
-    raise ValueError(f"unknown potency unit '{unit}'; use one of {', '.join(POTENCY_UNITS)}")
-
-
-def pactivity(nm: Sequence[float] | np.ndarray) -> np.ndarray:
-    """pActivity (``-log10`` molar) from potencies in nM; MoleculeACE's ``y`` is pActivity − 9."""
-    return 9.0 - np.log10(np.asarray(nm, dtype=np.float64))
 
 
 def _make_generic(mol: Chem.Mol) -> Chem.Mol:
@@ -272,22 +252,3 @@ def pair_difference(smiles_a: str, smiles_b: str, timeout: int = 2) -> tuple[lis
         match = set(mol.GetSubstructMatch(query))
         out.append([k for k in range(mol.GetNumAtoms()) if k not in match])
     return out[0], out[1]
-
-
-def cliff_network(result: CliffResult, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Cliff molecules as nodes (with degree and a 2D spring layout) and cliff pairs as edges.
-
-    Returns:
-        (nodes, edges): nodes has ``index, degree, x, y``; edges has ``i, j, fold_change, sali``.
-    """
-    import networkx as nx
-
-    edges = result.cliffs[["i", "j", "fold_change", "sali"]]
-    graph = nx.Graph()
-    graph.add_edges_from(zip(edges["i"], edges["j"], strict=True))
-    pos = nx.spring_layout(graph, seed=seed, iterations=50) if graph.number_of_nodes() else {}
-    nodes = pd.DataFrame(
-        [{"index": k, "degree": graph.degree[k], "x": xy[0], "y": xy[1]} for k, xy in pos.items()],
-        columns=["index", "degree", "x", "y"],
-    )
-    return nodes, edges.reset_index(drop=True)
