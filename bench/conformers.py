@@ -9,16 +9,17 @@ of at most 1.5 s per molecule.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
+import json
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
+from bench.machine import describe_machine, load_average
 from workbench import chem
-from workbench.conformers import DEFAULT_MAX_ITERS, DEFAULT_SEED, generate_conformers
+from workbench.conformers import generate_conformers
 from workbench.data import load_approved_drugs
 
 RESULTS = Path(__file__).parent / "results" / "conformers.md"
@@ -44,30 +45,36 @@ def main() -> None:
     parser.add_argument("--conformers", type=int, default=10)
     parser.add_argument("--threads", type=int, default=1, help="RDKit threads per molecule (0: all cores)")
     args = parser.parse_args()
+    load_at_start = load_average()
     molecules = drugs(args.n_molecules)
     generate_conformers("CCO", 2)  # warm-up: imports and force-field tables
     times, heavy, failures, counts = [], [], [], []
+    settings, force_fields = set(), Counter()
     for name, smiles in molecules:
         start = time.perf_counter()
         ensemble = generate_conformers(smiles, args.conformers, optimize="MMFF94s", num_threads=args.threads)
         times.append(time.perf_counter() - start)
         heavy.append(chem.parse_one(smiles, inchikey=False).mol.GetNumHeavyAtoms())
+        settings.add(json.dumps(ensemble.settings, sort_keys=True))  # as recorded by the library
         if ensemble.ok:
+            force_fields[ensemble.force_field] += 1
             counts.append(ensemble.n_conformers)
         else:
             failures.append(f"{name}: {ensemble.error}")
     t = np.array(times)
     median, p90 = float(np.median(t)), float(np.percentile(t, 90))
     command = "python -m bench.conformers " + " ".join(sys.argv[1:])
+    (used,) = [json.loads(s) for s in settings]  # every molecule ran with the same settings
+    used_ff = ", ".join(f"{ff} for {k}" for ff, k in force_fields.most_common())
     lines = [
         "# Conformer generation time",
         "",
-        f"`{command.strip()}` on {platform.node() or 'this machine'} ({os.cpu_count()} CPUs, shared; "
-        f"Python {platform.python_version()}, {platform.processor() or platform.machine()}).",
+        f"`{command.strip()}` on {describe_machine(load_at_start)}.",
         "",
-        f"Settings: ETKDGv3, {args.conformers} conformers requested, MMFF94s optimization "
-        f"(max {DEFAULT_MAX_ITERS} iterations), pruning at 0.5 Å heavy-atom RMSD (at embedding and after "
-        f"optimization), seed {DEFAULT_SEED}, {args.threads} RDKit thread(s) per molecule, one molecule at a time.",
+        f"Settings, as recorded in the ensembles: {used['method']}, {used['n']} conformers requested, "
+        f"{used['optimize']} optimization (max {used['max_iters']} iterations; force field used: {used_ff}), "
+        f"pruning at {used['prune_rms']} Å heavy-atom RMSD (at embedding and after optimization), seed "
+        f"{used['seed']}, {args.threads} RDKit thread(s) per molecule, one molecule at a time.",
         f"Molecules: the first {len(molecules)} approved drugs that parse "
         f"(heavy atoms: median {int(np.median(heavy))}, max {max(heavy)}).",
         "",

@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -30,6 +31,7 @@ RESULTS = Path(__file__).parent / "results"
 CACHE = RESULTS / "cache"
 MODELS = Path(__file__).resolve().parent.parent / "models"
 DATASETS = ["bbbp", "bace", "clintox", "sider", "tox21", "hiv", "esol", "freesolv", "lipophilicity"]
+SPLIT = "scaffold"  # the split every baseline here is trained on (and the shipped GINs' cards name)
 #: GraphMVP (Liu et al. 2022) Table 1, GIN without pretraining, scaffold split, ROC-AUC × 100.
 PUBLISHED_GIN = {
     "bbbp": 65.4,
@@ -52,7 +54,7 @@ def run_dataset(name: str, seeds: list[int]) -> dict:
     cache = CACHE / f"{name}.json"
     if cache.exists():
         return json.loads(cache.read_text())
-    prep = prepare(name, "scaffold")
+    prep = prepare(name, SPLIT)
     x = ecfp_batch(prep.mols).astype(np.float32)
     kinds = ["rf", "xgboost"] + (["svr"] if prep.task_type == "regression" else [])
     block: dict = {
@@ -60,6 +62,15 @@ def run_dataset(name: str, seeds: list[int]) -> dict:
         "task_type": prep.task_type,
         "molecules": len(prep.smiles),
         "split_sizes": prep.split.describe()["sizes"],
+        "split": prep.split.describe(),
+        "run": {
+            "command": " ".join(["python -m bench.moleculenet", *sys.argv[1:]]),
+            "seeds": list(seeds),
+            "machine": platform.node() or "unknown",
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "date": time.strftime("%Y-%m-%d"),
+        },
         "models": {},
     }
     for kind in kinds:
@@ -103,16 +114,16 @@ def build_table(blocks: list[dict]) -> pd.DataFrame:
             )
         try:
             card = load_card(MODELS / f"{block['dataset']}_gin")
-            m = card["metrics"]["test"][metric]
+            m = card.metrics["test"][metric]
             rows.append(
                 {
                     "dataset": block["dataset"],
                     "model": "GIN (ours, shipped)",
                     "metric": metric,
-                    "mean": m["mean"],
-                    "std": m["std"],
-                    "seeds": len(m["per_seed"]),
-                    "valid_mean": card["metrics"]["valid"][metric]["mean"],
+                    "mean": m.mean,
+                    "std": m.std,
+                    "seeds": len(m.per_seed),
+                    "valid_mean": card.metrics["valid"][metric].mean,
                 }
             )
         except CheckpointError:
@@ -173,15 +184,59 @@ def _fmt(mean: float | None, std: float | None) -> str:
     return f"{mean:.3f}" + (f" ± {std:.3f}" if std is not None and not np.isnan(std) else "")
 
 
-def write_markdown(table: pd.DataFrame, blocks: list[dict], seeds: list[int], notes: dict[str, str]) -> str:
+def _joined(values: list[str]) -> str:
+    unique = list(dict.fromkeys(values))
+    return unique[0] if len(unique) == 1 else "; ".join(unique)
+
+
+def provenance(blocks: list[dict]) -> str:
+    """How the cached results were made, from what each data set's cache block recorded (nothing assumed)."""
+    recorded = [b for b in blocks if "run" in b]
+    unrecorded = [b["dataset"] for b in blocks if "run" not in b]
+    parts = []
+    if recorded:
+        runs = [b["run"] for b in recorded]
+        machines = [f"{r['machine']} ({r['cpus']} CPUs, Python {r['python']})" for r in runs]
+        which = f" ({', '.join(b['dataset'] for b in recorded)})" if unrecorded else ""
+        parts.append(
+            f"Baselines{which} made by `{_joined([r['command'] for r in runs])}` on {_joined(machines)}, "
+            f"{_joined([r['date'] for r in runs])}; seeds {_joined([str(r['seeds']) for r in runs])}."
+        )
+    if unrecorded:
+        parts.append(f"The cached results of {', '.join(unrecorded)} do not record the command, machine or seeds.")
+    runs_per_model: dict[str, set[int]] = {}
+    for block in blocks:
+        metric = _headline(block["task_type"])
+        for kind, result in block["models"].items():
+            runs_per_model.setdefault(kind, set()).add(len(result["test"][metric]["per_seed"]))
+    parts.append(
+        "Seeds per baseline: "
+        + ", ".join(f"{kind} {'/'.join(map(str, sorted(n)))}" for kind, n in runs_per_model.items())
+        + "."
+    )
+    percents = {}
+    for block in blocks:
+        sizes = block.get("split", {}).get("sizes") or block["split_sizes"]
+        percents[block["dataset"]] = "/".join(f"{100 * n / sum(sizes):.0f}" for n in sizes)
+    if len(set(percents.values())) == 1:
+        shares = next(iter(percents.values()))
+    else:
+        shares = ", ".join(f"{name} {share}" for name, share in percents.items())
+    parts.append(
+        f"{SPLIT.capitalize()} split (Hu et al.); train/valid/test % of the kept molecules, from the cached split "
+        f"sizes: {shares}."
+    )
+    return " ".join(parts)
+
+
+def write_markdown(table: pd.DataFrame, blocks: list[dict], notes: dict[str, str]) -> str:
     lines = [
-        "# MoleculeNet benchmark (scaffold split)",
+        f"# MoleculeNet benchmark ({SPLIT} split)",
         "",
-        f"`python -m bench.moleculenet --seeds {' '.join(map(str, seeds))}` on {platform.node()} "
-        f"({os.cpu_count()} CPUs). Scaffold split 80/10/10 (Hu et al.), seeds {seeds}; mean ± std over seeds of "
-        "the test metric: ROC-AUC (higher is better) for classification, RMSE (lower is better) for regression. "
-        "Baselines are trained by this command; GIN rows come from the shipped cards (`workbench train finetune`, "
-        "command in each card). Published: GraphMVP Table 1, GIN without pretraining.",
+        provenance(blocks)
+        + " Mean ± std over seeds of the test metric: ROC-AUC (higher is better) for classification, RMSE (lower "
+        "is better) for regression. GIN rows come from the shipped cards (`workbench train finetune`, command in "
+        "each card). Published: GraphMVP Table 1, GIN without pretraining.",
         "",
         "| data set | metric | RF (ECFP4) | XGBoost (ECFP4) | SVR (ECFP4) | GIN (ours) | GIN (published) "
         "| shipped baseline (better on validation) |",
@@ -243,7 +298,7 @@ def main() -> None:
     table = build_table(blocks)
     RESULTS.mkdir(parents=True, exist_ok=True)
     table.to_csv(RESULTS / "moleculenet.csv", index=False)
-    markdown = write_markdown(table, blocks, args.seeds, {})
+    markdown = write_markdown(table, blocks, {})
     (RESULTS / "moleculenet.md").write_text(markdown)
     print(markdown)
 

@@ -13,18 +13,22 @@ GIN variants.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
+import dataclasses
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+
+from bench.machine import describe_machine, load_average
 
 RESULTS = Path(__file__).parent / "results" / "throughput.md"
 
@@ -40,7 +44,7 @@ def _hiv(n: int) -> list[str]:
 
 
 def worker_admet_ours(args: argparse.Namespace) -> dict:
-    """workbench.predict.inference: parse + standardize + featurize + 2 stacked 5-member ensembles."""
+    """workbench.predict.inference: parse + standardize + featurize + the card's stacked Chemprop ensembles."""
     t0 = time.perf_counter()
     from workbench.predict import inference
 
@@ -60,7 +64,25 @@ def worker_admet_ours(args: argparse.Namespace) -> dict:
         smiles=np.array(out.loc[ok, "smiles"].tolist(), dtype=str),
         inputs=np.array(out.loc[ok, "input"].tolist(), dtype=str),
     )
-    return {"import_s": t_import, "load_s": t_load, "predict_s": t_predict, "n": int(ok.sum()), "peak_mb": _peak_mb()}
+    parts = model.checkpoint.card.architecture.config.get("parts", [])
+    return {
+        "import_s": t_import,
+        "load_s": t_load,
+        "predict_s": t_predict,
+        "n": int(ok.sum()),
+        "peak_mb": _peak_mb(),
+        "tasks": len(model.tasks),
+        "ensembles": [[part["name"], part["config"]["n_models"]] for part in parts],
+    }
+
+
+def _versions(*packages: str) -> str:
+    """``name version`` of each installed package, in order (missing ones left out)."""
+    found = []
+    for package in packages:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            found.append(f"{package} {metadata.version(package)}")
+    return " + ".join(found)
 
 
 def worker_admet_ref(args: argparse.Namespace) -> dict:
@@ -84,7 +106,14 @@ def worker_admet_ref(args: argparse.Namespace) -> dict:
     t_predict = time.perf_counter() - t0
     tasks = [t for ts in model.task_lists for t in ts]
     np.savez(args.out, values=preds[tasks].to_numpy(), tasks=np.array(tasks, dtype=str))
-    return {"import_s": t_import, "load_s": t_load, "predict_s": t_predict, "n": len(preds), "peak_mb": _peak_mb()}
+    return {
+        "import_s": t_import,
+        "load_s": t_load,
+        "predict_s": t_predict,
+        "n": len(preds),
+        "peak_mb": _peak_mb(),
+        "versions": _versions("admet-ai", "chemprop", "lightning"),
+    }
 
 
 def worker_gin(args: argparse.Namespace) -> dict:
@@ -107,7 +136,7 @@ def worker_gin(args: argparse.Namespace) -> dict:
     inference.predict(smiles, [full])
     t_ensemble = time.perf_counter() - t0
     inference.clear_cache()
-    one = Checkpoint(checkpoint.path, {**checkpoint.card, "weights": checkpoint.card["weights"][:1]})
+    one = Checkpoint(checkpoint.path, dataclasses.replace(checkpoint.card, weights=checkpoint.card.weights[:1]))
     columns = [f"{checkpoint.name}:{t}" for t in checkpoint.tasks]
     end_to_end = {}
     for precision in ("fp32", "bf16"):
@@ -157,7 +186,9 @@ def worker_gin(args: argparse.Namespace) -> dict:
     (t32, p32), (t16, p16) = end_to_end["fp32"], end_to_end["bf16"]
     return {
         "load_s": t_load,
-        "members": len(checkpoint.card["weights"]),
+        "members": len(checkpoint.card.weights),
+        "layers": checkpoint.card.architecture.config.get("num_layer"),
+        "emb_dim": checkpoint.card.architecture.config.get("emb_dim"),
         "ensemble_s": t_ensemble,
         "single_s": t32,
         "single_bf16_s": t16,
@@ -257,14 +288,11 @@ def main() -> None:
         return
 
     command = "python -m bench.throughput " + " ".join(sys.argv[1:])
+    load_at_start = load_average()
     lines = [
         "# Prediction throughput (CPU)",
         "",
-        f"`{command.strip()}` on {platform.node() or 'this machine'} ({os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}), {args.threads} torch/onnxruntime thread(s) per process, "
-        f"first {args.n} HIV molecules. **The machine was shared** with other developers' jobs while this ran, so "
-        "absolute figures are noisy; the ratios compare runs made back to back in the same run. Each row is a fresh "
-        "subprocess: load time and peak memory (max RSS, imports included) are its own.",
+        "",  # the run's command and machine, filled in at the end (the load average is read then too)
         "",
     ]
     with tempfile.TemporaryDirectory() as tmp:
@@ -275,19 +303,21 @@ def main() -> None:
             diff = np.abs(a["values"] - b["values"])
             changed = int(sum(i != s for i, s in zip(a["inputs"], a["smiles"], strict=True)))
             r_rate, o_rate = ref["n"] / ref["predict_s"], ours["n"] / ours["predict_s"]
+            ensembles = " and ".join(f"{name} ({members} members)" for name, members in ours["ensembles"])
             lines += [
-                "## (a) ADMET-AI: 41 endpoints, two 5-member Chemprop ensembles",
+                f"## (a) ADMET-AI: {ours['tasks']} endpoints, Chemprop ensembles {ensembles}",
                 "",
                 "| path | molecules | import s | model load s | predict s | molecules/s | vs ADMETModel | peak MB |",
                 "|---|---:|---:|---:|---:|---:|---:|---:|",
-                f"| `admet_ai.ADMETModel.predict` (reference; chemprop 2.2.4 + Lightning) | {ref['n']} | "
+                f"| `admet_ai.ADMETModel.predict` (reference; {ref['versions']}) | {ref['n']} | "
                 f"{ref['import_s']:.1f} | {ref['load_s']:.2f} | {ref['predict_s']:.1f} | {r_rate:,.0f} | 1.00× | "
                 f"{ref['peak_mb']:,.0f} |",
                 f"| `workbench.predict.inference.predict(smiles, ['admet_ai'])` (parse + standardize included) | "
                 f"{ours['n']} | {ours['import_s']:.1f} | {ours['load_s']:.2f} | {ours['predict_s']:.1f} | "
                 f"{o_rate:,.0f} | {o_rate / r_rate:.2f}× | {ours['peak_mb']:,.0f} |",
                 "",
-                f"Outputs: max \\|difference\\| over {diff.size:,} values (all 41 endpoints × {len(diff):,} molecules) "
+                f"Outputs: max \\|difference\\| over {diff.size:,} values (all {diff.shape[1]} endpoints × "
+                f"{len(diff):,} molecules) "
                 f"= {diff.max():.2e} (goal ≤ 1e-4). The reference was given the standardized canonical SMILES that "
                 f"workbench produced, so both see the same molecules: {changed:,} of the {len(diff):,} inputs are "
                 "written differently after standardization (salts stripped, charges neutralized, canonical order), "
@@ -299,7 +329,7 @@ def main() -> None:
             names = args.gin if args.gin is not None else _gin_models()[: args.max_gin]
             if names:
                 lines += [
-                    "## (b) GIN (5 layers × 300), featurization included",
+                    "## (b) GIN ensembles (layers × width from each card), featurization included",
                     "",
                     "End to end = `inference.predict(smiles, [model])`: parse + standardize, graph featurization "
                     "of the next batch overlapped with the forward of the current one (a worker thread), output "
@@ -322,7 +352,8 @@ def main() -> None:
                         n = g["n"]
                         serial = g["parse_s"] + g["featurize_s"] + g["fp32_s"]
                         lines.append(
-                            f"| {name} | {threads} | {g['members']} | {g['load_s']:.2f} | "
+                            f"| {name} ({g['layers']} × {g['emb_dim']}) | {threads} | {g['members']} | "
+                            f"{g['load_s']:.2f} | "
                             f"{n / g['ensemble_s']:,.0f} | {n / g['single_s']:,.0f} "
                             f"({serial / g['single_s']:.2f}×) | {n / g['single_bf16_s']:,.0f} | "
                             f"{n / g['from_mols_s']:,.0f} | {n / g['parse_s']:,.0f} | {n / g['featurize_s']:,.0f} | "
@@ -357,6 +388,12 @@ def main() -> None:
                 *[f"| {k} | {v * 1000:.1f} |" for k, v in sorted(s["per_model_s"].items(), key=lambda kv: -kv[1])],
                 "",
             ]
+    lines[2] = (
+        f"`{command.strip()}` on {describe_machine(load_at_start)}. {args.threads} torch/onnxruntime thread(s) per "
+        f"process unless a row says otherwise, first {args.n} HIV molecules. Ratios compare measurements made back "
+        "to back in this run. Each row is a fresh subprocess: load time and peak memory (max RSS, imports "
+        "included) are its own."
+    )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("\n".join(lines))
     print("\n".join(lines))

@@ -1,11 +1,9 @@
 """Model zoo: every registered checkpoint with its card, and the benchmark against published numbers."""
 
-import json
-
 import plotly.express as px
 import streamlit as st
 
-from workbench.models.zoo import benchmark_table, card_rows
+from workbench.models.zoo import benchmark_table, card_markdown, card_rows
 from workbench.predict.inference import list_models
 
 st.title("Model zoo")
@@ -23,18 +21,16 @@ st.caption(
 name = st.selectbox("Model card", summary["name"], key="zoo_model")
 card = next(c.card for c in checkpoints if c.name == name)
 left, right = st.columns([1, 1])
+card_json = card.to_dict()
 with left:
-    st.markdown(f"**{card['name']}** — {card.get('description', '')}")
-    st.markdown(
-        f"Data: `{card['data']['dataset']}` ({card['data'].get('molecules', '?')} molecules, sha256 "
-        f"`{card['data']['sha256'][:12]}…`); split: `{card['split']['kind']}` {card['split'].get('sizes')}"
-    )
+    for line in card_markdown(card):
+        st.markdown(line)
     st.markdown("Reproduce with:")
-    st.code(card["command"], language="bash")
+    st.code(card.command, language="bash")
 with right:
-    st.json(json.loads(json.dumps(card["metrics"])), expanded=False)
+    st.json(card_json["metrics"], expanded=False)
 with st.expander("Full card (JSON)"):
-    st.json(card, expanded=False)
+    st.json(card_json, expanded=False)
 
 st.subheader("Benchmark: scaffold split, 3 seeds")
 bench = benchmark_table()

@@ -5,18 +5,17 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from workbench.app import EXAMPLES, current_molecule, show_depiction
+from workbench.app import show_depiction
 from workbench.app.models import model_picker, registered_models
+from workbench.app.molecule_list import molecule_list_input
 from workbench.chem import depict_svg, parse_one
-from workbench.chem.files import MoleculeFileError, read_molecules
 from workbench.data import DataUnavailableError
-from workbench.predict.applicability import AD_THRESHOLD, nearest_neighbours, training_set
+from workbench.predict.applicability import AD_THRESHOLD, nearest_neighbours
 from workbench.predict.attribution import atom_attributions
 from workbench.predict.inference import load_model
-from workbench.predict.percentiles import percentile, reference_predictions
+from workbench.predict.percentiles import percentile_table, reference_predictions
+from workbench.predict.row_tables import classification_bars, regression_values
 from workbench.predict.table import MAX_ROWS, TooManyRowsError, prediction_table
-
-SOURCES = ("Home molecule", "Paste a list", "Upload CSV/SDF")
 
 
 @st.cache_resource(show_spinner="Loading the model…")
@@ -24,60 +23,18 @@ def _model(name: str):
     return load_model(name)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _read_upload(data: bytes, name: str, column: str | None) -> pd.DataFrame:
-    return read_molecules(data, filename=name, smiles_column=column)
-
-
-def _inputs() -> list[str]:
-    source = st.radio("Molecules", SOURCES, horizontal=True, key="pred_source")
-    if source == "Home molecule":
-        home = current_molecule()
-        smiles = home["smiles"] if home else EXAMPLES["Aspirin"]
-        st.caption(
-            f"{'The molecule selected on Home' if home else 'No molecule on Home yet; using aspirin'}: `{smiles}`"
+def _bars(bars: pd.DataFrame) -> go.Figure:
+    fig = go.Figure(
+        go.Bar(
+            x=bars["probability"].tolist(),
+            y=bars["label"].tolist(),
+            orientation="h",
+            error_x={"type": "data", "array": bars["std"].tolist()},
         )
-        return [smiles]
-    if source == "Paste a list":
-        text = st.text_area(
-            "One SMILES per line", key="pred_text", height=140, value="\n".join(list(EXAMPLES.values())[:4])
-        )
-        return [line.strip() for line in text.splitlines() if line.strip()]
-    upload = st.file_uploader(
-        "CSV (with a SMILES column), SMI or SDF", type=["csv", "tsv", "smi", "txt", "sdf"], key="pred_upload"
     )
-    if upload is None:
-        return []
-    column = None
-    if upload.name.lower().endswith((".csv", ".tsv")):
-        header = pd.read_csv(upload, nrows=0, sep="\t" if upload.name.lower().endswith(".tsv") else ",")
-        upload.seek(0)
-        names = list(header.columns)
-        default = next((i for i, c in enumerate(names) if c.lower() == "smiles"), 0)
-        column = st.selectbox("SMILES column", names, index=default, key="pred_column")
-    try:
-        table = _read_upload(upload.getvalue(), upload.name, column)
-    except MoleculeFileError as exc:
-        st.error(str(exc))
-        return []
-    st.caption(f"{len(table):,} rows read from {upload.name}.")
-    return table["smiles"].astype(str).tolist()
-
-
-def _bars(row: pd.Series, models: list[str]) -> go.Figure:
-    labels, values, errors = [], [], []
-    for name in models:
-        checkpoint = _model(name).checkpoint
-        for task in checkpoint.card["tasks"]:
-            if task["type"] != "classification":
-                continue
-            labels.append(f"{name} · {task['name']}")
-            values.append(row[f"{name}:{task['name']}"])
-            errors.append(row[f"{name}:{task['name']}:std"])
-    fig = go.Figure(go.Bar(x=values, y=labels, orientation="h", error_x={"type": "data", "array": errors}))
     fig.update_layout(
         xaxis={"range": [0, 1], "title": "probability (± ensemble std)"},
-        height=80 + 22 * len(labels),
+        height=80 + 22 * len(bars),
         margin={"l": 10, "r": 10, "t": 10, "b": 40},
     )
     return fig
@@ -90,25 +47,13 @@ def _single(smiles: str, row: pd.Series, models: list[str]) -> None:
     with left:
         show_depiction(parsed.smiles, width=360, height=280)
     with right:
-        if any(t["type"] == "classification" for m in models for t in _model(m).checkpoint.card["tasks"]):
-            st.plotly_chart(_bars(row, models), width="stretch")
-        regression = [(m, t) for m in models for t in _model(m).checkpoint.card["tasks"] if t["type"] == "regression"]
-        if regression:
-            st.dataframe(
-                pd.DataFrame(
-                    [
-                        {
-                            "model": m,
-                            "task": t["name"],
-                            "prediction": row[f"{m}:{t['name']}"],
-                            "± std": row[f"{m}:{t['name']}:std"],
-                            "units": t.get("units", ""),
-                        }
-                        for m, t in regression
-                    ]
-                ),
-                hide_index=True,
-            )
+        cards = {m: _model(m).checkpoint.card for m in models}
+        bars = classification_bars(row, cards)
+        if not bars.empty:
+            st.plotly_chart(_bars(bars), width="stretch")
+        regression = regression_values(row, cards)
+        if not regression.empty:
+            st.dataframe(regression, hide_index=True)
     name = st.selectbox("Explain a model", models, key="explain_model")
     model = _model(name)
     task = st.selectbox("Task", model.tasks, key="explain_task")
@@ -134,14 +79,18 @@ def _single(smiles: str, row: pd.Series, models: list[str]) -> None:
     with cols[1]:
         st.markdown("**Nearest training molecules**")
         try:
-            neighbours = nearest_neighbours(parsed.mol, training_set(model.checkpoint), k=3)
+            neighbours = nearest_neighbours(parsed.mol, model.checkpoint, k=3)
             images = st.columns(3)
             for col, (_, nb) in zip(images, neighbours.iterrows(), strict=False):
                 with col:
                     st.image(depict_svg(nb["smiles"], width=220, height=170))
                     st.caption(f"sim {nb['similarity']:.2f} · {task} = {nb[task]:g}")
-        except (DataUnavailableError, FileNotFoundError, KeyError) as exc:
-            st.info(f"Training molecules are not available: {exc}")
+        except DataUnavailableError as exc:
+            st.info(
+                f"The training molecules are read from the data file '{model.checkpoint.card.data.file}', which is "
+                f"not available here ({exc}). Put it in the folder named by WORKBENCH_DATA_DIR (see `workbench data "
+                "list`) to see them."
+            )
     _percentiles(row, models)
 
 
@@ -152,21 +101,11 @@ def _percentiles(row: pd.Series, models: list[str]) -> None:
             key="pred_percentiles",
         ):
             return
-        rows = []
+        references = {}
         for name in models:
-            model = _model(name)
             with st.spinner(f"Predicting the approved-drug reference set with {name}…"):
-                reference = reference_predictions(model)
-            for task in model.tasks:
-                column = f"{name}:{task}"
-                rows.append(
-                    {
-                        "model · task": f"{name} · {task}",
-                        "prediction": row[column],
-                        "percentile": percentile(row[column], reference[column].to_numpy()),
-                    }
-                )
-        table = pd.DataFrame(rows)
+                references[name] = reference_predictions(_model(name))
+        table = percentile_table(row, references)
         st.dataframe(table, hide_index=True)
         fig = go.Figure(go.Scatterpolar(r=table["percentile"], theta=table["model · task"], fill="toself"))
         fig.update_layout(polar={"radialaxis": {"range": [0, 100]}}, height=420, showlegend=False)
@@ -178,7 +117,7 @@ st.title("Property prediction")
 if not registered_models():
     st.warning("No checkpoints are registered. Train one with `workbench train finetune` (see README).")
     st.stop()
-smiles = _inputs()
+smiles = molecule_list_input("pred")
 models = model_picker("pred_models")
 if not smiles or not models:
     st.info("Choose molecules and at least one model.")

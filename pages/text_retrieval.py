@@ -4,19 +4,21 @@ import pandas as pd
 import streamlit as st
 
 from workbench.app import EXAMPLES, current_molecule
-from workbench.chem import depict_svg, parse_one
+from workbench.app.hits import hit_downloads, hit_grid, molecule_svg
+from workbench.chem import parse_one
 from workbench.chem.files import MoleculeFileError, read_molecules
+from workbench.models.card import ModelCard
 from workbench.retrieval import (
     DEFAULT_MODEL,
     LIBRARIES,
     describe,
     embed_library,
-    hits_to_sdf,
     load_retriever,
     nearest_corpus_molecules,
     rank_library,
     search_molecules,
 )
+from workbench.retrieval.card_figures import card_figures
 
 QUERIES = (
     "an inhibitor of acetylcholinesterase used for dementia",
@@ -41,43 +43,12 @@ def _library(key: str, data: bytes | None = None, name: str = ""):
     return embed_library(key, _retriever())
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def _svg(smiles: str) -> str:
-    return depict_svg(parse_one(smiles).mol, width=220, height=170)
-
-
-def _grid(hits: pd.DataFrame, columns: int = 5) -> None:
-    for start in range(0, len(hits), columns):
-        cells = st.columns(columns)
-        for cell, row in zip(cells, hits.iloc[start : start + columns].to_dict("records"), strict=False):
-            with cell:
-                if row.get("smiles"):
-                    st.image(_svg(row["smiles"]), width=220)
-                label = str(row.get("name") or "")
-                st.caption(f"**{row['rank']}.** score {row['score']:.3f}" + (f" · {label}" if label else ""))
-                if row.get("description"):
-                    with st.popover("description"):
-                        st.write(row["description"])
-
-
-def _downloads(hits: pd.DataFrame, stem: str, key: str) -> None:
-    a, b = st.columns(2)
-    a.download_button("Download CSV", hits.to_csv(index=False), f"{stem}.csv", "text/csv", key=f"{key}_csv")
-    b.download_button("Download SDF", hits_to_sdf(hits), f"{stem}.sdf", "chemical/x-mdl-sdfile", key=f"{key}_sdf")
-
-
-def _model_note(card: dict) -> None:
-    test = card["metrics"].get("test", {})
-    split = card["split"]
-    sizes = split.get("sizes", ["?", "?", "?"])
-
-    def m(name: str) -> str:
-        value = test.get(name, {}).get("mean")
-        return "—" if value is None else f"{value:.2f}"
-
+def _model_note(card: ModelCard) -> None:
+    f = card_figures(card)
+    m = f.metric
     st.caption(
-        f"Model `{card['name']}`: {card.get('description', '')}. Trained on {sizes[0]:,} ChEBI-20 molecule–text pairs "
-        f"({split['kind']} split). On {sizes[2]:,} held-out test pairs: text → molecule MRR {m('text2mol_mrr')}, "
+        f"Model `{f.name}`: {f.description}. Trained on {f.train_pairs} ChEBI-20 molecule–text pairs "
+        f"({f.split} split). On {f.test_pairs} held-out test pairs: text → molecule MRR {m('text2mol_mrr')}, "
         f"Recall@1 {m('text2mol_r1')}, Recall@10 {m('text2mol_r10')}, 20-choose-1 accuracy {m('text2mol_acc_T20')}; "
         f"molecule → text MRR {m('mol2text_mrr')}, Recall@10 {m('mol2text_r10')}. Scores are cosine similarities; "
         "they rank, they are not probabilities. Descriptions are ChEBI-style, so queries phrased like "
@@ -132,9 +103,9 @@ with text_tab:
         if failed:
             st.warning(f"{failed} of {len(library)} library molecules could not be embedded and are not searched.")
         hits = search_molecules(query, library, k, retriever=retriever)
-        _grid(hits)
+        hit_grid(hits)
         st.dataframe(hits, hide_index=True, column_config={"score": st.column_config.NumberColumn(format="%.3f")})
-        _downloads(hits, "text_search", "tr")
+        hit_downloads(hits, "text_search", "tr")
 
 with mol_tab:
     home = current_molecule()
@@ -149,7 +120,7 @@ with mol_tab:
     if not parsed.ok:
         st.error(f"Cannot use this input — {parsed.error}")
     else:
-        st.image(_svg(parsed.smiles), width=260)
+        st.image(molecule_svg(parsed.smiles), width=260)
         try:
             texts = describe(parsed.smiles, n, retriever=retriever)
             nearest = nearest_corpus_molecules(parsed.smiles, 5, retriever=retriever)
@@ -163,7 +134,7 @@ with mol_tab:
                 st.markdown(f"**{row.rank}.** score {row.score:.3f} · CID {row.cid}  \n{row.description}")
             st.download_button("Download CSV", texts.to_csv(index=False), "descriptions.csv", "text/csv")
             st.subheader("Nearest ChEBI-20 molecules in the shared space")
-            _grid(nearest)
+            hit_grid(nearest)
 
 with screen_tab:
     st.write("Rank every molecule of an uploaded library by a text prompt; rows that cannot be read keep an error.")

@@ -18,6 +18,11 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parent.parent
+#: Playwright's timeout for a click, fill, key press or wait that does not name its own.
+ACTION_TIMEOUT_MS = 10_000
+#: Time a browser test may spend before its own waits: ``streamlit run`` answering /_stcore/health (at most
+#: 60 s, paid by the first browser test of a session), Chromium's launch (at most 30 s) and a margin.
+BROWSER_SETUP_S = 100
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -55,6 +60,23 @@ def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     inference.clear_cache()
 
 
+def app_test(page: str | None = None, *, timeout: float = 120, **state: object):
+    """An AppTest of ``app.py`` run once (with ``state`` preset in the session), then switched to ``pages/<page>``.
+
+    Asserts that no exception was shown, so a test starts from a page that rendered.
+    """
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    if page is not None:
+        at.switch_page(f"pages/{page}").run()
+    assert not at.exception, at.exception
+    return at
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args: object) -> None:  # keep test output quiet
         pass
@@ -85,11 +107,36 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def fresh_home_env(home: Path) -> dict[str, str]:
+    """This process's environment with HOME and every cache folder moved under ``home`` (created empty).
+
+    ``WORKBENCH_DATA_DIR`` (reference data, read only) and ``WORKBENCH_MODELS_DIR`` are kept; the workbench's
+    download and derived-data cache (``WORKBENCH_CACHE_DIR``) and whatever else would be cached under ``~``
+    start empty, as on a fresh machine.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HOME", "TORCH_HOME", "MPLCONFIGDIR")}
+    env.update(
+        HOME=str(home),
+        XDG_CACHE_HOME=str(home / ".cache"),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_DATA_HOME=str(home / ".local" / "share"),
+        WORKBENCH_CACHE_DIR=str(home / ".cache" / "workbench" / "data"),
+        PYTHONUNBUFFERED="1",
+    )
+    for folder in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "WORKBENCH_CACHE_DIR"):
+        Path(env[folder]).mkdir(parents=True, exist_ok=True)
+    return env
+
+
 @pytest.fixture(scope="session")
-def app_url() -> Iterator[str]:
-    """The app served by ``streamlit run`` on a free loopback port, shared by the browser tests."""
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app served by ``streamlit run`` on a free loopback port, shared by the browser tests.
+
+    The server runs with its own empty HOME and cache folders (:func:`fresh_home_env`), so a developer's warm
+    ``~/.cache`` and a fresh CI machine behave alike.
+    """
     port = _free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = fresh_home_env(tmp_path_factory.mktemp("app_home"))
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
             [
@@ -141,6 +188,26 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=30_000)
         yield b
         b.close()
+
+
+def open_app(browser, app_url: str, height: int = 1000, on_request=None):
+    """A new page on the app's home (waits up to 60 s for it); other actions wait :data:`ACTION_TIMEOUT_MS`.
+
+    ``on_request`` (optional) sees every request of the page, the first one included.
+    """
+    page = browser.new_page(viewport={"width": 1400, "height": height})
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
+    if on_request is not None:
+        page.on("request", on_request)
+    page.goto(app_url, timeout=60_000)
+    return page
+
+
+#: Marks of every browser test module: the ``browser`` marker and a skip where Chromium is missing.
+BROWSER_MARKS = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed (.ci/run installs it)"),
+]

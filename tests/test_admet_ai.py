@@ -60,11 +60,12 @@ def test_featurizer_matches_chemprop_bit_for_bit():
     assert batch.num_graphs == len(mols) and int(batch.batch.max()) == len(mols) - 1
 
 
+@pytest.mark.slow
 def test_all_41_endpoints_equal_admet_ai(reference_model):
     """workbench.predict.inference on any input == ADMETModel on the standardized canonical SMILES, within 1e-4."""
     card = load_card(inference.load_model("admet_ai").checkpoint.path)
-    tasks = [t["name"] for t in card["tasks"]]
-    assert len(tasks) == 41 and card["group"] == "ADMET"
+    tasks = card.task_names
+    assert len(tasks) == 41 and card.group == "ADMET"
     ours = inference.predict([*SMILES, "not a smiles"], ["admet_ai"])
     assert ours.loc[len(SMILES), "error"] and ours.loc[: len(SMILES) - 1, "error"].eq("").all()
     ok = ours.iloc[: len(SMILES)]
@@ -82,10 +83,10 @@ def test_import_reproduces_the_shipped_checkpoint(tmp_path):
     """`workbench import admet-ai` writes the same weights (sha256) as the shipped models/admet_ai."""
     shipped = load_card(inference.load_model("admet_ai").checkpoint.path)
     card = import_admet_ai(tmp_path)
-    assert [w["sha256"] for w in card["weights"]] == [w["sha256"] for w in shipped["weights"]]
-    assert card["tasks"] == shipped["tasks"]
-    assert card["source"]["files_sha256"] == shipped["source"]["files_sha256"]
-    assert card["command"].startswith("workbench import admet-ai")
+    assert [w.sha256 for w in card.weights] == [w.sha256 for w in shipped.weights]
+    assert card.tasks == shipped.tasks
+    assert card.source.files_sha256 == shipped.source.files_sha256
+    assert card.command.startswith("workbench import admet-ai")
 
 
 def test_reading_chemprop_files_runs_no_code_from_them():
@@ -100,7 +101,7 @@ def test_reading_chemprop_files_runs_no_code_from_them():
 
 def test_card_records_published_metrics_and_sources():
     card = load_card(inference.load_model("admet_ai").checkpoint.path)
-    assert card["architecture"]["type"] == "chemprop_mpnn"
-    assert card["source"]["package"] == "admet-ai" and len(card["source"]["files_sha256"]) == 10
-    assert "roc_auc" in card["metrics"]["published:AMES"] and "mae" in card["metrics"]["published:LD50_Zhu"]
-    assert json.dumps(card)  # plain JSON
+    assert card.architecture.type == "chemprop_mpnn"
+    assert card.source.package == "admet-ai" and len(card.source.files_sha256) == 10
+    assert "roc_auc" in card.metrics["published:AMES"] and "mae" in card.metrics["published:LD50_Zhu"]
+    assert json.loads(json.dumps(card.to_dict())) == card.to_dict()  # plain JSON

@@ -71,6 +71,7 @@ def test_live_training_fills_scores_and_pair_predictions():
     assert len(tables) == 2 and list(tables[0]["model"]) == ["KNN", "MLP"]
 
 
+@pytest.mark.slow
 def test_uploaded_pactivity_csv_is_read_and_its_cliff_found():
     at = upload(UPLOAD)
     assert at.selectbox(key="up_smiles").value == "smiles"  # found by content, not the first column
@@ -88,6 +89,7 @@ def test_uploaded_pactivity_csv_is_read_and_its_cliff_found():
     assert any("Fold change **100.0×**" in m.value for m in at.markdown)
 
 
+@pytest.mark.slow
 def test_uploaded_csv_in_nm_and_an_unusable_upload():
     nm = pd.DataFrame({"name": ["a", "b"], "smiles": [A, B], "Ki": [1.0, 5.0]})
     at = upload(nm.to_csv(index=False).encode())
@@ -101,6 +103,7 @@ def test_uploaded_csv_in_nm_and_an_unusable_upload():
     assert not at.metric  # nothing analysed
 
 
+@pytest.mark.slow
 def test_ambiguous_smiles_columns_warn_and_the_choice_is_used():
     two = pd.DataFrame({"parent": ["CCO", "c1ccccc1N"], "analogue": [A, B], "pKi": [9.0, 7.0]}).to_csv(index=False)
     at = upload(two.encode())

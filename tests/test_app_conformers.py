@@ -29,6 +29,7 @@ def test_default_molecule_gets_a_3d_view_chart_table_and_downloads():
     assert [b.proto.label for b in at.get("download_button")] == ["SDF", "XYZ", "PDB"]
 
 
+@pytest.mark.slow
 def test_smiles_input_settings_and_view_options():
     at = open_page()
     at.radio(key="conf_source").set_value("SMILES").run()

@@ -1,15 +1,10 @@
-from pathlib import Path
-
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+from tests.conftest import app_test
 
 
 def run_home() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return app_test(timeout=60)
 
 
 def test_home_shows_default_molecule_with_descriptors():

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
@@ -23,6 +24,7 @@ def test_encoding_and_kernel_follow_the_sliders():
     assert "Frequencies c_j: 1.00, 2.83" in at.caption[1].value
 
 
+@pytest.mark.slow
 def test_live_training_and_rotation_with_tiny_settings():
     before = torch.get_num_threads()
     torch.set_num_threads(2)  # a value the page must leave alone (it used to force 1 for the whole server)

@@ -29,6 +29,7 @@ def run_page(name: str, **state) -> AppTest:
     return at
 
 
+@pytest.mark.slow
 def test_single_molecule_gets_predictions_explanation_and_domain_note(tiny):
     at = run_page("predict.py", molecule={"input": "CCCCN", "smiles": "CCCCN", "inchikey": ""})
     table = at.dataframe[0].value
@@ -39,6 +40,7 @@ def test_single_molecule_gets_predictions_explanation_and_domain_note(tiny):
     assert at.subheader[0].value == "This molecule"
 
 
+@pytest.mark.slow
 def test_pasted_list_reports_row_errors(tiny):
     at = run_page("predict.py")
     at.radio(key="pred_source").set_value("Paste a list").run()
@@ -59,6 +61,7 @@ def test_no_models_registered_says_what_to_do(models_dir):
     assert "No checkpoints are registered" in at.warning[0].value
 
 
+@pytest.mark.slow
 def test_model_zoo_lists_cards_with_commands(tiny):
     at = run_page("model_zoo.py")
     summary = at.dataframe[0].value

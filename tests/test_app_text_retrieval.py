@@ -9,9 +9,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.test_retrieval import build_tiny_retrieval
-from tests.test_train_retrieval import _frame
-from workbench.retrieval import search as retrieval
+from tests.retrieval_fixtures import build_tiny_retrieval, pairs_frame
+from workbench import retrieval
+from workbench.retrieval import library as retrieval_library
+from workbench.retrieval import search as retrieval_search
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "text_retrieval.py")
 
@@ -24,18 +25,18 @@ def tiny_shipped(tmp_path, monkeypatch):
     build_tiny_retrieval(folder, name=retrieval.DEFAULT_MODEL)
     monkeypatch.setattr(checkpoints, "models_dirs", lambda: [folder])
     monkeypatch.setenv("WORKBENCH_CACHE_DIR", str(tmp_path / "cache"))
-    chebi = type("D", (), {"frame": _frame()})()
-    monkeypatch.setattr(retrieval, "load_chebi20", lambda **_: chebi)
+    chebi = type("D", (), {"frame": pairs_frame()})()
+    monkeypatch.setattr(retrieval_library, "load_chebi20", lambda **_: chebi)
     small_drugs = pd.DataFrame(
         {"smiles": ["c1ccc2ccccc2c1", "CCO", "CC(=O)O"], "name": ["NAPHTHALENE", "ETHANOL", "ACETIC ACID"],
          "chembl_id": ["a", "b", "c"], "first_approval": [1, 2, 3]}
     )  # fmt: skip
-    monkeypatch.setattr(retrieval, "load_approved_drugs", lambda: type("D", (), {"frame": small_drugs})())
+    monkeypatch.setattr(retrieval_library, "load_approved_drugs", lambda: type("D", (), {"frame": small_drugs})())
     retrieval.clear_cache()
-    retrieval._CORPUS.clear()
+    retrieval_search._CORPUS.clear()
     yield folder
     retrieval.clear_cache()
-    retrieval._CORPUS.clear()
+    retrieval_search._CORPUS.clear()
 
 
 def _run() -> AppTest:
@@ -47,6 +48,7 @@ def _run() -> AppTest:
     return at
 
 
+@pytest.mark.slow
 def test_page_searches_the_drug_library_and_describes_a_molecule(tiny_shipped):
     at = _run()
     assert at.title[0].value == "Text retrieval"
@@ -60,6 +62,7 @@ def test_page_searches_the_drug_library_and_describes_a_molecule(tiny_shipped):
     assert any("naphthalene" in m.value for m in at.markdown)  # describe tab: closest descriptions
 
 
+@pytest.mark.slow
 def test_switching_to_chebi_and_a_bad_smiles(tiny_shipped):
     at = _run()
     at.radio(key="tr_library").set_value("chebi").run()
@@ -71,6 +74,7 @@ def test_switching_to_chebi_and_a_bad_smiles(tiny_shipped):
     assert any("Cannot use this input" in e.value for e in at.error)
 
 
+@pytest.mark.slow
 def test_page_without_a_model_says_so(tmp_path, monkeypatch):
     import workbench.models.registry as checkpoints
 

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.conftest import CHROMIUM
+from tests.conftest import BROWSER_MARKS, BROWSER_SETUP_S, open_app
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed (.ci/run installs it)"),
-]
+pytestmark = BROWSER_MARKS
 
 
+# waits: home 60 + click 10 + agreement 90 + chart 60 + plot 60 + pair 60 = 340 s
+@pytest.mark.timeout(BROWSER_SETUP_S + 340)
 def test_activity_cliffs_page_draws_the_sas_map_and_pair(app_url, browser):
-    page = browser.new_page(viewport={"width": 1400, "height": 1100})
-    page.goto(app_url)
+    page = open_app(browser, app_url, height=1100)
     page.get_by_role("link", name="Activity cliffs").first.click()
     page.get_by_text("Agreement with MoleculeACE cliff_mol").wait_for(timeout=90_000)
     page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=60_000)
@@ -27,9 +23,10 @@ def test_activity_cliffs_page_draws_the_sas_map_and_pair(app_url, browser):
     page.close()
 
 
+# waits: home 60 + click 10 + frequencies 60 + second plot 60 = 190 s
+@pytest.mark.timeout(BROWSER_SETUP_S + 190)
 def test_ifm_lab_page_draws_encoding_and_kernel(app_url, browser):
-    page = browser.new_page(viewport={"width": 1400, "height": 1100})
-    page.goto(app_url)
+    page = open_app(browser, app_url, height=1100)
     page.get_by_role("link", name="IFM lab").click()
     page.get_by_text("Frequencies c_j").wait_for(timeout=60_000)
     page.locator(".js-plotly-plot").nth(1).wait_for(timeout=60_000)

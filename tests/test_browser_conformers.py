@@ -3,32 +3,29 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import CHROMIUM
+from tests.conftest import BROWSER_MARKS, BROWSER_SETUP_S, open_app
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed (.ci/run installs it)"),
-]
+pytestmark = BROWSER_MARKS
 
 
+# waits: home 60 + click 10 + canvas 60 + WebGL 1.5 + screenshot 10 + caption 30 = 171.5 s
+@pytest.mark.timeout(BROWSER_SETUP_S + 172)
 def test_conformer_page_renders_the_3dmol_canvas_offline(app_url, browser):
-    page = browser.new_page(viewport={"width": 1400, "height": 1100})
     outside = []  # requests of the viewer that leave the machine (Streamlit's own favicon fetch is not ours)
 
     def watch(request) -> None:
         host = urlparse(request.url).hostname
-        if host not in (None, "127.0.0.1") and (request.frame != page.main_frame or "3dmol" in request.url.lower()):
+        in_a_frame = request.frame.parent_frame is not None  # the viewer's iframe, not the app's own page
+        if host not in (None, "127.0.0.1") and (in_a_frame or "3dmol" in request.url.lower()):
             outside.append(request.url)
 
-    page.on("request", watch)
-    page.goto(app_url)
+    page = open_app(browser, app_url, height=1100, on_request=watch)
     page.get_by_role("link", name="3D conformers").click()
     viewer = page.frame_locator("iframe").first
     canvas = viewer.locator("canvas").first

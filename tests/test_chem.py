@@ -5,13 +5,14 @@ from workbench import chem
 
 
 def test_parse_returns_one_row_per_input_with_clear_errors():
-    table = chem.parse(["CCO", "not a smiles", ""])
+    table = chem.parse(["CCO", "C1CC(", ""])
     assert len(table) == 3
     assert table.loc[0, "error"] == ""
     assert table.loc[0, "smiles"] == "CCO"
     assert table.loc[0, "inchikey"] == "LFQSCWFLJHTTHZ-UHFFFAOYSA-N"
     assert "unparsable SMILES" in table.loc[1, "error"]
     assert "empty input" in table.loc[2, "error"]
+    assert table["warnings"].tolist() == ["", "", ""]
     assert table.attrs["mols"][0] is not None and table.attrs["mols"][1] is None
 
 
@@ -25,6 +26,10 @@ def test_parse_returns_one_row_per_input_with_clear_errors():
         ("   ", "empty input"),
         (None, "empty input"),
         (float("nan"), "empty input"),
+        ("CCO ethanol", "space after 'CCO'"),
+        ("C1CC\nC1", "line break"),
+        ("CCÖ", "non-ASCII character 'Ö'"),
+        ("[Fe+2].c1cc[cH-]c1.c1cc[cH-]c1", "organometallic compound"),
     ],
 )
 def test_bad_inputs_get_messages_a_chemist_understands(smiles, expected):
@@ -44,8 +49,9 @@ def test_heavy_atom_limit_is_configurable():
 def test_standardization_keeps_largest_fragment_and_neutralizes():
     salt = chem.parse_one("CC(=O)[O-].[Na+]")
     assert salt.smiles == "CC(=O)O"
+    assert salt.warnings == ("removed fragment [Na+] (counter-ion)", "neutralized charges: [O-] → [OH]")
     kept = chem.parse_one("CC(=O)[O-].[Na+]", largest_fragment=False, neutralize=False)
-    assert "." in kept.smiles and "-" in kept.smiles
+    assert "." in kept.smiles and "-" in kept.smiles and kept.warnings == ()
 
 
 def test_canonical_smiles_is_independent_of_input_order():
@@ -67,7 +73,9 @@ def test_descriptors_of_aspirin():
     assert values["rings"] == 1 and values["aromatic_rings"] == 1
     assert values["heavy_atoms"] == 13 and values["formal_charge"] == 0
     assert values["lipinski_violations"] == 0
-    assert 0 < values["QED"] < 1
+    from rdkit.Chem import QED
+
+    assert values["QED"] == pytest.approx(QED.qed(chem.parse_one("CC(=O)Oc1ccccc1C(=O)O").mol), abs=0.005)
 
 
 def test_lipinski_violations_are_counted():
@@ -81,6 +89,7 @@ def test_descriptor_table_aligns_with_input_and_reports_errors():
     assert list(table["input"]) == ["CCO", "xyz", "c1ccccc1"]
     assert table.loc[1, "error"] and np.isnan(table.loc[1, "MW"])
     assert table.loc[2, "aromatic_rings"] == 1
+    assert list(table.columns[-2:]) == ["error", "warnings"] and table["warnings"].tolist() == ["", "", ""]
 
 
 def test_depiction_is_inline_svg_with_highlights_and_weights():

@@ -36,7 +36,15 @@ def test_standardize_writes_one_row_per_input_with_errors(tmp_path, capsys):
     out = pd.read_csv(dest, keep_default_na=False)
     assert len(out) == 4 and out.loc[0, "smiles"] == "CCO" and out.loc[3, "smiles"] == "Cl"
     assert out.loc[1, "error"] and out.loc[2, "error"]
-    assert "2 of 4 rows have an error" in capsys.readouterr().err
+    assert list(out.columns[-2:]) == ["error", "warnings"]
+    assert out["warnings"].tolist() == [
+        "",
+        "",
+        "",
+        "removed fragment [Na+] (counter-ion); neutralized charges: [Cl-] → [ClH]",
+    ]
+    err = capsys.readouterr().err
+    assert "2 of 4 rows have an error" in err and "1 of 4 rows were changed by standardization" in err
 
 
 def test_descriptors_from_a_smi_file(tmp_path):
@@ -46,6 +54,7 @@ def test_descriptors_from_a_smi_file(tmp_path):
     assert main(["descriptors", str(src), "-o", str(dest)]) == 0
     out = pd.read_csv(dest, keep_default_na=False)
     assert out.loc[0, "MW"] == 180.16 and out.loc[1, "rings"] == 1
+    assert list(out.columns[-2:]) == ["error", "warnings"] and out["warnings"].tolist() == ["", ""]
 
 
 def test_models_list_shows_registered_checkpoints(models_dir, capsys):

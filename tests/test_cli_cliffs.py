@@ -10,6 +10,7 @@ from workbench.data.moleculeace import moleculeace_dir
 A, B = "CCCCCCCCCCCCCCCO", "CCCCCCCCCCCCCCCN"  # similar (Levenshtein 0.94)
 
 
+@pytest.mark.slow
 def test_cliffs_on_a_moleculeace_file(tmp_path, capsys):
     out = tmp_path / "pairs.csv"
     assert main(["cliffs", str(moleculeace_dir() / "CHEMBL2835_Ki.csv"), "-o", str(out)]) == 0

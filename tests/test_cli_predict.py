@@ -20,6 +20,10 @@ def test_predict_keeps_rows_in_order_with_errors(registered, tmp_path, capsys):
     assert out["id"].tolist() == [1, 2, 3, 4]
     assert out.loc[1, "error"] and out.loc[2, "error"] and not out.loc[0, "error"]
     assert {"tiny_mlp:has_nitrogen", "tiny_mlp:has_nitrogen:std", "tiny_mlp:carbons"} <= set(out.columns)
+    columns = out.columns.tolist()
+    assert columns[0] == "id" and columns[columns.index("error") + 1] == "warnings"
+    assert columns.index("warnings") < columns.index("tiny_mlp:has_nitrogen")
+    assert out["warnings"].tolist() == ["", "", "", ""]
     assert "4 rows, 2 with an error" in capsys.readouterr().err
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tests.test_retrieval import NAME, tiny_model  # noqa: F401  (module-scoped fixture)
+from tests.retrieval_fixtures import NAME, pairs_frame, tiny_model  # noqa: F401  (module-scoped fixture)
 from workbench.cli import build_parser, main
-from workbench.retrieval import search as retrieval
+from workbench.retrieval import library as retrieval_library
+from workbench.retrieval import search as retrieval_search
 
 
 def test_search_a_file_library_ranked_by_score(tiny_model, tmp_path, capsys):  # noqa: F811
@@ -23,16 +24,14 @@ def test_search_a_file_library_ranked_by_score(tiny_model, tmp_path, capsys):  #
 
 
 def test_describe_prints_ranked_descriptions(tiny_model, monkeypatch, capsys):  # noqa: F811
-    from tests.test_train_retrieval import _frame
-
-    monkeypatch.setattr(retrieval, "load_chebi20", lambda **_: type("D", (), {"frame": _frame()})())
-    retrieval._CORPUS.clear()
+    monkeypatch.setattr(retrieval_library, "load_chebi20", lambda **_: type("D", (), {"frame": pairs_frame()})())
+    retrieval_search._CORPUS.clear()
     assert main(["describe", "c1ccc2ccccc2c1", "-k", "2", "--model", NAME]) == 0
     text = capsys.readouterr().out
     assert text.startswith("1. score") and "2. score" in text and "naphthalene" in text
     assert main(["describe", "C1CC(", "--model", NAME]) == 1
     assert "cannot use" in capsys.readouterr().err
-    retrieval._CORPUS.clear()
+    retrieval_search._CORPUS.clear()
 
 
 def test_search_with_an_unknown_model_fails_cleanly(tiny_model, capsys):  # noqa: F811

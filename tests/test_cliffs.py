@@ -87,6 +87,7 @@ def test_pair_difference_highlights_the_changed_atom():
     assert diff_a == [7] and diff_b == [7]
 
 
+@pytest.mark.slow
 def test_agrees_with_moleculeace_on_a_small_target():
     from workbench.data import load_moleculeace
 

@@ -141,9 +141,9 @@ def test_batch_has_one_row_per_input_and_reuses_the_cache(tmp_path):
     assert len(first) == 5 and list(first["input"]) == ["CCO", "not a smiles", "N[Pt](N)(Cl)Cl", "c1ccccc1O", ""]
     assert [bool(e) for e in first["error"]] == [False, True, True, False, True]
     assert not first["cached"].any() and first.loc[0, "n_conformers"] >= 1
-    assert len(ConformerCache(cache)) == 3  # two ensembles and the metal error; unparsable inputs are not stored
+    assert len(ConformerCache(cache)) == 2  # the two ensembles; inputs refused at parsing (the metal) are not stored
     second = generate_conformers_batch(inputs, cache=cache, n=3)
-    assert second["cached"].tolist() == [True, False, True, True, False]
+    assert second["cached"].tolist() == [True, False, False, True, False]
     np.testing.assert_allclose(second.loc[3, "min_energy_kcal_mol"], first.loc[3, "min_energy_kcal_mol"])
     other_settings = generate_conformers_batch(["CCO"], cache=cache, n=2)
     assert not other_settings.loc[0, "cached"]

@@ -2,6 +2,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from workbench.data import list_moleculeace, load_moleculeace
 
@@ -20,6 +21,7 @@ def test_target_has_moleculeace_columns_and_potency_relation():
     assert np.allclose(ds.frame["y"], -np.log10(ds.frame["exp_mean [nM]"]), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_reading_does_not_import_the_package():
     code = (
         "import sys; from workbench.data import load_moleculeace; load_moleculeace('CHEMBL2835_Ki'); "

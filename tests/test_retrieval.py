@@ -6,42 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.test_train_retrieval import _frame
-from workbench.nn.text_backbone import HashingBackbone
-from workbench.retrieval import search as retrieval
-from workbench.train.retrieval import RetrievalConfig, prepare_corpus, retrieval_split, train_dual_encoder
-from workbench.train.retrieval import save_retrieval_checkpoint as save_checkpoint
-
-NAME = "tiny_retrieval"
-
-
-def build_tiny_retrieval(models_dir, name: str = NAME):
-    """A tiny dual encoder over-fitted on 21 synthetic pairs (hashing text backbone), saved in ``models_dir``."""
-    corpus = prepare_corpus(_frame(), HashingBackbone(64), cache_dir=None, log=lambda _m: None)
-    split = retrieval_split(corpus, "cid")
-    everything = np.arange(len(corpus))
-    split = type(split)(everything, split.valid, split.test, "cid", 0)  # train on all pairs: a memorised corpus
-    cfg = RetrievalConfig(
-        name=name, epochs=60, batch_size=32, lr=3e-3, k=3, num_layer=2, emb_dim=32, proj_dim=16, drop_ratio=0.0,
-        augment=False, er=False, s2p=False,
-    )  # fmt: skip
-    model, _ = train_dual_encoder(corpus, split, cfg, log=lambda _m: None)
-    metrics = {"test": {"text2mol_mrr": 1.0, "text2mol_r1": 1.0, "text2mol_r10": 1.0}}
-    save_checkpoint(model, corpus, split, cfg, metrics, models_dir=models_dir)
-    return corpus
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    """The tiny model registered in a private models folder, with a private cache folder."""
-    root = tmp_path_factory.mktemp("retrieval")
-    corpus = build_tiny_retrieval(root / "models")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WORKBENCH_MODELS_DIR", str(root / "models"))
-        mp.setenv("WORKBENCH_CACHE_DIR", str(root / "cache"))
-        retrieval.clear_cache()
-        yield retrieval.load_retriever(NAME), corpus
-        retrieval.clear_cache()
+from tests.retrieval_fixtures import NAME, pairs_frame, tiny_model  # noqa: F401  (module-scoped fixture)
+from workbench import retrieval
+from workbench.data.paths import cache_dir
+from workbench.retrieval import library as retrieval_library
+from workbench.retrieval import search as retrieval_search
 
 
 def test_index_save_load_round_trip(tmp_path):
@@ -68,13 +37,14 @@ def test_exact_and_faiss_searches_agree_and_skip_empty_rows():
     assert (np.diff(s1, axis=1) <= 1e-6).all()  # best first
 
 
-def test_loaded_once_per_process(tiny_model):
+@pytest.mark.slow
+def test_loaded_once_per_process(tiny_model):  # noqa: F811
     retriever, _ = tiny_model
     assert retrieval.load_retriever(NAME) is retriever
     assert retriever.corpus_features is not None and retriever.model_hash
 
 
-def test_query_returns_the_planted_molecule(tiny_model):
+def test_query_returns_the_planted_molecule(tiny_model):  # noqa: F811
     retriever, corpus = tiny_model
     decoys = ["CCCCCCCCCC", "OCCO", "ClCCl", "C#N"]
     library = pd.DataFrame({"smiles": [*decoys, "c1ccc2ccccc2c1", "not a smiles"], "name": [*decoys, "planted", "bad"]})
@@ -85,18 +55,18 @@ def test_query_returns_the_planted_molecule(tiny_model):
     assert "bad" not in set(hits["name"])  # unparsable rows are never hits
 
 
-def test_library_embeddings_are_cached_on_disk_with_the_model_hash(tiny_model, tmp_path):
+def test_library_embeddings_are_cached_on_disk_with_the_model_hash(tiny_model, tmp_path):  # noqa: F811
     retriever, _ = tiny_model
     frame = pd.DataFrame({"smiles": ["CCO", "c1ccccc1", "C1CC("]})
     lib = retrieval.embed_library(frame, retriever)
     assert lib.frame["error"].tolist()[:2] == ["", ""] and lib.frame["error"].iloc[2]
-    files = list((retrieval.cache_dir() / "retrieval").rglob("*.safetensors"))
+    files = list((cache_dir() / "retrieval").rglob("*.safetensors"))
     assert files
     _, meta = retrieval.load_index(files[0], model_hash=retriever.model_hash)
     assert meta["model_hash"] == retriever.model_hash
 
 
-def test_rank_library_scores_every_row_with_row_level_errors(tiny_model):
+def test_rank_library_scores_every_row_with_row_level_errors(tiny_model):  # noqa: F811
     retriever, _ = tiny_model
     out = retrieval.rank_library("The molecule is a acid number 9.", ["CC(=O)O", "C1CC(", "CCCCO"], retriever=retriever)
     assert out["input"].tolist() == ["CC(=O)O", "C1CC(", "CCCCO"]
@@ -104,18 +74,18 @@ def test_rank_library_scores_every_row_with_row_level_errors(tiny_model):
     assert sorted(out["rank"].dropna().tolist()) == [1, 2]
 
 
-def test_describe_needs_the_chebi_corpus_and_rejects_bad_smiles(tiny_model, monkeypatch):
+def test_describe_needs_the_chebi_corpus_and_rejects_bad_smiles(tiny_model, monkeypatch):  # noqa: F811
     retriever, _ = tiny_model
-    raw = _frame()
+    raw = pairs_frame()
     fake = type("D", (), {"frame": raw})()
-    monkeypatch.setattr(retrieval, "load_chebi20", lambda **_: fake)
-    retrieval._CORPUS.clear()
+    monkeypatch.setattr(retrieval_library, "load_chebi20", lambda **_: fake)
+    retrieval_search._CORPUS.clear()
     table = retrieval.describe("c1ccc2ccccc2c1", 3, retriever=retriever)
     assert list(table.columns[:3]) == ["rank", "score", "description"] and len(table) == 3
     assert "naphthalene" in table.loc[0, "description"]
     with pytest.raises(ValueError, match="cannot use"):
         retrieval.describe("C1CC(", retriever=retriever)
-    retrieval._CORPUS.clear()
+    retrieval_search._CORPUS.clear()
 
 
 def test_hits_to_sdf_has_one_record_per_parsable_row():
@@ -124,7 +94,7 @@ def test_hits_to_sdf_has_one_record_per_parsable_row():
     assert sdf.count("$$$$") == 2 and "<score>" in sdf
 
 
-def test_salt_forms_of_one_molecule_are_one_hit(tiny_model):
+def test_salt_forms_of_one_molecule_are_one_hit(tiny_model):  # noqa: F811
     retriever, _ = tiny_model
     library = pd.DataFrame(
         {"smiles": ["CCO", "CC[O-].[Na+]", "c1ccccc1", "CCCCO"], "name": ["ethanol", "sodium ethoxide", "benzene", "b"]}

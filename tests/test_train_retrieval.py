@@ -3,42 +3,20 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
+from tests.retrieval_fixtures import pairs_frame as _frame
 from workbench.models import load_card
 from workbench.nn.text_backbone import HashingBackbone
-from workbench.train.retrieval import (
-    AugmentationSampler,
-    RetrievalConfig,
-    neighbour_table,
-    prepare_corpus,
-    retrieval_metrics,
-    retrieval_split,
-    train_dual_encoder,
-    train_retrieval,
-)
-
-SMILES = [
-    "CCO", "CCCO", "CCCCO", "CCCCCO", "c1ccccc1", "Cc1ccccc1", "CCc1ccccc1", "c1ccncc1", "Cc1ccncc1",
-    "CC(=O)O", "CCC(=O)O", "CCCC(=O)O", "C1CCCCC1", "CC1CCCCC1", "OC1CCCCC1", "NCCO", "NCCCO", "CCN",
-    "CCCN", "c1ccc2ccccc2c1",
-]  # fmt: skip
-
-
-def _frame() -> pd.DataFrame:
-    words = ["alcohol", "alcohol", "alcohol", "alcohol", "arene", "arene", "arene", "pyridine", "pyridine",
-             "acid", "acid", "acid", "cycloalkane", "cycloalkane", "cycloalkanol", "aminoalcohol",
-             "aminoalcohol", "amine", "amine", "naphthalene"]  # fmt: skip
-    rows = [{"cid": i + 1, "smiles": s, "description": f"The molecule is a {w} number {i}."} for i, (s, w) in
-            enumerate(zip(SMILES, words, strict=True))]  # fmt: skip
-    # the same molecule under a second CID (a salt): standardises to ethanol, a second description
-    rows.append({"cid": 99, "smiles": "CC[O-].[Na+]", "description": "The molecule is an alkoxide salt."})
-    rows.append({"cid": 100, "smiles": "C1CC(", "description": "broken"})
-    return pd.DataFrame(rows)
+from workbench.retrieval.corpus import AugmentationSampler, neighbour_table, prepare_corpus, retrieval_split
+from workbench.retrieval.metrics import retrieval_metrics
+from workbench.train.retrieval import RetrievalConfig, train_dual_encoder, train_retrieval
+from workbench.train.run_folder import ConfigMismatchError
 
 
 @pytest.fixture(scope="module")
@@ -113,12 +91,23 @@ def test_tiny_training_run_writes_a_valid_card(corpus, tmp_path):
     cfg = RetrievalConfig(name="tiny_retrieval", epochs=2, batch_size=8, k=3, num_layer=2, emb_dim=16, proj_dim=8)
     result = train_retrieval(cfg, models_dir=tmp_path / "models", runs_dir=tmp_path / "runs", corpus=corpus)
     card = load_card(tmp_path / "models" / "tiny_retrieval")
-    assert card["architecture"]["type"] == "dual_encoder"
-    assert card["architecture"]["config"]["text_backbone"] == {"kind": "hashing", "dim": 32}
-    assert card["data"]["er_molecules"] == 2
-    assert {"mol2text_mrr", "text2mol_r10"} <= set(card["metrics"]["test"])
+    assert card.architecture.type == "dual_encoder"
+    assert card.architecture.config["text_backbone"] == {"kind": "hashing", "dim": 32}
+    assert card.data.er_molecules == 2
+    assert {"mol2text_mrr", "text2mol_r10"} <= set(card.metrics["test"])
     assert len(result["history"]["epochs"]) == 2
     assert result["history"]["epochs"][0]["er"] is not None
+
+
+def test_training_run_is_read_back_when_finished_and_refused_with_other_settings(corpus, tmp_path):
+    cfg = RetrievalConfig(name="tiny_retrieval", epochs=2, batch_size=8, k=3, num_layer=2, emb_dim=16, proj_dim=8)
+    first = train_retrieval(cfg, models_dir=None, runs_dir=tmp_path / "runs", corpus=corpus)
+    run = tmp_path / "runs" / "retrieval" / "tiny_retrieval"
+    assert [json.loads(line)["epoch"] for line in (run / "log.jsonl").read_text().splitlines()] == [0, 1]
+    again = train_retrieval(cfg, models_dir=None, runs_dir=tmp_path / "runs", corpus=corpus)
+    assert again["test"] == first["test"] and "already finished" in (run.parent / "tiny_retrieval.log").read_text()
+    with pytest.raises(ConfigMismatchError, match=r"tau2 \(0\.1 -> 0\.2\)"):
+        train_retrieval(replace(cfg, tau2=0.2), models_dir=None, runs_dir=tmp_path / "runs", corpus=corpus)
 
 
 # --- fine-tuning the top MiniLM layers over cached token states; starting the GIN from a shipped GIN ---
@@ -192,16 +181,16 @@ def test_text_fine_tune_changes_only_the_intended_parameters(fine_tuned, minilm)
 def test_checkpoint_with_a_fine_tuned_layer_round_trips(fine_tuned, tmp_path, monkeypatch):
     from safetensors.torch import load_file
 
+    from workbench import retrieval
     from workbench.models import Checkpoint
-    from workbench.retrieval import search as retrieval
     from workbench.train.retrieval import save_retrieval_checkpoint
 
     corpus, split, cfg, model, history, _before = fine_tuned
     card = save_retrieval_checkpoint(model, corpus, split, cfg, {"test": {"text2mol_mrr": 0.5}},
                                      models_dir=tmp_path, history=history)  # fmt: skip
-    spec = card["architecture"]["config"]["text_backbone"]
+    spec = card.architecture.config["text_backbone"]
     assert spec["trainable_layers"] == 1 and "encoder.layer.5" in spec["trainable"]
-    assert "text_top.*" in card["architecture"]["config"]["trained_parts"]
+    assert "text_top.*" in card.architecture.config["trained_parts"]
     stored = load_file(str(tmp_path / "tiny_text_ft" / "seed0.safetensors"))
     assert any(k.startswith("text_top.layers.0.") for k in stored)
     assert all(torch.equal(stored[k], v) for k, v in model.state_dict().items())
@@ -230,7 +219,8 @@ def test_init_encoder_loads_the_source_gin_weights(corpus, models_dir):
     from workbench.featurizers import GRAPH_FEATURIZER, featurizer_spec
     from workbench.models import save_torch_checkpoint
     from workbench.nn import GINPredictor
-    from workbench.train.retrieval import resolve_init_encoder, save_retrieval_checkpoint
+    from workbench.train.encoder_init import resolve_init_encoder
+    from workbench.train.retrieval import save_retrieval_checkpoint
 
     torch.manual_seed(3)
     members = [GINPredictor(n_tasks=1, num_layer=2, emb_dim=16, drop_ratio=0.0) for _ in range(2)]
@@ -266,8 +256,8 @@ def test_init_encoder_loads_the_source_gin_weights(corpus, models_dir):
     assert all(torch.equal(loaded[k], source[f"gnn.{k}"].to(loaded[k].dtype)) for k in loaded)
     assert not torch.equal(loaded["x_embedding1.weight"], members[1].state_dict()["gnn.x_embedding1.weight"])
     card = save_retrieval_checkpoint(model, corpus, split, cfg, {}, models_dir=models_dir / "out", history=history)
-    assert card["init_encoder"]["checkpoint"] == "tiny_source_gin"
-    assert card["init_encoder"]["sha256"] == info["sha256"] and "tiny_source_gin" in card["description"]
+    assert card.init_encoder["checkpoint"] == "tiny_source_gin"
+    assert card.init_encoder["sha256"] == info["sha256"] and "tiny_source_gin" in card.description
     with pytest.raises(ValueError, match="2x16 GIN"):
         train_dual_encoder(corpus, split, RetrievalConfig(epochs=0, init_encoder="tiny_source_gin"), log=print)
     with pytest.raises(ValueError, match="no checkpoint 'nope'"):

@@ -9,7 +9,7 @@ import torch
 from rdkit import Chem
 
 from workbench.featurizers import ecfp_batch, featurizer_spec
-from workbench.models import save_torch_checkpoint
+from workbench.models import ModelCard, save_torch_checkpoint
 from workbench.nn import FeatureMLP
 
 N_BITS = 256
@@ -34,7 +34,7 @@ def labels(smiles: list[str]) -> np.ndarray:
     return np.array(y, dtype=np.float32)
 
 
-def train_tiny_checkpoint(folder: Path, name: str = "tiny", seeds: tuple[int, ...] = (0, 1)) -> dict:
+def train_tiny_checkpoint(folder: Path, name: str = "tiny", seeds: tuple[int, ...] = (0, 1)) -> ModelCard:
     """Train one member per seed and save them as a checkpoint folder; returns the card."""
     smiles = tiny_molecules()
     x = torch.from_numpy(ecfp_batch([Chem.MolFromSmiles(s) for s in smiles], n_bits=N_BITS).astype(np.float32))

@@ -16,7 +16,11 @@ class MoleculeFileError(ValueError):
 
 
 def read_smi(text: str) -> pd.DataFrame:
-    """A ``.smi`` file: one ``SMILES [name]`` per line; blank lines and ``#`` comments skipped."""
+    """A ``.smi`` file: one ``SMILES [name]`` per line; blank lines and ``#`` comments skipped.
+
+    This is the only reader that splits a line at whitespace: a CSV cell or a SMILES given
+    directly must hold one SMILES and nothing else (see :func:`workbench.chem.text_problem`).
+    """
     smiles, names = [], []
     for line in text.splitlines():
         stripped = line.strip()

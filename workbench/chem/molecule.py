@@ -1,8 +1,9 @@
 """Parse, standardize, depict and describe molecules (RDKit).
 
 Single-molecule functions return a :class:`ParsedMolecule` whose ``error`` says
-what was wrong; batch functions return one DataFrame row per input with an
-``error`` column. No exception escapes a batch function.
+what was wrong and whose ``warnings`` name each change standardization made (see
+:mod:`workbench.chem.standardize`); batch functions return one DataFrame row per
+input with ``error`` and ``warnings`` columns. No exception escapes a batch function.
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ import pandas as pd
 from rdkit import Chem, RDLogger
 from rdkit.Chem import QED, Crippen, Descriptors, Lipinski, rdMolDescriptors
 from rdkit.Chem.Draw import rdMolDraw2D
-from rdkit.Chem.MolStandardize import rdMolStandardize
+
+from workbench.chem.standardize import (
+    dropped_stereo,
+    metal_complex_problem,
+    shorten,
+    standardize,
+    stereo_marks,
+    text_problem,
+)
 
 __all__ = [
     "DEFAULT_MAX_HEAVY_ATOMS",
@@ -25,6 +34,7 @@ __all__ = [
     "depict_svg",
     "describe",
     "descriptor_table",
+    "join_warnings",
     "parse",
     "parse_many",
     "parse_one",
@@ -51,22 +61,27 @@ DESCRIPTOR_COLUMNS = [
 ]
 
 _BRACKET_ATOM = re.compile(r"\[(?:\d+)?([A-Za-z][a-z]?)")
-_ORGANIC_SUBSET = re.compile(r"Cl|Br|[BCNOSPFI]|[bcnosp]")
 
 
 @dataclass(frozen=True)
 class ParsedMolecule:
-    """Result of parsing one input: a molecule or an error message."""
+    """Result of parsing one input: a molecule or an error message, and what standardization changed."""
 
     input: str
     mol: Chem.Mol | None
     smiles: str = ""
     inchikey: str = ""
     error: str = ""
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         return self.mol is not None and not self.error
+
+
+def join_warnings(warnings: Iterable[str]) -> str:
+    """The ``warnings`` cell of a batch table: the warnings joined with ``"; "`` (empty when none)."""
+    return "; ".join(warnings)
 
 
 def _unknown_element(smiles: str) -> str | None:
@@ -115,8 +130,13 @@ def parse_one(
     neutralize: bool = True,
     max_heavy_atoms: int = DEFAULT_MAX_HEAVY_ATOMS,
     inchikey: bool = True,
+    metal_complexes: str = "error",
 ) -> ParsedMolecule:
     """Parse and standardize one SMILES string.
+
+    The input must be exactly one SMILES: whitespace inside it, line breaks, tabs and
+    non-ASCII characters are an error (only the ``.smi`` reader splits ``SMILES name``
+    lines), and so are metal complexes and organometallic compounds.
 
     Args:
         smiles: the input; ``None`` or blank counts as empty input.
@@ -124,9 +144,13 @@ def parse_one(
         neutralize: neutralize charges where a neutral form exists.
         max_heavy_atoms: refuse molecules with more heavy atoms than this.
         inchikey: compute the InChIKey (about a third of the cost; skip it for bulk prediction).
+        metal_complexes: ``"error"`` (default) refuses them; ``"strip"`` keeps the largest organic
+            fragment with a warning (how the shipped checkpoints' training data were prepared).
 
     Returns:
-        A :class:`ParsedMolecule`; ``error`` is empty on success.
+        A :class:`ParsedMolecule`; ``error`` is empty on success and ``warnings``
+        names each change made to the input (removed fragments, neutralized charges,
+        dropped stereo marks).
     """
     raw = "" if smiles is None or (isinstance(smiles, float) and np.isnan(smiles)) else str(smiles)
     text = raw.strip()
@@ -136,7 +160,9 @@ def parse_one(
         return ParsedMolecule(
             raw, None, error=f"SMILES is {len(text):,} characters long; the limit is {MAX_SMILES_LENGTH:,}."
         )
-    text = text.split()[0]  # allow "SMILES name" lines
+    problem = text_problem(text)
+    if problem:
+        return ParsedMolecule(raw, None, error=problem)
     mol = Chem.MolFromSmiles(text, sanitize=False)
     if mol is None:
         unknown = _unknown_element(text)
@@ -145,7 +171,7 @@ def parse_one(
         return ParsedMolecule(
             raw,
             None,
-            error=f"unparsable SMILES '{_short(text)}': check brackets, ring-closure digits and atom symbols.",
+            error=f"unparsable SMILES '{shorten(text)}': check brackets, ring-closure digits and atom symbols.",
         )
     if "*" in text and any(a.GetAtomicNum() == 0 for a in mol.GetAtoms()):
         return ParsedMolecule(
@@ -156,18 +182,23 @@ def parse_one(
                 "R-group), so it is a fragment, not a complete molecule."
             ),
         )
+    marks = stereo_marks(mol) if any(c in text for c in "@/\\") else None
     try:
         Chem.SanitizeMol(mol)
     except Exception:
-        return ParsedMolecule(raw, None, error=f"invalid chemistry in '{_short(text)}': {_chemistry_problem(text)}")
+        return ParsedMolecule(raw, None, error=f"invalid chemistry in '{shorten(text)}': {_chemistry_problem(text)}")
+    problem = metal_complex_problem(mol)
+    if problem and metal_complexes != "strip":
+        return ParsedMolecule(raw, None, error=problem)
     try:
-        if largest_fragment and len(Chem.GetMolFrags(mol)) > 1:
-            mol = rdMolStandardize.LargestFragmentChooser(preferOrganic=True).choose(mol)
-        if neutralize and any(a.GetFormalCharge() for a in mol.GetAtoms()):
-            mol = rdMolStandardize.Uncharger().uncharge(mol)
-            Chem.SanitizeMol(mol)
+        warnings = (
+            [f"{problem.split(';')[0]}: kept as the training data were prepared (largest fragment)"] if problem else []
+        )
+        warnings += dropped_stereo(mol, marks) if marks is not None else []
+        mol, changes = standardize(mol, largest_fragment=largest_fragment, neutralize=neutralize)
+        warnings += changes
     except Exception as exc:  # RDKit raises several exception types
-        return ParsedMolecule(raw, None, error=f"could not standardize '{_short(text)}': {exc}")
+        return ParsedMolecule(raw, None, error=f"could not standardize '{shorten(text)}': {exc}")
     heavy = mol.GetNumHeavyAtoms()
     if heavy > max_heavy_atoms:
         return ParsedMolecule(
@@ -192,11 +223,7 @@ def parse_one(
             key = Chem.MolToInchiKey(mol) or ""
         except Exception:
             key = ""
-    return ParsedMolecule(raw, mol, smiles=canonical, inchikey=key)
-
-
-def _short(text: str, width: int = 60) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return ParsedMolecule(raw, mol, smiles=canonical, inchikey=key, warnings=tuple(warnings))
 
 
 def parse(
@@ -206,13 +233,16 @@ def parse(
     neutralize: bool = True,
     max_heavy_atoms: int = DEFAULT_MAX_HEAVY_ATOMS,
     inchikey: bool = True,
+    metal_complexes: str = "error",
 ) -> pd.DataFrame:
     """Parse a batch of SMILES; one row per input.
 
     Returns:
         DataFrame with columns ``input``, ``smiles`` (canonical), ``inchikey``,
-        ``heavy_atoms`` and ``error`` (empty string when the row is fine), and the
-        RDKit molecules in ``df.attrs["mols"]`` (``None`` for failed rows).
+        ``heavy_atoms``, ``error`` (empty string when the row is fine) and
+        ``warnings`` (what standardization changed, ``"; "``-joined, empty when
+        nothing), and the RDKit molecules in ``df.attrs["mols"]`` (``None`` for
+        failed rows).
     """
     parsed = parse_many(
         smiles,
@@ -220,6 +250,7 @@ def parse(
         neutralize=neutralize,
         max_heavy_atoms=max_heavy_atoms,
         inchikey=inchikey,
+        metal_complexes=metal_complexes,
     )
     frame = pd.DataFrame(
         {
@@ -228,6 +259,7 @@ def parse(
             "inchikey": [p.inchikey for p in parsed],
             "heavy_atoms": [p.mol.GetNumHeavyAtoms() if p.mol is not None else 0 for p in parsed],
             "error": [p.error for p in parsed],
+            "warnings": [join_warnings(p.warnings) for p in parsed],
         }
     )
     frame.attrs["mols"] = [p.mol for p in parsed]
@@ -241,6 +273,7 @@ def parse_many(
     neutralize: bool = True,
     max_heavy_atoms: int = DEFAULT_MAX_HEAVY_ATOMS,
     inchikey: bool = True,
+    metal_complexes: str = "error",
 ) -> list[ParsedMolecule]:
     """Parse a batch of SMILES into :class:`ParsedMolecule` objects (never raises per row)."""
     out = []
@@ -253,6 +286,7 @@ def parse_many(
                     neutralize=neutralize,
                     max_heavy_atoms=max_heavy_atoms,
                     inchikey=inchikey,
+                    metal_complexes=metal_complexes,
                 )
             )
         except Exception as exc:  # last line of defence: a row error, never a crash
@@ -288,11 +322,11 @@ def describe(mol: Chem.Mol) -> dict[str, float | int]:
 
 
 def descriptor_table(smiles: Sequence[str | None], **parse_options: object) -> pd.DataFrame:
-    """Descriptors for a batch of SMILES; one row per input with an ``error`` column."""
+    """Descriptors for a batch of SMILES; one row per input with ``error`` and ``warnings`` columns."""
     parsed = parse_many(smiles, **parse_options)  # type: ignore[arg-type]
     rows = []
     for p in parsed:
-        row: dict[str, object] = {"input": p.input, "smiles": p.smiles}
+        row: dict[str, object] = {"input": p.input, "smiles": p.smiles, "warnings": join_warnings(p.warnings)}
         if p.ok:
             try:
                 row.update(describe(p.mol))
@@ -304,7 +338,19 @@ def descriptor_table(smiles: Sequence[str | None], **parse_options: object) -> p
             row.update(dict.fromkeys(DESCRIPTOR_COLUMNS, np.nan))
             row["error"] = p.error
         rows.append(row)
-    return pd.DataFrame(rows, columns=["input", "smiles", *DESCRIPTOR_COLUMNS, "error"])
+    return pd.DataFrame(rows, columns=["input", "smiles", *DESCRIPTOR_COLUMNS, "error", "warnings"])
+
+
+def _drawable(smiles: str) -> Chem.Mol:
+    """The molecule of a SMILES as written, for drawing: metal complexes are drawn, not refused."""
+    parsed = parse_one(smiles, largest_fragment=False, neutralize=False)
+    if parsed.ok:
+        return parsed.mol
+    text = smiles.strip()
+    drawn = None if text_problem(text) else Chem.MolFromSmiles(text)
+    if drawn is None or not metal_complex_problem(drawn):
+        raise ValueError(parsed.error)
+    return drawn
 
 
 def depict_svg(
@@ -319,7 +365,7 @@ def depict_svg(
     """Draw a 2D depiction as an SVG string.
 
     Args:
-        mol: an RDKit molecule or a SMILES string.
+        mol: an RDKit molecule or a SMILES string (drawn as written, metal complexes included).
         highlight_atoms: atom indices to highlight (e.g. a substructure match).
         atom_weights: one weight per atom, drawn as a blue (negative) to red
             (positive) heatmap, e.g. for attributions.
@@ -329,10 +375,7 @@ def depict_svg(
         ValueError: the SMILES cannot be parsed or the weights do not match the atoms.
     """
     if isinstance(mol, str):
-        parsed = parse_one(mol, largest_fragment=False, neutralize=False)
-        if not parsed.ok:
-            raise ValueError(parsed.error)
-        mol = parsed.mol
+        mol = _drawable(mol)
     mol = Chem.Mol(mol)
     rdMolDraw2D.PrepareMolForDrawing(mol, kekulize=True, addChiralHs=True)
     drawer = rdMolDraw2D.MolDraw2DSVG(width, height)

@@ -15,7 +15,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     helptext = "3D conformers (ETKDGv3 + force field) for each molecule, written to an SDF with energies and weights"
     p = sub.add_parser("conformers", help=helptext, description=helptext)
     p.add_argument("input", help="a .smi, a .csv with a smiles column, or an .sdf file")
-    p.add_argument("-o", "--output", required=True, help="output .sdf (errors go to OUTPUT.errors.csv beside it)")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="output .sdf (errors go to OUTPUT.errors.csv beside it: row, input, name, error, warnings)",
+    )
     p.add_argument("-n", "--num-conformers", type=int, default=10, help="conformers to embed per molecule (10)")
     p.add_argument("--force-field", choices=list(FORCE_FIELD_NAMES), default="MMFF94s", help="optimizer (MMFF94s)")
     p.add_argument("--prune-rms", type=float, default=0.5, help="heavy-atom RMSD (Å) for duplicates (0.5)")
@@ -38,6 +43,7 @@ def errors_path(output: str | Path) -> Path:
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from workbench.chem import join_warnings, parse_many
     from workbench.chem.files import read_molecules
     from workbench.conformers import generate_conformers_batch
 
@@ -58,14 +64,20 @@ def run(args: argparse.Namespace) -> int:
         max_heavy_atoms=args.max_heavy_atoms,
     )
     ensembles = table.attrs["ensembles"]
+    # what standardization changed in each input (the same parse options as conformer generation)
+    warnings = [join_warnings(p.warnings) for p in parse_many(smiles, max_heavy_atoms=10**6, inchikey=False)]
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     failures = []
     with output.open("w") as handle:
-        for row, (ensemble, name, read_error) in enumerate(zip(ensembles, names, read_errors, strict=True), start=1):
+        for row, (ensemble, name, read_error, warning) in enumerate(
+            zip(ensembles, names, read_errors, warnings, strict=True), start=1
+        ):
             error = read_error or ensemble.error
             if error:
-                failures.append({"row": row, "input": ensemble.input, "name": name, "error": error})
+                failures.append(
+                    {"row": row, "input": ensemble.input, "name": name, "error": error, "warnings": warning}
+                )
                 continue
             handle.write(ensemble.to_sdf(name=str(name or ensemble.smiles)))
     side = errors_path(output)
@@ -76,6 +88,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(failures)} of {len(ensembles)} molecules failed; listed in {side}", file=sys.stderr)
     elif side.exists():
         side.unlink()  # a stale list from an earlier run would mislead
+    changed = [row for row, (w, e) in enumerate(zip(warnings, ensembles, strict=True), start=1) if w and e.ok]
+    if changed:
+        shown = ", ".join(map(str, changed[:10])) + (", ..." if len(changed) > 10 else "")
+        print(
+            f"{len(changed)} molecules were changed by standardization before embedding (removed counter-ions, "
+            f"neutralized charges, ...): rows {shown}; `workbench standardize` lists what changed",
+            file=sys.stderr,
+        )
     written = len(ensembles) - len(failures)
     conformers = sum(e.n_conformers for e in ensembles if e.ok)
     print(f"wrote {conformers} conformers of {written} molecules to {output}", file=sys.stderr)

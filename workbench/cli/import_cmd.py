@@ -28,5 +28,5 @@ def run_admet_ai(args: argparse.Namespace) -> int:
     from workbench.models.importers.admet_ai import import_admet_ai
 
     card = import_admet_ai(args.models_dir, name=args.name, package_dir=args.package_dir)
-    print(f"wrote {args.models_dir}/{card['name']}: {len(card['tasks'])} tasks, {len(card['weights'])} weight files")
+    print(f"wrote {args.models_dir}/{card.name}: {len(card.tasks)} tasks, {len(card.weights)} weight files")
     return 0

@@ -51,7 +51,7 @@ def run_train(args: argparse.Namespace) -> int:
     )
     command = shlex.join(["workbench", *sys.argv[1:]])
     card = train_minimol_head(cfg, models_dir=args.models_dir, cache_dir=args.cache_dir, command=command)
-    print(f"wrote {args.models_dir}/{card['name']}: test {card['metrics']['test']}")
+    print(f"wrote {args.models_dir}/{card.name}: test {card.to_dict()['metrics']['test']}")
     return 0
 
 
@@ -72,7 +72,7 @@ def run_embed(args: argparse.Namespace) -> int:
     out_errors = parsed["error"].tolist()
     for i, err in zip(rows, errors, strict=True):
         out_errors[i] = out_errors[i] or err
-    out = pd.concat([parsed[["input", "smiles"]].assign(error=out_errors), table], axis=1)
+    out = pd.concat([parsed[["input", "smiles"]].assign(error=out_errors, warnings=parsed["warnings"]), table], axis=1)
     out.to_csv(args.output or sys.stdout, index=False)
     print(f"{len(out)} rows, {sum(bool(e) for e in out_errors)} with an error", file=sys.stderr)
     return 0

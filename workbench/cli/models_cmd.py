@@ -1,4 +1,4 @@
-"""``workbench models list``: every registered checkpoint and its headline metrics."""
+"""``workbench models list`` (every registered checkpoint and its headline metrics) and ``models add-references``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     lst = verbs.add_parser("list", help="show each registered checkpoint with its tasks and test metrics")
     lst.add_argument("--markdown", action="store_true", help="print a Markdown table (used for the README)")
     lst.set_defaults(func=run_list)
+    refs = verbs.add_parser(
+        "add-references",
+        help="store the domain index and approved-drug percentiles in checkpoint folders made without them",
+    )
+    refs.add_argument("names", nargs="*", help="checkpoint names (default: every predictor lacking them)")
+    refs.add_argument("--force", action="store_true", help="recompute even where the card lists them")
+    refs.set_defaults(func=run_add_references)
     models.set_defaults(func=lambda _args: models.print_help() or 2)
 
 
@@ -30,4 +37,27 @@ def run_list(args: argparse.Namespace) -> int:
         print(table.drop(columns=["command"]).to_string(index=False))
     for problem in problems:
         print(f"skipped {problem}")
+    return 0
+
+
+def run_add_references(args: argparse.Namespace) -> int:
+    import sys
+
+    from workbench.models import find_checkpoints
+    from workbench.models.builders import can_predict
+    from workbench.predict.references import store_references
+
+    checkpoints, _ = find_checkpoints()
+    by_name = {c.name: c for c in checkpoints}
+    unknown = [n for n in args.names if n not in by_name]
+    if unknown:
+        print(f"unknown checkpoint(s): {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    chosen = [by_name[n] for n in args.names] if args.names else [c for c in checkpoints if can_predict(c)]
+    for checkpoint in chosen:
+        card = checkpoint.card
+        if not args.force and card.reference("percentile_reference") and card.reference("domain_index"):
+            print(f"{checkpoint.name}: already has its reference files")
+            continue
+        store_references(checkpoint.path, log=lambda msg: print(msg, flush=True))
     return 0

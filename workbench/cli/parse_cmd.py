@@ -1,4 +1,8 @@
-"""``workbench standardize`` and ``workbench descriptors``: batch chemistry with row-level errors."""
+"""``workbench standardize`` and ``workbench descriptors``: batch chemistry with row-level errors and warnings.
+
+The ``warnings`` column names what standardization changed in a row (fragments removed,
+charges neutralized, stereo marks dropped); ``error`` says why a row has no result.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,16 @@ __all__ = ["register"]
 
 def register(sub: argparse._SubParsersAction) -> None:
     for verb, helptext, func in [
-        ("standardize", "parse and standardize molecules: canonical SMILES, InChIKey, error per row", run_standardize),
-        ("descriptors", "compute the descriptor table (MW, cLogP, TPSA, ...) with an error per row", run_descriptors),
+        (
+            "standardize",
+            "parse and standardize molecules: canonical SMILES, InChIKey, error and warnings per row",
+            run_standardize,
+        ),
+        (
+            "descriptors",
+            "compute the descriptor table (MW, cLogP, TPSA, ...) with an error and warnings per row",
+            run_descriptors,
+        ),
     ]:
         p = sub.add_parser(verb, help=helptext, description=helptext)
         p.add_argument("input", help="a .csv with a smiles column, a .smi or an .sdf file; or '-' for SMILES on stdin")
@@ -47,6 +59,12 @@ def _write(frame, args: argparse.Namespace) -> int:
     failed = int((frame["error"] != "").sum())
     if failed:
         print(f"{failed} of {len(frame)} rows have an error (see the 'error' column)", file=sys.stderr)
+    changed = int((frame["warnings"] != "").sum())
+    if changed:
+        print(
+            f"{changed} of {len(frame)} rows were changed by standardization (see the 'warnings' column)",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -12,7 +12,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "predict",
         help="predict properties for a file of molecules with the shipped checkpoints",
-        description="One output row per input row, in order, with an 'error' column and, per model and task, "
+        description="One output row per input row, in order, with an 'error' column, a 'warnings' column naming "
+        "what standardization changed (a removed counter-ion, neutralized charges, ...) and, per model and task, "
         "the ensemble mean ('MODEL:TASK') and standard deviation ('MODEL:TASK:std').",
     )
     p.add_argument("input", help="a CSV with a smiles column, a .smi or an .sdf file")
@@ -70,5 +71,10 @@ def run(args: argparse.Namespace) -> int:
     out = extra.reset_index(drop=True).join(result.reset_index(drop=True), rsuffix="_prediction")
     out.to_csv(args.output or sys.stdout, index=False)
     failed = int((out["error"] != "").sum())
-    print(f"{len(out)} rows, {failed} with an error; models: {', '.join(m.name for m in models)}", file=sys.stderr)
+    warned = int((result["warnings"] != "").sum())
+    print(
+        f"{len(out)} rows, {failed} with an error, {warned} changed by standardization (see 'warnings'); "
+        f"models: {', '.join(m.name for m in models)}",
+        file=sys.stderr,
+    )
     return 0

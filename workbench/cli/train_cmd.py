@@ -6,6 +6,8 @@ import argparse
 import shlex
 import sys
 
+from workbench.cli.pretrain_cmd import register as register_pretrain
+
 __all__ = ["register"]
 
 
@@ -77,6 +79,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     rt.add_argument("--models-dir", default="models")
     rt.add_argument("--runs-dir", default="runs")
     rt.set_defaults(func=run_retrieval)
+    register_pretrain(verbs)
     train.set_defaults(func=lambda _args: train.print_help() or 2)
 
 
@@ -101,7 +104,7 @@ def run_finetune(args: argparse.Namespace) -> int:
         threads=args.threads,
     )
     card = finetune(cfg, models_dir=args.models_dir, runs_dir=args.runs_dir, command=_command())
-    print(f"wrote {args.models_dir}/{card['name']}: test {card['metrics']['test']}")
+    print(f"wrote {args.models_dir}/{card.name}: test {card.to_dict()['metrics']['test']}")
     return 0
 
 
@@ -117,12 +120,13 @@ def run_baseline(args: argparse.Namespace) -> int:
         jobs=args.jobs,
     )
     card = train_baseline(cfg, models_dir=args.models_dir, command=_command())
-    print(f"wrote {args.models_dir}/{card['name']}: test {card['metrics']['test']}")
+    print(f"wrote {args.models_dir}/{card.name}: test {card.to_dict()['metrics']['test']}")
     return 0
 
 
 def run_retrieval(args: argparse.Namespace) -> int:
-    from workbench.train.retrieval import RetrievalConfig, resolve_init_encoder, train_retrieval
+    from workbench.train.encoder_init import resolve_init_encoder
+    from workbench.train.retrieval import RetrievalConfig, train_retrieval
 
     num_layer, emb_dim = args.num_layer or 3, args.emb_dim or 256
     if args.init_encoder:

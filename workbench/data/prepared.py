@@ -74,7 +74,9 @@ def prepare(name: str, split: str = "scaffold", seed: int = 0, fractions=(0.8, 0
     pretrain-gnns; the random split uses ``seed``.
     """
     dataset = load_named_dataset(name)
-    parsed = chem.parse_many(dataset.smiles, inchikey=False)
+    # Metal complexes keep their largest organic fragment (with a warning), as when the shipped checkpoints
+    # were trained; prediction refuses them.
+    parsed = chem.parse_many(dataset.smiles, inchikey=False, metal_complexes="strip")
     y_all = dataset.y
     kept, dropped = [], []
     for i, p in enumerate(parsed):

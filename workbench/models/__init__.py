@@ -1,17 +1,27 @@
-"""Checkpoints as data: the model card, the store (safetensors + sha256), the registry, builders and importers.
+"""Checkpoints as data: the typed model card, the store (safetensors + sha256), the registry, builders and importers.
 
 ``workbench.models`` re-exports the card, store and registry API; predictor builders live in
 :mod:`workbench.models.builders`, one-off importers of external checkpoints in
 :mod:`workbench.models.importers`.
 """
 
-from workbench.models.card import CARD_FILE, CARD_SCHEMA, FORMAT_VERSION, CheckpointError, validate_card
+from workbench.models.card import (
+    CARD_FILE,
+    CARD_SCHEMA,
+    FORMAT_VERSION,
+    CheckpointError,
+    ModelCard,
+    upgrade_card,
+    validate_card,
+)
 from workbench.models.registry import find_checkpoints, models_dirs
 from workbench.models.store import (
     Checkpoint,
     load_card,
     load_state_dicts,
+    reference_path,
     save_torch_checkpoint,
+    set_reference_files,
     verify_weights,
     write_card,
 )
@@ -22,11 +32,15 @@ __all__ = [
     "FORMAT_VERSION",
     "Checkpoint",
     "CheckpointError",
+    "ModelCard",
     "find_checkpoints",
     "load_card",
     "load_state_dicts",
     "models_dirs",
+    "reference_path",
     "save_torch_checkpoint",
+    "set_reference_files",
+    "upgrade_card",
     "validate_card",
     "verify_weights",
     "write_card",

@@ -6,7 +6,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from workbench.models.card import CheckpointError
+from workbench.models.card import CARD_FILE, CheckpointError
 from workbench.models.store import Checkpoint, load_card
 
 __all__ = ["SHIPPED_MODELS", "find_checkpoints", "models_dirs"]
@@ -22,6 +22,21 @@ def models_dirs() -> list[Path]:
     return dirs
 
 
+#: Folders that group checkpoints one level deeper (``models/encoders/<method>/``: pretrained encoders).
+NESTED_FOLDERS = ("encoders",)
+
+
+def _checkpoint_folders(root: Path) -> list[Path]:
+    """The candidate checkpoint folders of ``root``: its sub-folders, grouping folders opened one level."""
+    folders: list[Path] = []
+    for p in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if p.name in NESTED_FOLDERS and not (p / CARD_FILE).is_file():
+            folders += sorted(q for q in p.iterdir() if q.is_dir() and not q.name.startswith("."))
+        else:
+            folders.append(p)
+    return folders
+
+
 def find_checkpoints(dirs: Sequence[Path] | None = None) -> tuple[list[Checkpoint], list[str]]:
     """Scan folders for checkpoints.
 
@@ -34,14 +49,14 @@ def find_checkpoints(dirs: Sequence[Path] | None = None) -> tuple[list[Checkpoin
     for root in dirs if dirs is not None else models_dirs():
         if not root.is_dir():
             continue
-        for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for folder in _checkpoint_folders(root):
             try:
                 card = load_card(folder)
             except CheckpointError as exc:
                 problems.append(f"{folder}: {exc}")
                 continue
-            if card["name"] in found:
-                problems.append(f"{folder}: name '{card['name']}' already registered from {found[card['name']].path}")
+            if card.name in found:
+                problems.append(f"{folder}: name '{card.name}' already registered from {found[card.name].path}")
                 continue
-            found[card["name"]] = Checkpoint(folder, card)
+            found[card.name] = Checkpoint(folder, card)
     return list(found.values()), problems

@@ -8,7 +8,7 @@ other model kinds). Loading verifies every file's sha256 and never unpickles.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,13 +18,15 @@ from safetensors.torch import load_file, save_file
 
 from workbench import __version__
 from workbench.hashing import sha256_file
-from workbench.models.card import CARD_FILE, FORMAT_VERSION, CheckpointError, validate_card
+from workbench.models.card import CARD_FILE, FORMAT_VERSION, CheckpointError, ModelCard
 
 __all__ = [
     "Checkpoint",
     "load_card",
     "load_state_dicts",
+    "reference_path",
     "save_torch_checkpoint",
+    "set_reference_files",
     "verify_weights",
     "write_card",
 ]
@@ -37,31 +39,38 @@ class Checkpoint:
     """A registered checkpoint folder and its validated card."""
 
     path: Path
-    card: dict
+    card: ModelCard
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.card, ModelCard):
+            raise TypeError(
+                f"Checkpoint.card must be a ModelCard (see ModelCard.from_dict), not {type(self.card).__name__}"
+            )
 
     @property
     def name(self) -> str:
-        return str(self.card["name"])
+        return self.card.name
 
     @property
     def architecture(self) -> str:
-        return str(self.card["architecture"]["type"])
+        return self.card.architecture.type
 
     @property
     def tasks(self) -> list[str]:
-        return [t["name"] for t in self.card["tasks"]]
+        return self.card.task_names
 
     @property
     def group(self) -> str:
-        return str(self.card.get("group", "Other"))
+        return self.card.group or "Other"
 
 
-def write_card(folder: str | Path, card: dict, weight_files: Sequence[dict]) -> dict:
+def write_card(folder: str | Path, card: Mapping | ModelCard, weight_files: Sequence[dict]) -> ModelCard:
     """Hash the weight files, complete the card, validate it and write ``card.json``.
 
     Args:
         folder: the checkpoint folder (weight files already written there).
-        card: every card field except ``weights``, ``format_version``, ``created``.
+        card: every card field except ``weights``, ``format_version``, ``created`` (as the dict a
+            trainer builds, or a :class:`ModelCard` whose weights are replaced).
         weight_files: one dict per file with ``file``, ``format``, optional ``seed`` and any
             further keys the loader needs (e.g. ``task`` for per-task baseline models).
 
@@ -69,24 +78,24 @@ def write_card(folder: str | Path, card: dict, weight_files: Sequence[dict]) -> 
         The card as written.
     """
     folder = Path(folder)
-    full = dict(card)
+    full = card.to_dict() if isinstance(card, ModelCard) else dict(card)
     full["format_version"] = FORMAT_VERSION
     full.setdefault("created", datetime.now(UTC).isoformat(timespec="seconds"))
     full.setdefault("workbench_version", __version__)
     full["weights"] = [{**w, "seed": w.get("seed"), "sha256": sha256_file(folder / w["file"])} for w in weight_files]
-    validate_card(full)
+    written = ModelCard.from_dict(full)
     tmp = folder / (CARD_FILE + ".tmp")
-    tmp.write_text(json.dumps(full, indent=2, sort_keys=False) + "\n")
+    tmp.write_text(json.dumps(written.to_dict(), indent=2, sort_keys=False) + "\n")
     tmp.replace(folder / CARD_FILE)
-    return full
+    return written
 
 
 def save_torch_checkpoint(
     folder: str | Path,
-    card: dict,
+    card: Mapping | ModelCard,
     state_dicts: Sequence[dict[str, torch.Tensor]],
     seeds: Sequence[int | None],
-) -> dict:
+) -> ModelCard:
     """Write one ``seed<k>.safetensors`` per ensemble member and the card."""
     if len(state_dicts) != len(seeds):
         raise ValueError("one seed per state dict")
@@ -101,6 +110,46 @@ def save_torch_checkpoint(
     return write_card(folder, card, files)
 
 
+def set_reference_files(folder: str | Path, files: Sequence[dict]) -> ModelCard:
+    """Record reference files already written in ``folder`` (hashing them) in its card; same kinds are replaced.
+
+    Args:
+        folder: a checkpoint folder with a valid card.
+        files: one dict per file with ``file``, ``kind`` and optional ``molecules``.
+    """
+    folder = Path(folder)
+    card = load_card(folder).to_dict()
+    new = [{**f, "sha256": sha256_file(folder / f["file"])} for f in files]
+    kinds = {f["kind"] for f in new}
+    card["references"] = [r for r in card.get("references", []) if r["kind"] not in kinds] + new
+    written = ModelCard.from_dict(card)
+    tmp = folder / (CARD_FILE + ".tmp")
+    tmp.write_text(json.dumps(written.to_dict(), indent=2, sort_keys=False) + "\n")
+    tmp.replace(folder / CARD_FILE)
+    return written
+
+
+def reference_path(checkpoint: Checkpoint, kind: str) -> Path | None:
+    """The verified path of a checkpoint's reference file of ``kind``; ``None`` when the card lists none.
+
+    Raises:
+        CheckpointError: the file is missing or does not match its recorded sha256.
+    """
+    entry = checkpoint.card.reference(kind)
+    if entry is None:
+        return None
+    path = checkpoint.path / entry.file
+    if not path.is_file():
+        raise CheckpointError(f"{path} is listed in the card but missing")
+    digest = sha256_file(path)
+    if digest != entry.sha256:
+        raise CheckpointError(
+            f"{path} does not match the sha256 in its card ({digest[:12]}… vs {entry.sha256[:12]}…); "
+            "the file was modified or corrupted and will not be used."
+        )
+    return path
+
+
 def _refuse_foreign(folder: Path) -> None:
     pickles = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES)
     if pickles:
@@ -113,8 +162,8 @@ def _refuse_foreign(folder: Path) -> None:
     raise CheckpointError(f"{folder} is not a checkpoint: it has no {CARD_FILE}.")
 
 
-def load_card(folder: str | Path) -> dict:
-    """Read and validate ``card.json`` of a checkpoint folder."""
+def load_card(folder: str | Path) -> ModelCard:
+    """Read ``card.json`` of a checkpoint folder: upgraded if older and mechanical, validated, typed."""
     folder = Path(folder)
     if not folder.is_dir():
         raise CheckpointError(f"checkpoint folder {folder} does not exist")
@@ -125,37 +174,36 @@ def load_card(folder: str | Path) -> dict:
         card = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise CheckpointError(f"{path} is not valid JSON: {exc}") from exc
-    validate_card(card)
-    return card
+    return ModelCard.from_dict(card)
 
 
-def verify_weights(folder: str | Path, card: dict) -> None:
+def verify_weights(folder: str | Path, card: ModelCard) -> None:
     """Check each weight file exists and matches its recorded sha256.
 
     Raises:
         CheckpointError: a file is missing or was modified.
     """
     folder = Path(folder)
-    for entry in card["weights"]:
-        path = folder / entry["file"]
+    for entry in card.weights:
+        path = folder / entry.file
         if not path.is_file():
             raise CheckpointError(f"{path} is listed in the card but missing")
         digest = sha256_file(path)
-        if digest != entry["sha256"]:
+        if digest != entry.sha256:
             raise CheckpointError(
-                f"{path} does not match the sha256 in its card ({digest[:12]}… vs {entry['sha256'][:12]}…); "
+                f"{path} does not match the sha256 in its card ({digest[:12]}… vs {entry.sha256[:12]}…); "
                 "the file was modified or corrupted and will not be loaded."
             )
 
 
-def load_state_dicts(folder: str | Path, card: dict | None = None) -> list[dict[str, torch.Tensor]]:
+def load_state_dicts(folder: str | Path, card: ModelCard | None = None) -> list[dict[str, torch.Tensor]]:
     """Verified safetensors state dicts of every member, on the CPU."""
     folder = Path(folder)
     card = card if card is not None else load_card(folder)
     verify_weights(folder, card)
     out = []
-    for entry in card["weights"]:
-        if entry["format"] != "safetensors":
-            raise CheckpointError(f"{entry['file']} is {entry['format']}, not safetensors")
-        out.append(load_file(str(folder / entry["file"]), device="cpu"))
+    for entry in card.weights:
+        if entry.format != "safetensors":
+            raise CheckpointError(f"{entry.file} is {entry.format}, not safetensors")
+        out.append(load_file(str(folder / entry.file), device="cpu"))
     return out

@@ -46,7 +46,7 @@ def atom_attributions(model: LoadedModel, mol: Chem.Mol, task: int = 0) -> Attri
         p = model.predictor
         return Attribution(_occlusion(p.predict_fingerprints, p.n_bits, p.radius, mol, task), "atom_occlusion")
     if arch == "feature_mlp":
-        params = model.checkpoint.card["featurizer"]["params"]
+        params = model.checkpoint.card.featurizer.params
         predictor: TorchEnsemble = model.predictor
 
         def predict_fingerprints(x: np.ndarray) -> np.ndarray:

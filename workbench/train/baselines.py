@@ -22,6 +22,7 @@ from sklearn.svm import SVR
 from workbench.data.prepared import Prepared, prepare
 from workbench.featurizers import ecfp_batch, featurizer_spec
 from workbench.models import write_card
+from workbench.predict.references import store_references
 from workbench.train.metrics import regression_metrics, roc_auc, summarize_seeds
 
 __all__ = ["BaselineConfig", "fit_predict", "train_baseline"]
@@ -162,4 +163,6 @@ def train_baseline(cfg: BaselineConfig, *, models_dir: str | Path = "models", co
         "metrics": {"test": summarize_seeds(test), "valid": summarize_seeds(valid)},
         "command": command or f"workbench train baseline --dataset {cfg.dataset} --model {cfg.model}",
     }
-    return write_card(folder, card, files)
+    write_card(folder, card, files)
+    train = prep.split.train
+    return store_references(folder, [prep.mols[i] for i in train], prep.kept[train], log=lambda _msg: None)

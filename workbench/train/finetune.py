@@ -1,33 +1,36 @@
 """Fine-tune a GIN ensemble on a data set: ``workbench train finetune``.
 
-One model per seed, early stopping on the validation split, a progress bar and a
-log, resumable from ``runs/<name>/``; writes ``models/<name>/`` with one
-safetensors file per seed and a model card whose test metrics are computed
-with the weights exactly as shipped.
+One model per seed, trained by :func:`workbench.train.supervised.fit_graph_model` (the
+shared loop: early stopping on the validation split, a progress bar, a per-epoch log),
+resumable from ``runs/<name>/seed<k>/``, whose recorded configuration must match
+(:func:`run_config`); writes ``models/<name>/`` with one safetensors file per seed and a
+model card whose test metrics are computed with the weights exactly as shipped.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file
-from torch_geometric.data import Batch, Data
-from tqdm.auto import tqdm
+from torch_geometric.data import Data
 
 from workbench.data.prepared import Prepared, prepare
 from workbench.featurizers import GRAPH_FEATURIZER, featurizer_spec, mols_to_graphs
-from workbench.models import CheckpointError, load_card, save_torch_checkpoint
+from workbench.hashing import sha256_file
+from workbench.models import ModelCard, save_torch_checkpoint
 from workbench.nn import GINPredictor, masked_bce_loss, masked_mse_loss
+from workbench.predict.references import store_references
+from workbench.train.encoder_init import load_encoder_weights
+from workbench.train.loop import EarlyStopping
 from workbench.train.metrics import regression_metrics, roc_auc, summarize_seeds
+from workbench.train.run_folder import RunFolder
+from workbench.train.supervised import fit_graph_model, predict_graphs
 
-__all__ = ["FinetuneConfig", "evaluate", "finetune", "predict_graphs"]
+__all__ = ["FinetuneConfig", "default_name", "evaluate", "finetune", "run_config"]
 
 log = logging.getLogger("workbench.train")
 
@@ -55,42 +58,6 @@ class FinetuneConfig:
     threads: int | None = None
 
 
-def _load_encoder_state(path: str) -> dict[str, torch.Tensor]:
-    """Encoder weights from a safetensors file or a checkpoint folder (never unpickled)."""
-    p = Path(path)
-    if p.is_dir():
-        card = load_card(p)
-        from workbench.models import load_state_dicts
-
-        return load_state_dicts(p, card)[0]
-    if p.suffix != ".safetensors":
-        raise CheckpointError(
-            f"{p}: --init takes a .safetensors file or a checkpoint folder; pickled files are not loaded "
-            "(convert with safetensors.torch.save_file in a trusted environment)."
-        )
-    return load_file(str(p))
-
-
-def _batches(graphs: list[Data], y: np.ndarray, idx: np.ndarray, size: int, rng: np.random.Generator | None):
-    order = rng.permutation(idx) if rng is not None else idx
-    for start in range(0, len(order), size):
-        rows = order[start : start + size]
-        yield Batch.from_data_list([graphs[i] for i in rows]), torch.from_numpy(y[rows])
-
-
-def predict_graphs(
-    model: GINPredictor, graphs: list[Data], idx: np.ndarray, device: torch.device, batch_size: int = 256
-) -> np.ndarray:
-    """Raw outputs (logits / standardized values) of one model for rows ``idx``."""
-    model.eval()
-    out = []
-    with torch.inference_mode():
-        for start in range(0, len(idx), batch_size):
-            batch = Batch.from_data_list([graphs[i] for i in idx[start : start + batch_size]]).to(device)
-            out.append(model(batch.x, batch.edge_index, batch.edge_attr, batch.batch, batch.num_graphs).float().cpu())
-    return torch.cat(out).numpy() if out else np.zeros((0, model.graph_pred_linear.out_features))
-
-
 def evaluate(task_type: str, y_true: np.ndarray, raw: np.ndarray, mean: np.ndarray, std: np.ndarray) -> dict:
     """Metrics of raw outputs: ROC-AUC for classification; RMSE and MAE (original units) for regression."""
     if task_type == "classification":
@@ -98,15 +65,28 @@ def evaluate(task_type: str, y_true: np.ndarray, raw: np.ndarray, mean: np.ndarr
     return regression_metrics(y_true, raw * std + mean)
 
 
-def _score(metrics: dict) -> float:
-    """Higher is better, for early stopping."""
-    return metrics["roc_auc"] if "roc_auc" in metrics else -metrics["rmse"]
-
-
 def _round_trip(state: dict[str, torch.Tensor], dtype: str) -> dict[str, torch.Tensor]:
     """Weights as they will be stored (e.g. float16), for storage and for the card's metrics."""
     target = getattr(torch, dtype)
     return {k: (v.to(target) if v.is_floating_point() else v).clone() for k, v in state.items()}
+
+
+def run_config(cfg: FinetuneConfig, seed: int, prep: Prepared) -> dict:
+    """What decides one member's weights, recorded (and checked on resume) in its run folder.
+
+    The whole configuration, except the other seeds and the storage dtype (applied after training),
+    plus the data file's sha256, the featurizer and the sha256 of the ``init`` weights.
+    """
+    config = {k: v for k, v in asdict(cfg).items() if k not in ("seeds", "weights_dtype")}
+    init = Path(cfg.init) if cfg.init else None
+    init_file = init / "card.json" if init is not None and init.is_dir() else init
+    return {
+        **config,
+        "seed": seed,
+        "data_sha256": prep.dataset.sha256,
+        "featurizer": featurizer_spec(GRAPH_FEATURIZER),
+        "init_sha256": sha256_file(init_file) if init_file is not None and init_file.is_file() else None,
+    }
 
 
 def _train_seed(
@@ -119,84 +99,33 @@ def _train_seed(
     mean: np.ndarray,
     std: np.ndarray,
 ) -> dict[str, torch.Tensor]:
-    """Train one member, resuming from ``run_dir`` when a state file exists; returns the best state."""
+    """Train one member in ``run_dir/seed<seed>/`` (resumed, or read back when finished); returns the best state."""
     device = torch.device(cfg.device)
-    done_file = run_dir / f"seed{seed}.best.safetensors"
-    if done_file.exists():
-        log.info("seed %d already finished; reusing %s", seed, done_file)
-        return load_file(str(done_file))
     torch.manual_seed(seed)
     np.random.seed(seed)
     model = GINPredictor(len(prep.tasks), cfg.num_layer, cfg.emb_dim, cfg.drop_ratio, cfg.jk)
     if cfg.init:
-        model.load_encoder(_load_encoder_state(cfg.init))
+        model.load_encoder(load_encoder_weights(cfg.init))
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    state_file = run_dir / f"seed{seed}.resume.pt"
-    start_epoch, best_score, best_epoch, history = 0, -np.inf, -1, []
-    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    if state_file.exists():
-        saved = torch.load(state_file, weights_only=True)  # our own run file, tensors and numbers only
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
-        best_state = saved["best_state"]
-        start_epoch, best_score, best_epoch = (
-            int(saved["epoch"]) + 1,
-            float(saved["best_score"]),
-            int(saved["best_epoch"]),
-        )
-        history = json.loads((run_dir / f"seed{seed}.history.json").read_text())
-        log.info("seed %d: resuming at epoch %d (best %.4f at %d)", seed, start_epoch, best_score, best_epoch)
-    loss_fn = masked_bce_loss if prep.task_type == "classification" else masked_mse_loss
-    rng = np.random.default_rng(seed * 1000 + start_epoch)
-    bar = tqdm(range(start_epoch, cfg.epochs), desc=f"{cfg.name} seed {seed}", unit="epoch", leave=False)
-    for epoch in bar:
-        model.train()
-        started, losses = time.perf_counter(), []
-        for batch, target in _batches(graphs, y, prep.split.train, cfg.batch_size, rng):
-            if batch.num_graphs < 2:  # batch norm needs two graphs
-                continue
-            batch, target = batch.to(device), target.to(device)
-            optimizer.zero_grad()
-            out = model(batch.x, batch.edge_index, batch.edge_attr, batch.batch, batch.num_graphs)
-            loss = loss_fn(out, target)
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-        valid = evaluate(
-            prep.task_type, prep.y[prep.split.valid], predict_graphs(model, graphs, prep.split.valid, device), mean, std
-        )
-        score = _score(valid)
-        history.append(
-            {"epoch": epoch, "loss": float(np.mean(losses)), **valid, "seconds": time.perf_counter() - started}
-        )
-        if score > best_score:
-            best_score, best_epoch = score, epoch
-            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-        bar.set_postfix(loss=f"{np.mean(losses):.3f}", valid=f"{score:.3f}", best=f"{best_score:.3f}")
-        log.info(
-            "seed %d epoch %d loss %.4f valid %s (%.1fs)", seed, epoch, np.mean(losses), valid, history[-1]["seconds"]
-        )
-        torch.save(
-            {
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "best_state": best_state,
-                "epoch": epoch,
-                "best_score": best_score,
-                "best_epoch": best_epoch,
-            },
-            state_file,
-        )
-        (run_dir / f"seed{seed}.history.json").write_text(json.dumps(history))
-        if epoch - best_epoch >= cfg.patience:
-            log.info("seed %d: early stop at epoch %d (best epoch %d)", seed, epoch, best_epoch)
-            break
-    from safetensors.torch import save_file
-
-    save_file({k: v.contiguous() for k, v in best_state.items()}, str(done_file))
-    state_file.unlink(missing_ok=True)
-    return best_state
+    classification = prep.task_type == "classification"
+    valid = prep.split.valid
+    fit_graph_model(
+        model, graphs, y, prep.split.train, valid,
+        optimizer=optimizer,
+        loss_fn=masked_bce_loss if classification else masked_mse_loss,
+        score=lambda raw: evaluate(prep.task_type, prep.y[valid], raw, mean, std),
+        stopping=EarlyStopping("roc_auc" if classification else "rmse", "max" if classification else "min",
+                               cfg.patience),
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        shuffle=np.random.default_rng(seed * 1000),
+        device=device,
+        run=RunFolder(run_dir / f"seed{seed}", run_config(cfg, seed, prep)),
+        desc=f"{cfg.name} seed {seed}",
+        echo=log.info,
+    )  # fmt: skip
+    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
 
 
 def _without(idx: np.ndarray, drop: Sequence[int]) -> np.ndarray:
@@ -206,7 +135,7 @@ def _without(idx: np.ndarray, drop: Sequence[int]) -> np.ndarray:
 
 def finetune(
     cfg: FinetuneConfig, *, models_dir: str | Path = "models", runs_dir: str | Path = "runs", command: str = ""
-) -> dict:
+) -> ModelCard:
     """Train ``cfg.seeds`` GINs and write the checkpoint folder; returns the card."""
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -286,8 +215,12 @@ def finetune(
             card["data"]["unfeaturizable"] = [
                 {"row": int(prep.kept[i]), "smiles": prep.smiles[i], "reason": errors[i]} for i in bad
             ]
-        written = save_torch_checkpoint(Path(models_dir) / cfg.name, card, states, list(cfg.seeds))
-        log.info("wrote %s: test %s", Path(models_dir) / cfg.name, written["metrics"]["test"])
+        save_torch_checkpoint(Path(models_dir) / cfg.name, card, states, list(cfg.seeds))
+        train = prep.split.train
+        written = store_references(
+            Path(models_dir) / cfg.name, [prep.mols[i] for i in train], prep.kept[train], log=log.info
+        )
+        log.info("wrote %s: test %s", Path(models_dir) / cfg.name, written.to_dict()["metrics"]["test"])
         return written
     finally:
         log.removeHandler(handler)

@@ -3,8 +3,10 @@
 Embeds every molecule of a data set once with MiniMol (cached under
 ``runs/minimol/``, keyed on the data file's and the ONNX graph's sha256), then trains
 one :class:`workbench.nn.FeatureMLP` per seed on the training split with early
-stopping on the validation split, and writes ``models/<name>/`` (safetensors + card
-with test metrics, mean ± std over seeds, computed with the weights as shipped).
+stopping on the validation split (:func:`workbench.train.supervised.fit_feature_model`,
+resumable from ``runs_dir`` when one is given), and writes ``models/<name>/``
+(safetensors + card with test metrics, mean ± std over seeds, computed with the
+weights as shipped).
 """
 
 from __future__ import annotations
@@ -18,11 +20,15 @@ import torch
 
 from workbench.data.prepared import Prepared, prepare
 from workbench.featurizers.minimol import EMBEDDING_DIM, get_embedder
-from workbench.models import save_torch_checkpoint
+from workbench.models import ModelCard, save_torch_checkpoint
 from workbench.nn import FeatureMLP, masked_bce_loss, masked_mse_loss
+from workbench.predict.references import store_references
+from workbench.train.loop import EarlyStopping
 from workbench.train.metrics import regression_metrics, roc_auc, summarize_seeds
+from workbench.train.run_folder import RunFolder
+from workbench.train.supervised import fit_feature_model, predict_features
 
-__all__ = ["MinimolHeadConfig", "embed_dataset", "train_minimol_head"]
+__all__ = ["MinimolHeadConfig", "embed_dataset", "run_config", "train_minimol_head"]
 
 log = logging.getLogger("workbench.train")
 
@@ -72,40 +78,47 @@ def _metrics(task_type: str, y: np.ndarray, raw: np.ndarray, mean: np.ndarray, s
     return regression_metrics(y, raw * std + mean)
 
 
-def _predict(model: FeatureMLP, x: torch.Tensor) -> np.ndarray:
-    model.eval()
-    with torch.inference_mode():
-        return model(x).numpy().astype(np.float64)
+def _predict(model: FeatureMLP, x: torch.Tensor, idx: np.ndarray) -> np.ndarray:
+    return predict_features(model, x, idx).astype(np.float64)
+
+
+def run_config(cfg: MinimolHeadConfig, seed: int, prep: Prepared) -> dict:
+    """What decides one head's weights (recorded in its run folder): the configuration but the other seeds, the data."""
+    config = {k: v for k, v in asdict(cfg).items() if k != "seeds"}
+    return {**config, "seed": seed, "data_sha256": prep.dataset.sha256, "featurizer": get_embedder().spec()}
 
 
 def _train_seed(
-    cfg: MinimolHeadConfig, prep: Prepared, x: torch.Tensor, y: np.ndarray, idx: dict, seed: int, scale: tuple
+    cfg: MinimolHeadConfig,
+    prep: Prepared,
+    x: torch.Tensor,
+    y: np.ndarray,
+    idx: dict,
+    seed: int,
+    scale: tuple,
+    run_dir: Path | None,
 ) -> dict[str, torch.Tensor]:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = FeatureMLP(EMBEDDING_DIM, len(prep.tasks), cfg.hidden, cfg.n_layers, cfg.dropout)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    loss_fn = masked_bce_loss if prep.task_type == "classification" else masked_mse_loss
+    classification = prep.task_type == "classification"
     target = torch.from_numpy(((y - scale[0]) / scale[1]).astype(np.float32))
-    best, best_epoch, best_state = -np.inf, -1, None
-    for epoch in range(cfg.epochs):
-        model.train()
-        order = rng.permutation(idx["train"])
-        for start in range(0, len(order), cfg.batch_size):
-            rows = order[start : start + cfg.batch_size]
-            opt.zero_grad()
-            loss = loss_fn(model(x[rows]), target[rows])
-            loss.backward()
-            opt.step()
-        valid = _metrics(prep.task_type, y[idx["valid"]], _predict(model, x[idx["valid"]]), *scale)
-        score = valid["roc_auc"] if "roc_auc" in valid else -valid["rmse"]
-        if score > best:
-            best, best_epoch = score, epoch
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        if epoch - best_epoch >= cfg.patience:
-            break
-    log.info("%s seed %d: best valid %.4f at epoch %d", cfg.name, seed, best, best_epoch)
-    return best_state
+    result = fit_feature_model(
+        model, x, target, idx["train"], idx["valid"],
+        optimizer=opt,
+        loss_fn=masked_bce_loss if classification else masked_mse_loss,
+        score=lambda raw: _metrics(prep.task_type, y[idx["valid"]], raw.astype(np.float64), *scale),
+        stopping=EarlyStopping("roc_auc" if classification else "rmse", "max" if classification else "min",
+                               cfg.patience),
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        shuffle=rng,
+        run=RunFolder(run_dir / f"seed{seed}", run_config(cfg, seed, prep)) if run_dir is not None else None,
+        desc=f"{cfg.name} seed {seed}",
+    )  # fmt: skip
+    log.info("%s seed %d: best valid %s at epoch %d", cfg.name, seed, result.best_score, result.best_epoch)
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
 def train_minimol_head(
@@ -113,9 +126,14 @@ def train_minimol_head(
     *,
     models_dir: str | Path = "models",
     cache_dir: str | Path | None = "runs/minimol",
+    runs_dir: str | Path | None = None,
     command: str = "",
-) -> dict:
-    """Train ``cfg.seeds`` heads on MiniMol embeddings and write the checkpoint; returns the card."""
+) -> ModelCard:
+    """Train ``cfg.seeds`` heads on MiniMol embeddings and write the checkpoint; returns the card.
+
+    With ``runs_dir`` each head is trained in ``runs_dir/<name>/seed<k>/`` (per-epoch log, resumable,
+    a finished seed is read back); without it, in memory.
+    """
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     prep = prepare(cfg.dataset, cfg.split)
@@ -132,11 +150,12 @@ def train_minimol_head(
     std = np.where(std > 0, std, 1.0)
     states, test, valid = [], [], []
     for seed in cfg.seeds:
-        state = _train_seed(cfg, prep, x, y, idx, seed, (mean, std))
+        run_dir = Path(runs_dir) / cfg.name if runs_dir is not None else None
+        state = _train_seed(cfg, prep, x, y, idx, seed, (mean, std), run_dir)
         model = FeatureMLP(EMBEDDING_DIM, len(prep.tasks), cfg.hidden, cfg.n_layers, cfg.dropout)
         model.load_state_dict(state)
-        test.append(_metrics(prep.task_type, y[idx["test"]], _predict(model, x[idx["test"]]), mean, std))
-        valid.append(_metrics(prep.task_type, y[idx["valid"]], _predict(model, x[idx["valid"]]), mean, std))
+        test.append(_metrics(prep.task_type, y[idx["test"]], _predict(model, x, idx["test"]), mean, std))
+        valid.append(_metrics(prep.task_type, y[idx["valid"]], _predict(model, x, idx["valid"]), mean, std))
         log.info("%s seed %d test %s", cfg.name, seed, test[-1])
         states.append(state)
     fields = prep.card_fields()
@@ -158,4 +177,8 @@ def train_minimol_head(
     }
     if regression:
         card["target_scaling"] = {"mean": [float(m) for m in mean], "std": [float(s) for s in std]}
-    return save_torch_checkpoint(Path(models_dir) / cfg.name, card, states, list(cfg.seeds))
+    save_torch_checkpoint(Path(models_dir) / cfg.name, card, states, list(cfg.seeds))
+    train = prep.split.train
+    return store_references(
+        Path(models_dir) / cfg.name, [prep.mols[i] for i in train], prep.kept[train], log=lambda _msg: None
+    )

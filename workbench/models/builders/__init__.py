@@ -51,10 +51,10 @@ def build_predictor(checkpoint: Checkpoint, device: torch.device) -> Predictor:
             f"checkpoint '{checkpoint.name}' has architecture '{checkpoint.architecture}', which this workbench "
             f"cannot run (known: {', '.join(sorted(ARCHITECTURES))})."
         )
-    featurizer = checkpoint.card["featurizer"]
-    if featurizer["version"].split(".")[0] != FEATURIZER_VERSION.split(".")[0]:
+    featurizer = checkpoint.card.featurizer
+    if featurizer.version.split(".")[0] != FEATURIZER_VERSION.split(".")[0]:
         raise ValueError(
-            f"checkpoint '{checkpoint.name}' was trained with featurizer version {featurizer['version']}, "
-            f"this workbench has {FEATURIZER_VERSION}; re-train it with: {checkpoint.card['command']}"
+            f"checkpoint '{checkpoint.name}' was trained with featurizer version {featurizer.version}, "
+            f"this workbench has {FEATURIZER_VERSION}; re-train it with: {checkpoint.card.command}"
         )
     return builder(checkpoint, device)

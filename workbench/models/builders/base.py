@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from rdkit import Chem
 
+from workbench.models.card import ModelCard
 from workbench.models.store import Checkpoint
 
 __all__ = ["Builder", "Predictor", "TorchEnsemble", "output_transform"]
@@ -31,12 +32,12 @@ class Predictor(Protocol):
 Builder = Callable[[Checkpoint, torch.device], "Predictor"]
 
 
-def output_transform(card: dict) -> Callable[[np.ndarray], np.ndarray]:
+def output_transform(card: ModelCard) -> Callable[[np.ndarray], np.ndarray]:
     """Map raw network outputs to task units: sigmoid for classification, de-standardize regression."""
-    kinds = np.array([t["type"] == "classification" for t in card["tasks"]])
-    scaling = card.get("target_scaling")
-    mean = np.asarray(scaling["mean"], dtype=np.float64) if scaling else np.zeros(len(kinds))
-    std = np.asarray(scaling["std"], dtype=np.float64) if scaling else np.ones(len(kinds))
+    kinds = np.array([t.is_classification for t in card.tasks])
+    scaling = card.target_scaling
+    mean = np.asarray(scaling.mean, dtype=np.float64) if scaling else np.zeros(len(kinds))
+    std = np.asarray(scaling.std, dtype=np.float64) if scaling else np.ones(len(kinds))
 
     def transform(raw: np.ndarray) -> np.ndarray:
         raw = raw.astype(np.float64)

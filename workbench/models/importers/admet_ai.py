@@ -24,7 +24,7 @@ from safetensors.torch import save_file
 from workbench.featurizers import FEATURIZER_VERSION
 from workbench.featurizers.chemprop import ATOM_DIM, BOND_DIM, CHEMPROP_FEATURIZER
 from workbench.hashing import sha256_file
-from workbench.models import CheckpointError, write_card
+from workbench.models import CheckpointError, ModelCard, write_card
 from workbench.models.builders.chemprop import ARCHITECTURE
 from workbench.nn.chemprop import ChempropMPNN
 
@@ -137,7 +137,7 @@ def _published_metric(value: str) -> dict | None:
 
 def import_admet_ai(
     models_dir: str | Path = "models", name: str = "admet_ai", package_dir: str | Path | None = None
-) -> dict:
+) -> ModelCard:
     """Convert the admet-ai package's Chemprop ensembles into ``<models_dir>/<name>/``; returns the card."""
     from importlib.metadata import version
 

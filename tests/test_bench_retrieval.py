@@ -1,0 +1,94 @@
+"""The retrieval benchmark: one runner over configurations, and a report rebuilt from the committed records."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bench import retrieval as bench
+from bench import retrieval_report as report
+
+KEYS = [key for key, _ in report.COLUMNS]
+
+
+def test_ablation_rows_are_cumulative_and_variants_keep_the_shipped_loss():
+    ablation = bench.configurations("ablation")
+    assert [(c.split, c.row) for c in ablation[:4]] == [("cid", row) for row in bench.ABLATION]
+    assert {c.split for c in ablation} == {"cid", "scaffold"} and len(ablation) == 8
+    flags = [(c.overrides["s2p"], c.overrides["augment"], c.overrides["er"]) for c in ablation[:4]]
+    assert flags == [(False, False, False), (True, False, False), (True, True, False), (True, True, True)]
+    variants = bench.configurations("variants", rows=["frozen MiniLM, GIN 5×300 from bace_gin"])
+    assert len(variants) == 1 and variants[0].split == "cid"
+    assert variants[0].overrides == {**bench.VARIANT_BASE, "num_layer": 5, "emb_dim": 300, "init_encoder": "bace_gin"}
+    assert variants[0].reference == "frozen MiniLM, GIN 5×300 from scratch"
+    with pytest.raises(ValueError, match="unknown variants rows"):
+        bench.configurations("variants", rows=["no such row"])
+
+
+def test_report_only_rebuilds_the_committed_report(tmp_path):
+    out = tmp_path / "retrieval.md"
+    report.write_report(out=out)
+    assert out.read_text() == report.RESULTS.read_text()
+
+
+def _run_record(seed: int, mrr: float) -> dict:
+    return {
+        "group": "variants",
+        "row": "frozen MiniLM, GIN 3×256",
+        "split": "cid",
+        "seed": seed,
+        "epochs": 2,
+        "config": {"num_layer": 3, "emb_dim": 256, "batch_size": 8, "threads": 1},
+        "sizes": [10, 2, 2],
+        "valid_mrr": mrr,
+        "seconds_per_epoch": 1.0,
+        "test": dict.fromkeys(KEYS, mrr),
+        "machine": {"processor": "cpu", "cpu_count": 4, "torch_threads": 1, "load_average_1min": 0.5},
+    }
+
+
+def test_records_of_real_runs_replace_transcribed_ones(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    transcribed = {**_run_record(0, 0.9), "source": "transcribed from an old report"}
+    for name, record in {"old": transcribed, "a": _run_record(0, 0.4), "b": _run_record(1, 0.6)}.items():
+        (cache / f"{name}.json").write_text(json.dumps(record))
+    text = report.write_report(cache=cache, out=tmp_path / "r.md")
+    row = next(line for line in text.splitlines() if line.startswith("| frozen MiniLM, GIN 3×256 | 0,1 |"))
+    assert "0.500 ± 0.100" in row and "0.900" not in row
+    assert "batch 8" in text and "on a 4-core machine (cpu)" in text and "transcribed" not in text
+    assert "## random split" not in text  # no ablation records: no ablation section
+
+
+def test_the_runner_skips_configurations_that_already_have_a_record(tmp_path):
+    config = bench.configurations("ablation", splits=["cid"], rows=["InfoNCE"])[0]
+    path = bench.record_path(config, seed=0, epochs=3, cache=tmp_path)
+    path.write_text("{}")
+    assert bench.run([config], seeds=[0], epochs=3, cache=tmp_path) == []  # nothing trained, no corpus loaded
+    assert Path(path).read_text() == "{}"
+
+
+def test_a_run_writes_one_small_record_that_the_report_reads(tmp_path, monkeypatch):
+    import workbench.retrieval.corpus as corpora
+    from tests.retrieval_fixtures import pairs_frame
+    from workbench.nn.text_backbone import HashingBackbone
+
+    corpus = corpora.prepare_corpus(pairs_frame(), HashingBackbone(16), cache_dir=None, log=lambda _m: None)
+    monkeypatch.setattr(corpora, "prepare_corpus", lambda **_: corpus)
+    tiny = {"num_layer": 2, "emb_dim": 16, "proj_dim": 8, "batch_size": 8}
+    configs = [
+        replace(c, overrides={**c.overrides, **tiny})
+        for c in bench.configurations("ablation", splits=["cid"], rows=["InfoNCE", "+ S2P"])
+    ]
+    written = bench.run(configs, seeds=[0], epochs=1, cache=tmp_path)
+    assert [p.name for p in written] == ["ablation__cid__infonce__seed0__e1.json", "ablation__cid__s2p__seed0__e1.json"]
+    record = json.loads(written[1].read_text())
+    assert record["config"]["s2p"] and record["config"]["emb_dim"] == 16 and record["machine"]["cpu_count"]
+    assert set(record["test"]) == set(record["valid"]) >= {"mol2text_mrr", "text2mol_mrr", "text2mol_r10"}
+    assert written[1].stat().st_size < 4000
+    text = report.write_report(cache=tmp_path, out=tmp_path / "r.md")
+    assert "GIN 2×16 from scratch" in text and "batch 8" in text and "1 epochs" in text
+    assert "| InfoNCE | 1 | 0 |" in text and "| + augmentation | — | not run |" in text

@@ -1,0 +1,63 @@
+"""Compute and store a checkpoint's reference files: the domain index and the approved-drug percentiles.
+
+Trainers call :func:`store_references` once a checkpoint folder is written; ``workbench models
+add-references`` calls it for checkpoints made before reference files existed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from rdkit import Chem
+
+from workbench.data import DataUnavailableError
+from workbench.models import Checkpoint, ModelCard, load_card, set_reference_files
+from workbench.models.builders import build_predictor, can_predict
+from workbench.predict.applicability import training_molecules
+from workbench.predict.domain_index import DOMAIN_INDEX_FILE, save_domain_index
+from workbench.predict.inference import LoadedModel, get_device
+from workbench.predict.percentiles import PERCENTILE_FILE, compute_reference, save_reference
+
+__all__ = ["store_references"]
+
+
+def store_references(
+    folder: str | Path,
+    mols: Sequence[Chem.Mol] | None = None,
+    rows: Sequence[int] | None = None,
+    *,
+    log=print,
+) -> ModelCard:
+    """Write ``domain_index.npz`` and ``percentiles.npz`` into a checkpoint folder and record them in its card.
+
+    Args:
+        folder: a checkpoint folder with a valid card.
+        mols, rows: the training molecules and their rows in the card's data file; when omitted they are
+            rebuilt from that data file, and the domain index is skipped (with a message) if it is absent.
+        log: where progress messages go.
+
+    Returns:
+        The updated card (unchanged for checkpoints that are not property predictors).
+    """
+    folder = Path(folder)
+    checkpoint = Checkpoint(folder, load_card(folder))
+    if not can_predict(checkpoint):
+        log(f"{checkpoint.name}: not a property predictor, no reference files")
+        return checkpoint.card
+    files: list[dict] = []
+    if mols is None:
+        try:
+            mols, rows = training_molecules(checkpoint)
+        except DataUnavailableError as exc:
+            log(f"{checkpoint.name}: no domain index ({exc})")
+    if mols is not None:
+        save_domain_index(folder, mols, rows)
+        files.append({"file": DOMAIN_INDEX_FILE, "kind": "domain_index", "molecules": len(mols)})
+    device = get_device()  # a fresh predictor: the process cache may hold this folder with its older card
+    table = compute_reference(LoadedModel(checkpoint, build_predictor(checkpoint, device), device))
+    save_reference(folder, table, checkpoint.tasks)
+    files.append({"file": PERCENTILE_FILE, "kind": "percentile_reference", "molecules": len(table)})
+    card = set_reference_files(folder, files)
+    log(f"{checkpoint.name}: stored {', '.join(f['file'] for f in files)}")
+    return card
