@@ -7,7 +7,7 @@ import pytest
 from rdkit import Chem, DataStructs
 from rdkit.Chem import rdFingerprintGenerator
 
-from tests.test_train import tiny_tables
+from tests.data_fixtures import tiny_tables
 from tests.tiny_model import train_tiny_checkpoint
 from workbench.data import DataUnavailableError
 from workbench.data.prepared import prepare

@@ -7,6 +7,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from tests.data_fixtures import tiny_tables
 from workbench.data.prepared import prepare
 from workbench.featurizers import mols_to_graphs
 from workbench.models import load_card
@@ -16,20 +17,6 @@ from workbench.train.baselines import BaselineConfig, train_baseline
 from workbench.train.finetune import FinetuneConfig, finetune
 from workbench.train.run_folder import ConfigMismatchError, RunFolder
 from workbench.train.supervised import predict_graphs
-
-SCAFFOLDS = ["c1ccccc1", "C1CCCCC1", "c1ccncc1", "C1CCNCC1", "c1ccoc1", "c1ccsc1", "C1CCOC1", "c1ccc2ccccc2c1"]
-
-
-def tiny_tables(folder):
-    """A BBBP-like classification table and an ESOL-like regression table, 64 molecules each."""
-    rows_c, rows_r = ["smiles,p_np"], ["smiles,logp"]
-    for k, ring in enumerate(SCAFFOLDS):
-        for n in range(8):
-            smiles = ring + "C" * (n + 1) + ("N" if n % 2 else "O")
-            rows_c.append(f"{smiles},{n % 2}")
-            rows_r.append(f"{smiles},{-0.5 * n + 0.1 * k:.2f}")
-    (folder / "BBBP.csv").write_text("\n".join(rows_c) + "\n")
-    (folder / "delaney.csv").write_text("\n".join(rows_r) + "\n")
 
 
 @pytest.fixture
@@ -160,7 +147,7 @@ def test_classification_baselines_round_trip_without_pickle(tiny_data, kind):
     from workbench.train.metrics import roc_auc
 
     ensemble = roc_auc(prep.y[prep.split.test], out[[f"tiny_{kind}:p_np"]].to_numpy())
-    assert 0.0 <= ensemble <= 1.0
+    assert ensemble > 0.9  # the label is whether the chain ends in N: the fingerprint model must learn it
     assert out[f"tiny_{kind}:p_np"].between(0, 1).all()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from workbench.chem import depict_svg, parse_one
+from workbench.chem import depict_svg
 from workbench.retrieval import hits_to_sdf
 
 __all__ = ["hit_downloads", "hit_grid", "molecule_svg"]
@@ -14,7 +14,7 @@ __all__ = ["hit_downloads", "hit_grid", "molecule_svg"]
 @st.cache_data(show_spinner=False, max_entries=256)
 def molecule_svg(smiles: str) -> str:
     """A 220×170 depiction (cached per SMILES)."""
-    return depict_svg(parse_one(smiles).mol, width=220, height=170)
+    return depict_svg(smiles, width=220, height=170)  # drawn as written (a library may hold metal complexes)
 
 
 def hit_grid(hits: pd.DataFrame, columns: int = 5) -> None:
