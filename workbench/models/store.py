@@ -139,14 +139,7 @@ def reference_path(checkpoint: Checkpoint, kind: str) -> Path | None:
     if entry is None:
         return None
     path = checkpoint.path / entry.file
-    if not path.is_file():
-        raise CheckpointError(f"{path} is listed in the card but missing")
-    digest = sha256_file(path)
-    if digest != entry.sha256:
-        raise CheckpointError(
-            f"{path} does not match the sha256 in its card ({digest[:12]}… vs {entry.sha256[:12]}…); "
-            "the file was modified or corrupted and will not be used."
-        )
+    _verify_file(path, entry.sha256)
     return path
 
 
@@ -185,15 +178,19 @@ def verify_weights(folder: str | Path, card: ModelCard) -> None:
     """
     folder = Path(folder)
     for entry in card.weights:
-        path = folder / entry.file
-        if not path.is_file():
-            raise CheckpointError(f"{path} is listed in the card but missing")
-        digest = sha256_file(path)
-        if digest != entry.sha256:
-            raise CheckpointError(
-                f"{path} does not match the sha256 in its card ({digest[:12]}… vs {entry.sha256[:12]}…); "
-                "the file was modified or corrupted and will not be loaded."
-            )
+        _verify_file(folder / entry.file, entry.sha256)
+
+
+def _verify_file(path: Path, sha256: str) -> None:
+    """Refuse a file the card lists when it is missing or its sha256 differs from the recorded one."""
+    if not path.is_file():
+        raise CheckpointError(f"{path} is listed in the card but missing")
+    digest = sha256_file(path)
+    if digest != sha256:
+        raise CheckpointError(
+            f"{path} does not match the sha256 in its card ({digest[:12]}… vs {sha256[:12]}…); "
+            "the file was modified or corrupted and will not be used."
+        )
 
 
 def load_state_dicts(folder: str | Path, card: ModelCard | None = None) -> list[dict[str, torch.Tensor]]:
