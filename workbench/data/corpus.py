@@ -40,7 +40,7 @@ from workbench.data.corpus_files import (
 from workbench.data.corpus_sources import BENCHMARK_SETS, Source, default_sources, split_test_inchikeys
 from workbench.featurizers import GRAPH_FEATURIZER, featurizer_spec
 from workbench.featurizers.graph import FeaturizationError, graph_arrays
-from workbench.hashing import sha256_file
+from workbench.hashing import sha256_bytes, sha256_file
 
 __all__ = [
     "CORPUS_FILE",
@@ -57,6 +57,10 @@ __all__ = [
 FAILURES_FILE = "failures.csv"
 CHUNK_SIZE = 20_000
 STAGES = ("parse", "featurize", "inchikey")
+STANDARDIZER = (
+    "workbench.chem.parse_one(metal_complexes='strip'): largest organic fragment, neutralized, canonical SMILES, "
+    "InChIKey (as workbench.data.prepared.prepare reads fine-tuning data)"
+)
 
 
 def process_smiles(smiles: Sequence[str]) -> list[tuple[str, str, str, str]]:
@@ -69,7 +73,7 @@ def process_smiles(smiles: Sequence[str]) -> list[tuple[str, str, str, str]]:
     out: list[tuple[str, str, str, str]] = []
     for text in smiles:
         try:
-            parsed = parse_one(text)
+            parsed = parse_one(text, metal_complexes="strip")  # as prepare() reads fine-tuning data
             if not parsed.ok:
                 out.append((text, "", "parse", parsed.error))
                 continue
@@ -136,8 +140,21 @@ class _Progress:
             self.log(f"{self.done:,}/{self.total:,} molecules, {rate:,.0f}/s, {source}")
 
 
+def _code_sha256() -> str:
+    """sha256 of the standardizer's and featurizer's source: finished chunks are reused only under the same code."""
+    from workbench.chem import molecule, standardize
+    from workbench.featurizers import graph
+
+    return sha256_bytes(b"".join(Path(m.__file__).read_bytes() for m in (molecule, standardize, graph)))
+
+
 def _manifest(sources: Sequence[Source], chunk_size: int) -> dict:
-    return {"chunk_size": chunk_size, "sources": [s.provenance() for s in sources]}
+    return {
+        "chunk_size": chunk_size,
+        "standardizer": STANDARDIZER,
+        "code_sha256": _code_sha256(),
+        "sources": [s.provenance() for s in sources],
+    }
 
 
 def _standardize_all(
@@ -303,7 +320,7 @@ def build_corpus(
     report = {
         "corpus": {"file": CORPUS_FILE, "sha256": digest, "molecules": total.get("kept", 0)},
         "columns": ["smiles", "inchikey", "source"],
-        "standardizer": "workbench.chem.parse_one: largest organic fragment, neutralized, canonical SMILES, InChIKey",
+        "standardizer": STANDARDIZER,
         "featurizer": featurizer_spec(GRAPH_FEATURIZER),
         "deduplication": "InChIKey; the first occurrence in source order is kept",
         "sources": stats,
