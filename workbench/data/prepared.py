@@ -76,7 +76,8 @@ def prepare(name: str, split: str = "scaffold", seed: int = 0, fractions=(0.8, 0
     dataset = load_named_dataset(name)
     # Metal complexes keep their largest organic fragment (with a warning), as when the shipped checkpoints
     # were trained; prediction refuses them.
-    parsed = chem.parse_many(dataset.smiles, inchikey=False, metal_complexes="strip")
+    smiles = dataset.smiles  # a property that converts the whole column: read it once
+    parsed = chem.parse_many(smiles, inchikey=False, metal_complexes="strip")
     y_all = dataset.y
     kept, dropped = [], []
     for i, p in enumerate(parsed):
@@ -87,7 +88,7 @@ def prepare(name: str, split: str = "scaffold", seed: int = 0, fractions=(0.8, 0
         else:
             kept.append(i)
     kept_arr = np.asarray(kept, dtype=np.int64)
-    raw_smiles = [dataset.smiles[i] for i in kept]
+    raw_smiles = [smiles[i] for i in kept]
     frame = dataset.frame.iloc[kept_arr].reset_index(drop=True)
     the_split = make_split(split, raw_smiles, frame=frame, fractions=fractions, seed=seed)
     return Prepared(
