@@ -117,7 +117,8 @@ st.title("Property prediction")
 if not registered_models():
     st.warning("No checkpoints are registered. Train one with `workbench train finetune` (see README).")
     st.stop()
-smiles = molecule_list_input("pred")
+molecules = molecule_list_input("pred")
+smiles = molecules.smiles
 models = model_picker("pred_models")
 if not smiles or not models:
     st.info("Choose molecules and at least one model.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import pandas as pd
 import streamlit as st
 
@@ -9,9 +11,22 @@ from workbench.app.molecule_input import EXAMPLES, current_molecule
 from workbench.chem.files import MoleculeFileError, read_molecules
 from workbench.predict.upload import pasted_smiles, smiles_column_choices
 
-__all__ = ["SOURCES", "molecule_list_input"]
+__all__ = ["SOURCES", "MoleculeList", "molecule_list_input"]
 
 SOURCES = ("Home molecule", "Paste a list", "Upload CSV/SDF")
+
+
+@dataclass
+class MoleculeList:
+    """What the user handed over: the SMILES strings and, row for row, the other columns of their file."""
+
+    smiles: list[str] = field(default_factory=list)
+    columns: pd.DataFrame = field(default_factory=pd.DataFrame)
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.columns.empty and len(self.columns.columns) == 0:
+            self.columns = pd.DataFrame(index=range(len(self.smiles)))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -19,8 +34,8 @@ def _read_upload(data: bytes, name: str, column: str | None) -> pd.DataFrame:
     return read_molecules(data, filename=name, smiles_column=column)
 
 
-def molecule_list_input(key: str = "pred") -> list[str]:
-    """Render the source radio and its input; return the SMILES strings to predict (maybe none)."""
+def molecule_list_input(key: str = "pred") -> MoleculeList:
+    """Render the source radio and its input; return the molecules to predict (maybe none) and the user's columns."""
     source = st.radio("Molecules", SOURCES, horizontal=True, key=f"{key}_source")
     if source == "Home molecule":
         home = current_molecule()
@@ -28,17 +43,17 @@ def molecule_list_input(key: str = "pred") -> list[str]:
         st.caption(
             f"{'The molecule selected on Home' if home else 'No molecule on Home yet; using aspirin'}: `{smiles}`"
         )
-        return [smiles]
+        return MoleculeList([smiles], source=source)
     if source == "Paste a list":
         text = st.text_area(
             "One SMILES per line", key=f"{key}_text", height=140, value="\n".join(list(EXAMPLES.values())[:4])
         )
-        return pasted_smiles(text)
+        return MoleculeList(pasted_smiles(text), source=source)
     upload = st.file_uploader(
         "CSV (with a SMILES column), SMI or SDF", type=["csv", "tsv", "smi", "txt", "sdf"], key=f"{key}_upload"
     )
     if upload is None:
-        return []
+        return MoleculeList(source=source)
     column = None
     choices = smiles_column_choices(upload.getvalue(), upload.name)
     if choices is not None:
@@ -48,6 +63,7 @@ def molecule_list_input(key: str = "pred") -> list[str]:
         table = _read_upload(upload.getvalue(), upload.name, column)
     except MoleculeFileError as exc:
         st.error(str(exc))
-        return []
+        return MoleculeList(source=source)
     st.caption(f"{len(table):,} rows read from {upload.name}.")
-    return table["smiles"].astype(str).tolist()
+    user = table.drop(columns=[c for c in ("smiles", "read_error") if c in table.columns]).reset_index(drop=True)
+    return MoleculeList(table["smiles"].astype(str).tolist(), user, source)
