@@ -28,6 +28,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--out", type=Path, default=Path("bench/results"), help="folder for cliffs.md/.csv/.png")
     c.add_argument("--report-only", action="store_true", help="only rewrite the report from the cache")
     c.set_defaults(func=run_cliffs)
+    pt = which.add_parser(
+        "pretraining",
+        help="no pretraining vs each encoder in models/encoders, fine-tuned under the pretrain-gnns protocol",
+    )
+    _bench_module("pretraining").add_arguments(pt)
+    pt.set_defaults(func=run_pretraining)
+    cs = which.add_parser(
+        "coldstart", help="seconds from navigation to each app page's first result, cold and warm (coldstart.md)"
+    )
+    _bench_module("coldstart").add_arguments(cs)
+    cs.set_defaults(func=run_coldstart)
 
 
 def _bench_module(name: str):
@@ -57,3 +68,13 @@ def run_cliffs(args: argparse.Namespace) -> int:
     path = cliff_benchmark.write_report(args.cache, args.out, command=command or "workbench bench cliffs")
     print(path)
     return 0
+
+
+def run_pretraining(args: argparse.Namespace) -> int:
+    command = "workbench " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["bench"] else "workbench bench pretraining"
+    return _bench_module("pretraining").run_from_args(args, command)
+
+
+def run_coldstart(args: argparse.Namespace) -> int:
+    command = "workbench " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["bench"] else "workbench bench coldstart"
+    return _bench_module("coldstart").run_from_args(args, command)

@@ -30,7 +30,15 @@ from workbench.train.metrics import regression_metrics, roc_auc, summarize_seeds
 from workbench.train.run_folder import RunFolder
 from workbench.train.supervised import fit_graph_model, predict_graphs
 
-__all__ = ["FinetuneConfig", "default_name", "evaluate", "finetune", "run_config"]
+__all__ = [
+    "FinetuneConfig",
+    "default_name",
+    "evaluate",
+    "featurize_prepared",
+    "finetune",
+    "run_config",
+    "scaled_targets",
+]
 
 log = logging.getLogger("workbench.train")
 
@@ -133,6 +141,39 @@ def _without(idx: np.ndarray, drop: Sequence[int]) -> np.ndarray:
     return idx[~np.isin(idx, np.asarray(drop, dtype=idx.dtype))]
 
 
+def featurize_prepared(prep: Prepared) -> tuple[list[Data | None], list[str], list[int]]:
+    """Graphs of a prepared data set; molecules that cannot be featurized leave the split (``prep`` is updated).
+
+    Returns:
+        ``(graphs, errors, bad)``: one graph (or ``None``) and one error string per molecule, and the bad rows.
+    """
+    graphs, errors = mols_to_graphs(prep.mols)
+    bad = [i for i, e in enumerate(errors) if e]
+    if len(bad) == len(graphs):
+        raise ValueError(f"no molecule could be featurized, e.g. {errors[bad[0]]}")
+    if bad:
+        # e.g. HIV's dative bonds: the split stays the one computed on every molecule, minus these
+        log.warning("%d molecules cannot be featurized and are left out, e.g. %s", len(bad), errors[bad[0]])
+        prep.split = replace(
+            prep.split, **{part: _without(getattr(prep.split, part), bad) for part in ("train", "valid", "test")}
+        )
+    return graphs, errors, bad
+
+
+def scaled_targets(prep: Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Targets as trained on: regression standardized with the training split's mean and std (NaN kept).
+
+    Returns:
+        ``(y, mean, std)`` with ``y`` float32 ``(n, tasks)``; classification gets mean 0 and std 1.
+    """
+    regression = prep.task_type == "regression"
+    train_y = prep.y[prep.split.train]
+    mean = np.nanmean(train_y, axis=0) if regression else np.zeros(len(prep.tasks))
+    std = np.nanstd(train_y, axis=0) if regression else np.ones(len(prep.tasks))
+    std = np.where(std > 0, std, 1.0)
+    return ((prep.y - mean) / std).astype(np.float32), mean, std
+
+
 def finetune(
     cfg: FinetuneConfig, *, models_dir: str | Path = "models", runs_dir: str | Path = "runs", command: str = ""
 ) -> ModelCard:
@@ -154,22 +195,9 @@ def finetune(
             len(prep.dropped),
             prep.split.describe()["sizes"],
         )
-        graphs, errors = mols_to_graphs(prep.mols)
-        bad = [i for i, e in enumerate(errors) if e]
-        if len(bad) == len(graphs):
-            raise ValueError(f"no molecule could be featurized, e.g. {errors[bad[0]]}")
-        if bad:
-            # e.g. HIV's dative bonds: the split stays the one computed on every molecule, minus these
-            log.warning("%d molecules cannot be featurized and are left out, e.g. %s", len(bad), errors[bad[0]])
-            prep.split = replace(
-                prep.split, **{part: _without(getattr(prep.split, part), bad) for part in ("train", "valid", "test")}
-            )
+        graphs, errors, bad = featurize_prepared(prep)
         regression = prep.task_type == "regression"
-        train_y = prep.y[prep.split.train]
-        mean = np.nanmean(train_y, axis=0) if regression else np.zeros(len(prep.tasks))
-        std = np.nanstd(train_y, axis=0) if regression else np.ones(len(prep.tasks))
-        std = np.where(std > 0, std, 1.0)
-        y = ((prep.y - mean) / std).astype(np.float32)
+        y, mean, std = scaled_targets(prep)
         device = torch.device(cfg.device)
         states, test_metrics, valid_metrics = [], [], []
         for seed in cfg.seeds:
