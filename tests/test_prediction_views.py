@@ -27,13 +27,17 @@ def cards():
 
 def test_classification_tasks_become_bars_with_their_ensemble_std(cards):
     bars = classification_bars(ROW, cards)
-    assert bars.to_dict("list") == {"label": ["m1 · active", "m2 · tox"], "probability": [0.8, 0.2], "std": [0.1, 0.05]}
+    assert bars.to_dict("list") == {
+        "label": ["active (tiny) · m1", "tox (tiny) · m2"],  # readable task name (data set) · model
+        "probability": [0.8, 0.2],
+        "std": [0.1, 0.05],
+    }
 
 
 def test_regression_tasks_become_rows_with_units(cards):
     table = regression_values(ROW, cards)
     assert table.to_dict("records") == [
-        {"model": "m1", "task": "logS", "prediction": -2.5, "± std": 0.3, "units": "log mol/L"}
+        {"property": "logS (tiny)", "model": "m1", "prediction": -2.5, "± std": 0.3, "units": "log mol/L"}
     ]
     assert regression_values(ROW, {"m2": cards["m2"]}).empty
     assert classification_bars(ROW, {}).columns.tolist() == ["label", "probability", "std"]

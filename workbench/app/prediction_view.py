@@ -1,0 +1,92 @@
+"""Widgets of the property-prediction page: row notes, the curated panel, its radar, the per-task bars."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from workbench.app.render import plain
+from workbench.models import CheckpointError, reference_path
+from workbench.predict.inference import LoadedModel
+from workbench.predict.panel import display_panel, radar_axes
+from workbench.predict.percentiles import reference_predictions
+
+__all__ = ["bars_figure", "has_stored_reference", "load_references", "radar_figure", "show_panel", "show_row_notes"]
+
+
+def show_row_notes(row: pd.Series) -> None:
+    """One ``st.warning`` line per thing standardization changed, and the row's error, if any."""
+    if str(row.get("error", "") or ""):
+        st.error(f"This molecule could not be predicted: {plain(row['error'])}")
+    for note in (w.strip() for w in str(row.get("warnings", "") or "").split(";")):
+        if note:
+            st.warning(f"Standardization: {plain(note)}. The predictions are for the standardized molecule.")
+
+
+def has_stored_reference(model: LoadedModel) -> bool:
+    """Whether the checkpoint ships its approved-drug predictions (``percentiles.npz``, verified)."""
+    try:
+        return reference_path(model.checkpoint, "percentile_reference") is not None
+    except CheckpointError:
+        return False
+
+
+def load_references(models: Sequence[str], model: Callable[[str], LoadedModel]) -> dict[str, pd.DataFrame]:
+    """Approved-drug predictions per model: read where stored, else computed once per process (slow)."""
+    references: dict[str, pd.DataFrame] = {}
+    for name in models:
+        with st.spinner(f"Reading the approved-drug reference of {name}…"):
+            references[name] = reference_predictions(model(name))
+    return references
+
+
+def show_panel(table: pd.DataFrame) -> None:
+    """The curated panel as a table: verdict colours, percentile bars, domain and recommended model."""
+    st.dataframe(
+        display_panel(table),
+        hide_index=True,
+        column_config={
+            "Approved-drug percentile": st.column_config.ProgressColumn(
+                "Approved-drug percentile",
+                min_value=0,
+                max_value=100,
+                format="%.0f",
+                help="Share of ~2,600 approved drugs predicted at or below this value by the same model.",
+            ),
+        },
+        key="pred_panel",
+    )
+
+
+def radar_figure(table: pd.DataFrame) -> go.Figure | None:
+    """A radar of at most 8 curated endpoints (outward = favourable); ``None`` below three axes."""
+    axes = radar_axes(table)
+    if len(axes) < 3:
+        return None
+    theta = axes["axis"].tolist()
+    fig = go.Figure(
+        go.Scatterpolar(r=axes["score"].tolist() + axes["score"].tolist()[:1], theta=theta + theta[:1], fill="toself")
+    )
+    fig.update_layout(polar={"radialaxis": {"range": [0, 100]}}, height=380, showlegend=False, margin={"t": 30})
+    return fig
+
+
+def bars_figure(bars: pd.DataFrame) -> go.Figure:
+    """Horizontal probability bars with the ensemble spread as error bars."""
+    fig = go.Figure(
+        go.Bar(
+            x=bars["probability"].tolist(),
+            y=bars["label"].tolist(),
+            orientation="h",
+            error_x={"type": "data", "array": bars["std"].tolist()},
+        )
+    )
+    fig.update_layout(
+        xaxis={"range": [0, 1], "title": "probability (± ensemble std)"},
+        height=80 + 22 * len(bars),
+        margin={"l": 10, "r": 10, "t": 10, "b": 40},
+    )
+    return fig
