@@ -18,9 +18,11 @@ from workbench.cli import (
     models_cmd,
     parse_cmd,
     predict_cmd,
+    report_cmd,
     search_cmd,
     train_cmd,
 )
+from workbench.cli.streaming import UsageError
 
 __all__ = ["build_parser", "main"]
 
@@ -37,6 +39,7 @@ VERBS = (
     describe_cmd,
     import_cmd,
     minimol_cmd,
+    report_cmd,
 )
 
 
@@ -62,7 +65,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (FileNotFoundError, KeyError, ValueError, RuntimeError) as exc:
+    except UsageError as exc:  # a bad argument, found before any work
+        print(f"workbench: error: {exc}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("workbench: error: out of memory; try a smaller --chunk-size", file=sys.stderr)
+        return 1
+    except (OSError, KeyError, ValueError, RuntimeError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"workbench: error: {message}", file=sys.stderr)
         return 1
