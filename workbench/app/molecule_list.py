@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from workbench.app.molecule_input import EXAMPLES, current_molecule
-from workbench.chem.files import MoleculeFileError, read_molecules
-from workbench.predict.upload import pasted_smiles, smiles_column_choices
+from workbench.app.upload import PREDICT_LIMITS, molecule_upload
+from workbench.predict.upload import pasted_smiles
 
 __all__ = ["SOURCES", "MoleculeList", "molecule_list_input"]
 
@@ -29,11 +29,6 @@ class MoleculeList:
             self.columns = pd.DataFrame(index=range(len(self.smiles)))
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _read_upload(data: bytes, name: str, column: str | None) -> pd.DataFrame:
-    return read_molecules(data, filename=name, smiles_column=column)
-
-
 def molecule_list_input(key: str = "pred") -> MoleculeList:
     """Render the source radio and its input; return the molecules to predict (maybe none) and the user's columns."""
     source = st.radio("Molecules", SOURCES, horizontal=True, key=f"{key}_source")
@@ -49,21 +44,9 @@ def molecule_list_input(key: str = "pred") -> MoleculeList:
             "One SMILES per line", key=f"{key}_text", height=140, value="\n".join(list(EXAMPLES.values())[:4])
         )
         return MoleculeList(pasted_smiles(text), source=source)
-    upload = st.file_uploader(
-        "CSV (with a SMILES column), SMI or SDF", type=["csv", "tsv", "smi", "txt", "sdf"], key=f"{key}_upload"
-    )
+    upload = molecule_upload("CSV (with a SMILES column), SMI or SDF", key=f"{key}_upload", limits=PREDICT_LIMITS)
     if upload is None:
         return MoleculeList(source=source)
-    column = None
-    choices = smiles_column_choices(upload.getvalue(), upload.name)
-    if choices is not None:
-        names, default = choices
-        column = st.selectbox("SMILES column", names, index=default, key=f"{key}_column")
-    try:
-        table = _read_upload(upload.getvalue(), upload.name, column)
-    except MoleculeFileError as exc:
-        st.error(str(exc))
-        return MoleculeList(source=source)
-    st.caption(f"{len(table):,} rows read from {upload.name}.")
+    table = upload.table
     user = table.drop(columns=[c for c in ("smiles", "read_error") if c in table.columns]).reset_index(drop=True)
     return MoleculeList(table["smiles"].astype(str).tolist(), user, source)
