@@ -1,6 +1,9 @@
 """Prediction throughput on CPU: ADMET-AI (reference package vs workbench.predict), GIN ensembles, one molecule.
 
 Run: ``python -m bench.throughput [--n 5000] [--threads 1]``; writes ``bench/results/throughput.md``.
+``python -m bench.throughput --only cli [--cli-rows 100000]`` measures only the streaming CLI section (peak
+RSS of ``workbench standardize`` and ``workbench predict`` under ``/usr/bin/time -v``) and replaces that
+section of the results file, keeping the others.
 
 Every measurement runs in its own subprocess (``--worker NAME``) so that load time
 and peak memory (``ru_maxrss``: imports + model + prediction) are those of a fresh
@@ -18,6 +21,7 @@ import copy
 import dataclasses
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -266,6 +270,94 @@ def _gin_models() -> list[str]:
     return sorted(c.name for c in list_models() if c.architecture == "gin" and c.group == "MoleculeNet")
 
 
+CLI_HEADING = "## Streaming CLI: peak memory of a file of molecules"
+
+
+def _cli_input(folder: Path, rows: int) -> Path:
+    """A CSV of ``rows`` HIV SMILES (the data set repeated in file order) with an id column."""
+    import pandas as pd
+
+    smiles = _hiv(10**9)
+    repeated = [smiles[k % len(smiles)] for k in range(rows)]
+    path = folder / "molecules.csv"
+    pd.DataFrame({"id": range(1, rows + 1), "smiles": repeated}).to_csv(path, index=False)
+    return path
+
+
+def _time_v(command: list[str]) -> dict:
+    """Peak RSS (MB) and wall seconds of a command from ``/usr/bin/time -v``; raises with its stderr on failure."""
+    done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", done.stderr)
+    seconds = sum(float(part) * 60**k for k, part in enumerate(reversed(wall.group(1).split(":")))) if wall else 0.0
+    summary = [line for line in done.stderr.splitlines() if not line.startswith("\t")]
+    return {"peak_mb": int(rss.group(1)) / 1024 if rss else float("nan"), "wall_s": seconds, "said": summary[-1:]}
+
+
+def cli_section(rows: int, predict_rows: int, model: str, chunk_size: int | None) -> list[str]:
+    """Peak RSS of the streaming verbs on a CSV of HIV molecules, each a fresh ``workbench`` process."""
+    workbench = str(Path(sys.executable).with_name("workbench"))
+    chunk = ["--chunk-size", str(chunk_size)] if chunk_size else []
+    shown = f" --chunk-size {chunk_size}" if chunk_size else " (default --chunk-size)"
+    table = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for verb, n, extra in [
+            ("standardize", rows, []),
+            ("predict", predict_rows, ["--models", model, "--no-progress"]),
+        ]:
+            if n <= 0:
+                continue
+            source = _cli_input(Path(tmp), n)
+            print(f"running workbench {verb} on {n:,} rows", file=sys.stderr, flush=True)
+            result = _time_v([workbench, verb, str(source), "-o", f"{tmp}/out.csv", *extra, *chunk])
+            with open(f"{tmp}/out.csv", encoding="utf-8") as handle:
+                written = sum(1 for _ in handle) - 1
+            table.append(
+                f"| `workbench {verb} molecules.csv -o out.csv {' '.join(extra)}`{shown} | {n:,} | {written:,} | "
+                f"{result['wall_s']:,.0f} | {n / max(result['wall_s'], 1e-9):,.0f} | **{result['peak_mb']:,.0f}** |"
+            )
+    return [
+        CLI_HEADING,
+        "",
+        "Each verb reads the file in chunks, writes each chunk's rows and forgets them, so peak memory is set by "
+        "`--chunk-size`, not by the file. Input: a CSV of HIV SMILES (the data set repeated, in file order) with "
+        "an `id` column; peak memory is the process's maximum resident set size reported by `/usr/bin/time -v` "
+        "(imports and models included), wall time includes start-up. Goal: under 1 GB.",
+        "",
+        "| command | input rows | rows written | wall s | rows/s | peak MB |",
+        "|---|---:|---:|---:|---:|---:|",
+        *table,
+        "",
+    ]
+
+
+def _splice(text: str, heading: str, section: list[str]) -> str:
+    """``text`` with the section under ``heading`` (up to the next ``## ``) replaced, or appended."""
+    lines = text.splitlines()
+    if heading in lines:
+        start = lines.index(heading)
+        end = next((k for k in range(start + 1, len(lines)) if lines[k].startswith("## ")), len(lines))
+        lines[start:end] = section
+    else:
+        lines += ["", *section]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def main_cli(args: argparse.Namespace) -> None:
+    """``--only cli``: measure the streaming CLI and replace its section of the results file."""
+    model = args.gin[0] if args.gin else _gin_models()[0]
+    load_at_start = load_average()
+    section = cli_section(args.cli_rows, args.cli_predict_rows, model, args.cli_chunk_size)
+    command = "python -m bench.throughput " + " ".join(sys.argv[1:])
+    section[2:2] = [f"`{command.strip()}` on {describe_machine(load_at_start)}.", ""]
+    old = RESULTS.read_text() if RESULTS.is_file() else "# Prediction throughput (CPU)\n"
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(_splice(old, CLI_HEADING, section))
+    print("\n".join(section))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=5000, help="HIV molecules, in file order")
@@ -274,7 +366,13 @@ def main() -> None:
     parser.add_argument("--max-gin", type=int, default=1)
     parser.add_argument("--gin-threads", type=int, nargs="*", help="torch threads for the GIN rows (default --threads)")
     parser.add_argument("--repeats", type=int, default=20, help="single-molecule repeats")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["admet", "gin", "single"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["admet", "gin", "single", "cli"])
+    parser.add_argument("--only", choices=["cli"], help="run only this section and splice it into the results file")
+    parser.add_argument("--cli-rows", type=int, default=100_000, help="rows for `workbench standardize`")
+    parser.add_argument(
+        "--cli-predict-rows", type=int, help="rows for `workbench predict` with one GIN (default --cli-rows)"
+    )
+    parser.add_argument("--cli-chunk-size", type=int, help="--chunk-size for both verbs (default: the CLI's)")
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
     parser.add_argument("--inp", help=argparse.SUPPRESS)
@@ -285,6 +383,11 @@ def main() -> None:
 
         torch.set_num_threads(args.threads)
         print(json.dumps(WORKERS[args.worker](args)))
+        return
+    if args.cli_predict_rows is None:
+        args.cli_predict_rows = args.cli_rows
+    if args.only == "cli":
+        main_cli(args)
         return
 
     command = "python -m bench.throughput " + " ".join(sys.argv[1:])
@@ -388,6 +491,8 @@ def main() -> None:
                 *[f"| {k} | {v * 1000:.1f} |" for k, v in sorted(s["per_model_s"].items(), key=lambda kv: -kv[1])],
                 "",
             ]
+    if "cli" not in args.skip:
+        lines += cli_section(args.cli_rows, args.cli_predict_rows, (args.gin or _gin_models())[0], args.cli_chunk_size)
     lines[2] = (
         f"`{command.strip()}` on {describe_machine(load_at_start)}. {args.threads} torch/onnxruntime thread(s) per "
         f"process unless a row says otherwise, first {args.n} HIV molecules. Ratios compare measurements made back "

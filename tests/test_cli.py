@@ -65,5 +65,5 @@ def test_models_list_shows_registered_checkpoints(models_dir, capsys):
 
 
 def test_missing_input_file_is_a_clean_error(tmp_path, capsys):
-    assert main(["standardize", str(tmp_path / "absent.csv")]) == 1
+    assert main(["standardize", str(tmp_path / "absent.csv")]) == 2  # a bad argument: exit 2, before any work
     assert "workbench: error" in capsys.readouterr().err

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-__all__ = ["register"]
+from workbench.cli.streaming import UsageError, check_input, check_output
+
+__all__ = ["MAX_MOLECULES", "register"]
+
+#: Cliffs compare every pair of molecules (n² / 2 pairs, three similarities each), so the input cannot be
+#: streamed; a larger file is refused before any work, with this number in the message.
+MAX_MOLECULES = 20_000
 
 PAIR_COLUMNS = [
     "smiles_i",
@@ -23,7 +30,10 @@ PAIR_COLUMNS = [
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    helptext = "find activity-cliff pairs (MoleculeACE rules) in a CSV of SMILES and potencies"
+    helptext = (
+        "find activity-cliff pairs (MoleculeACE rules) in a CSV of SMILES and potencies "
+        f"(at most {MAX_MOLECULES:,} molecules: every pair is compared)"
+    )
     p = sub.add_parser("cliffs", help=helptext, description=helptext)
     p.add_argument("input", help="CSV with a smiles column and a potency column (MoleculeACE files work as they are)")
     p.add_argument("-o", "--output", help="output CSV, one row per cliff pair (default: stdout)")
@@ -46,6 +56,14 @@ def run(args: argparse.Namespace) -> int:
     from workbench.cliffs import find_cliffs
     from workbench.cliffs.columns import ColumnError, cliff_input, detect_columns, read_potency_csv
 
+    check_input(args.input)
+    check_output(args.output)
+    rows = _count_lines(Path(args.input), MAX_MOLECULES + 1) - 1  # the header line
+    if rows > MAX_MOLECULES:
+        raise UsageError(
+            f"{args.input} has more than {MAX_MOLECULES:,} rows; cliffs compares every pair of molecules, so it "
+            f"takes at most {MAX_MOLECULES:,} (split the file, e.g. by target or assay)"
+        )
     try:
         frame = read_potency_csv(args.input)
         choice = detect_columns(frame, smiles=args.smiles_column, potency=args.potency_column)
@@ -72,3 +90,13 @@ def run(args: argparse.Namespace) -> int:
     if bad:
         print(f"{bad} rows were left out (unparsable SMILES or missing potency)", file=sys.stderr)
     return 0
+
+
+def _count_lines(path: Path, stop: int) -> int:
+    """Lines in a file, counted in 1 MiB blocks, up to a little past ``stop`` (a huge file is not read)."""
+    count, last = 0, b"\n"
+    with path.open("rb") as handle:
+        while count <= stop and (block := handle.read(1 << 20)):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (last != b"\n")

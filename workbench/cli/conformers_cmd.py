@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from workbench.cli.streaming import ChunkWriter, add_chunk_option, check_at_least, check_common, check_output
+
 __all__ = ["register"]
 
 FORCE_FIELD_NAMES = {"MMFF94s": "MMFF94s", "MMFF94": "MMFF94", "UFF": "UFF", "none": None}
@@ -31,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (1; 0 = one per CPU)")
     p.add_argument("--cache", help="SQLite cache file to reuse ensembles across runs")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_chunk_option(p)
     p.set_defaults(func=run)
 
 
@@ -44,59 +47,65 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from workbench.chem import join_warnings, parse_many
-    from workbench.chem.files import read_molecules
+    from workbench.chem.files import iter_molecule_chunks
     from workbench.conformers import generate_conformers_batch
 
-    frame = read_molecules(args.input, smiles_column=args.smiles_column)
-    smiles = frame["smiles"].tolist()
-    names = frame["name"].tolist() if "name" in frame.columns else [""] * len(smiles)
-    read_errors = frame["read_error"].tolist() if "read_error" in frame.columns else [""] * len(smiles)
-    table = generate_conformers_batch(
-        smiles,
-        n_jobs=args.jobs,
-        progress=not args.quiet,
-        cache=args.cache,
-        n=args.num_conformers,
-        optimize=FORCE_FIELD_NAMES[args.force_field],
-        prune_rms=args.prune_rms,
-        seed=args.seed,
-        max_seconds=args.max_seconds,
-        max_heavy_atoms=args.max_heavy_atoms,
-    )
-    ensembles = table.attrs["ensembles"]
-    # what standardization changed in each input (the same parse options as conformer generation)
-    warnings = [join_warnings(p.warnings) for p in parse_many(smiles, max_heavy_atoms=10**6, inchikey=False)]
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    failures = []
-    with output.open("w") as handle:
-        for row, (ensemble, name, read_error, warning) in enumerate(
-            zip(ensembles, names, read_errors, warnings, strict=True), start=1
-        ):
-            error = read_error or ensemble.error
-            if error:
-                failures.append(
-                    {"row": row, "input": ensemble.input, "name": name, "error": error, "warnings": warning}
-                )
-                continue
-            handle.write(ensemble.to_sdf(name=str(name or ensemble.smiles)))
-    side = errors_path(output)
-    if failures:
-        pd.DataFrame(failures).to_csv(side, index=False)
-        for f in failures:
-            print(f"row {f['row']} ({f['input'] or 'empty'}): {f['error']}", file=sys.stderr)
-        print(f"{len(failures)} of {len(ensembles)} molecules failed; listed in {side}", file=sys.stderr)
-    elif side.exists():
-        side.unlink()  # a stale list from an earlier run would mislead
-    changed = [row for row, (w, e) in enumerate(zip(warnings, ensembles, strict=True), start=1) if w and e.ok]
+    check_common(args)
+    check_output(str(errors_path(args.output)))
+    check_at_least("--num-conformers", args.num_conformers)
+    output, side = Path(args.output), errors_path(args.output)
+    total = failed = conformers = 0
+    changed, first_changed = 0, []
+    chunks = iter_molecule_chunks(args.input, chunk_size=args.chunk_size, smiles_column=args.smiles_column)
+    with ChunkWriter(str(output)) as sdf, ChunkWriter(str(side)) as errors:
+        for chunk in chunks:
+            smiles = chunk["smiles"].fillna("").astype(str).tolist()
+            names = chunk["name"].tolist() if "name" in chunk.columns else [""] * len(smiles)
+            read_errors = chunk["read_error"].tolist() if "read_error" in chunk.columns else [""] * len(smiles)
+            ensembles = generate_conformers_batch(
+                smiles,
+                n_jobs=args.jobs,
+                progress=not args.quiet,
+                cache=args.cache,
+                n=args.num_conformers,
+                optimize=FORCE_FIELD_NAMES[args.force_field],
+                prune_rms=args.prune_rms,
+                seed=args.seed,
+                max_seconds=args.max_seconds,
+                max_heavy_atoms=args.max_heavy_atoms,
+            ).attrs["ensembles"]
+            # what standardization changed in each input (the same parse options as conformer generation)
+            warnings = [join_warnings(p.warnings) for p in parse_many(smiles, max_heavy_atoms=10**6, inchikey=False)]
+            failures = []
+            for row, (ensemble, name, read_error, warning) in enumerate(
+                zip(ensembles, names, read_errors, warnings, strict=True), start=total + 1
+            ):
+                error = read_error or ensemble.error
+                if error:
+                    failures.append(
+                        {"row": row, "input": ensemble.input, "name": name, "error": error, "warnings": warning}
+                    )
+                    print(f"row {row} ({ensemble.input or 'empty'}): {error}", file=sys.stderr)
+                    continue
+                sdf.write_text(ensemble.to_sdf(name=str(name or ensemble.smiles)))
+                conformers += ensemble.n_conformers
+                if warning:
+                    changed += 1
+                    first_changed += [row] if len(first_changed) < 10 else []
+            if failures:
+                errors.write_csv(pd.DataFrame(failures, columns=["row", "input", "name", "error", "warnings"]))
+            total += len(ensembles)
+            failed += len(failures)
+    if not failed:
+        side.unlink(missing_ok=True)  # no failures: no list (and a stale one from an earlier run would mislead)
+    else:
+        print(f"{failed} of {total} molecules failed; listed in {side}", file=sys.stderr)
     if changed:
-        shown = ", ".join(map(str, changed[:10])) + (", ..." if len(changed) > 10 else "")
+        shown = ", ".join(map(str, first_changed)) + (", ..." if changed > 10 else "")
         print(
-            f"{len(changed)} molecules were changed by standardization before embedding (removed counter-ions, "
+            f"{changed} molecules were changed by standardization before embedding (removed counter-ions, "
             f"neutralized charges, ...): rows {shown}; `workbench standardize` lists what changed",
             file=sys.stderr,
         )
-    written = len(ensembles) - len(failures)
-    conformers = sum(e.n_conformers for e in ensembles if e.ok)
-    print(f"wrote {conformers} conformers of {written} molecules to {output}", file=sys.stderr)
+    print(f"wrote {conformers} conformers of {total - failed} molecules to {output}", file=sys.stderr)
     return 0

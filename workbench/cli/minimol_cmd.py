@@ -6,6 +6,8 @@ import argparse
 import shlex
 import sys
 
+from workbench.cli.streaming import ChunkWriter, add_chunk_option, check_common, chunks_or_empty, read_errors_first
+
 __all__ = ["register"]
 
 
@@ -29,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("input", help="a CSV with a smiles column, a .smi or an .sdf file")
     e.add_argument("-o", "--output", help="output CSV (default: stdout)")
     e.add_argument("--smiles-column", help="CSV column holding the SMILES (default: 'smiles')")
+    add_chunk_option(e)
     e.set_defaults(func=run_embed)
     p.set_defaults(func=lambda _args: p.print_help() or 2)
 
@@ -56,23 +59,32 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_embed(args: argparse.Namespace) -> int:
+    from workbench.chem.files import iter_molecule_chunks
+    from workbench.featurizers.minimol import get_embedder
+
+    check_common(args)
+    embedder = get_embedder()
+    chunks = iter_molecule_chunks(args.input, chunk_size=args.chunk_size, smiles_column=args.smiles_column)
+    with ChunkWriter(args.output) as writer:
+        for chunk in chunks_or_empty(chunks):
+            writer.write_csv(read_errors_first(_embed_chunk(chunk, embedder), chunk))
+    print(f"{writer.counts.rows} rows, {writer.counts.errors} with an error", file=sys.stderr)
+    return 0
+
+
+def _embed_chunk(chunk, embedder):
+    """``input``, ``smiles``, ``error``, ``warnings`` and ``minimol_0..`` for one chunk (NaN where no embedding)."""
     import pandas as pd
 
     from workbench import chem
-    from workbench.chem.files import read_molecules
-    from workbench.featurizers.minimol import get_embedder
 
-    frame = read_molecules(args.input, smiles_column=args.smiles_column)
-    parsed = chem.parse(frame["smiles"].tolist(), inchikey=False)
+    parsed = chem.parse(chunk["smiles"].fillna("").astype(str).tolist(), inchikey=False)
     mols = parsed.attrs["mols"]
     rows = [i for i, m in enumerate(mols) if m is not None]
-    x, errors = get_embedder().embed([mols[i] for i in rows])
+    x, errors = embedder.embed([mols[i] for i in rows])
     table = pd.DataFrame(float("nan"), index=parsed.index, columns=[f"minimol_{k}" for k in range(x.shape[1])])
     table.iloc[rows] = x
     out_errors = parsed["error"].tolist()
     for i, err in zip(rows, errors, strict=True):
         out_errors[i] = out_errors[i] or err
-    out = pd.concat([parsed[["input", "smiles"]].assign(error=out_errors, warnings=parsed["warnings"]), table], axis=1)
-    out.to_csv(args.output or sys.stdout, index=False)
-    print(f"{len(out)} rows, {sum(bool(e) for e in out_errors)} with an error", file=sys.stderr)
-    return 0
+    return pd.concat([parsed[["input", "smiles"]].assign(error=out_errors, warnings=parsed["warnings"]), table], axis=1)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Iterator
+
+from workbench.cli.streaming import ChunkWriter, add_chunk_option, check_common, chunks_or_empty, read_errors_first
 
 __all__ = ["register"]
 
@@ -32,18 +35,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--max-heavy-atoms", type=int, default=150, help="refuse larger molecules (default 150)")
         p.add_argument("--keep-fragments", action="store_true", help="do not strip salts and solvents")
         p.add_argument("--no-neutralize", action="store_true", help="keep charges as given")
+        add_chunk_option(p)
         p.set_defaults(func=func)
 
 
-def _inputs(args: argparse.Namespace) -> list[str]:
-    from workbench.chem.files import read_molecules, read_smi
+def _chunks(args: argparse.Namespace) -> Iterator:
+    from workbench.chem.files import iter_molecule_chunks, iter_smi_chunks
 
-    frame = (
-        read_smi(sys.stdin.read())
-        if args.input == "-"
-        else read_molecules(args.input, smiles_column=args.smiles_column)
-    )
-    return frame["smiles"].tolist()
+    if args.input == "-":
+        return iter_smi_chunks(sys.stdin, chunk_size=args.chunk_size)
+    return iter_molecule_chunks(args.input, chunk_size=args.chunk_size, smiles_column=args.smiles_column)
 
 
 def _options(args: argparse.Namespace) -> dict[str, object]:
@@ -54,27 +55,57 @@ def _options(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
-def _write(frame, args: argparse.Namespace) -> int:
-    frame.to_csv(args.output or sys.stdout, index=False)
-    failed = int((frame["error"] != "").sum())
-    if failed:
-        print(f"{failed} of {len(frame)} rows have an error (see the 'error' column)", file=sys.stderr)
-    changed = int((frame["warnings"] != "").sum())
-    if changed:
+def _stream(args: argparse.Namespace, table: Callable) -> int:
+    """Read a chunk, make its table (``table(smiles, **options)``), append it to the output; then the summary."""
+    check_common(args, stdin=True)
+    with ChunkWriter(args.output) as writer:
+        for chunk in chunks_or_empty(_chunks(args)):
+            smiles = chunk["smiles"].fillna("").astype(str).tolist()
+            writer.write_csv(read_errors_first(table(smiles, **_options(args)), chunk))
+    counts = writer.counts
+    if counts.errors:
+        print(f"{counts.errors} of {counts.rows} rows have an error (see the 'error' column)", file=sys.stderr)
+    if counts.warned:
         print(
-            f"{changed} of {len(frame)} rows were changed by standardization (see the 'warnings' column)",
+            f"{counts.warned} of {counts.rows} rows were changed by standardization (see the 'warnings' column)",
             file=sys.stderr,
         )
     return 0
 
 
+def _descriptors(smiles: list[str], **options: object):
+    """The descriptor table with whole-number columns as integers, so every chunk prints them alike."""
+    from workbench.chem import descriptor_table
+
+    table = descriptor_table(smiles, **options)
+    for column in INTEGER_DESCRIPTORS:
+        table[column] = table[column].astype("Int64")
+    return table
+
+
+#: Descriptors that are whole numbers: written as ``2``, not ``2.0``, whatever else is in the chunk.
+INTEGER_DESCRIPTORS = (
+    "HBD",
+    "HBA",
+    "rotatable_bonds",
+    "rings",
+    "aromatic_rings",
+    "heavy_atoms",
+    "formal_charge",
+    "lipinski_violations",
+)
+
+
 def run_standardize(args: argparse.Namespace) -> int:
     from workbench.chem import parse
 
-    return _write(parse(_inputs(args), **_options(args)), args)
+    def table(smiles: list[str], **options: object):
+        frame = parse(smiles, **options)
+        frame.attrs = {}
+        return frame
+
+    return _stream(args, table)
 
 
 def run_descriptors(args: argparse.Namespace) -> int:
-    from workbench.chem import descriptor_table
-
-    return _write(descriptor_table(_inputs(args), **_options(args)), args)
+    return _stream(args, _descriptors)

@@ -1,9 +1,19 @@
-"""``workbench predict in.csv [--models bbbp,tox21] -o out.csv``: batch prediction with row-level errors."""
+"""``workbench predict in.csv [--models bbbp,tox21] -o out.csv``: streaming batch prediction with row-level errors."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+
+from workbench.cli.streaming import (
+    ChunkWriter,
+    add_chunk_option,
+    check_at_least,
+    check_common,
+    chunks_or_empty,
+    read_errors_first,
+    user_part,
+)
 
 __all__ = ["register"]
 
@@ -24,7 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "default: every MoleculeNet checkpoint",
     )
     p.add_argument("--smiles-column", help="CSV column holding the SMILES (default: 'smiles')")
-    p.add_argument("--batch-size", type=int, default=512)
+    p.add_argument("--batch-size", type=int, default=512, help="molecules per network call (default 512)")
+    add_chunk_option(p)
     p.add_argument(
         "--precision",
         choices=["fp32", "bf16"],
@@ -56,25 +67,29 @@ def resolve_models(spec: str | None) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.chem.files import read_molecules
-    from workbench.predict.inference import predict
+    from tqdm.auto import tqdm
 
-    frame = read_molecules(args.input, smiles_column=args.smiles_column)
-    from workbench.predict.inference import load_model
+    from workbench.chem.files import iter_molecule_chunks
+    from workbench.predict.inference import load_model, predict
+    from workbench.predict.user_columns import join_user_columns
 
+    check_common(args)
+    check_at_least("--batch-size", args.batch_size)
     models = [load_model(name, precision=args.precision) for name in resolve_models(args.models)]
-    result = predict(frame["smiles"].tolist(), models, batch_size=args.batch_size, progress=not args.no_progress)
-    if "read_error" in frame.columns:  # SDF records that could not be read
-        read_errors = frame["read_error"].fillna("").astype(str).to_numpy()
-        result["error"] = [r or e for r, e in zip(read_errors, result["error"], strict=True)]
-    extra = frame.drop(columns=[c for c in ("smiles", "read_error") if c in frame.columns])
-    out = extra.reset_index(drop=True).join(result.reset_index(drop=True), rsuffix="_prediction")
-    out.to_csv(args.output or sys.stdout, index=False)
-    failed = int((out["error"] != "").sum())
-    warned = int((result["warnings"] != "").sum())
+    chunks = iter_molecule_chunks(args.input, chunk_size=args.chunk_size, smiles_column=args.smiles_column)
+    with (
+        ChunkWriter(args.output) as writer,
+        tqdm(unit="mol", desc="predicting", disable=args.no_progress, file=sys.stderr) as bar,
+    ):
+        for chunk in chunks_or_empty(chunks):
+            smiles = chunk["smiles"].fillna("").astype(str).tolist()
+            result = read_errors_first(predict(smiles, models, batch_size=args.batch_size), chunk)
+            writer.write_csv(join_user_columns(user_part(chunk), result))
+            bar.update(len(chunk))
+    counts = writer.counts
     print(
-        f"{len(out)} rows, {failed} with an error, {warned} changed by standardization (see 'warnings'); "
-        f"models: {', '.join(m.name for m in models)}",
+        f"{counts.rows} rows, {counts.errors} with an error, {counts.warned} changed by standardization "
+        f"(see 'warnings'); models: {', '.join(m.name for m in models)}",
         file=sys.stderr,
     )
     return 0

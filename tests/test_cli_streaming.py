@@ -1,0 +1,212 @@
+"""Streaming batch verbs: chunked output equals unchunked, bounded chunks, honest argument errors and row errors."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from rdkit import Chem
+
+from tests.retrieval_fixtures import NAME, tiny_model  # noqa: F401  (module-scoped fixture)
+from tests.tiny_model import train_tiny_checkpoint
+from workbench.chem.files import MoleculeFileError, iter_molecule_chunks, read_molecules
+from workbench.cli import main
+
+ROWS = ["CCO", "not a smiles", "", "CC(=O)[O-].[Na+]", "c1ccccc1N", "CCO (((", "CCCl", "OCCO", "C1CC1"]
+BROKEN_RECORD = "broken one\n\n\n  1  0  0  0  0  0  0  0  0  0999 V2000\n    0.0 0.0 0.0 Xx  0  0\nM  END\n$$$$\n"
+
+
+def _sdf(tmp_path, names=("ethanol", None, "propane")):
+    """An SDF whose second record RDKit cannot read (its title is 'broken one')."""
+    blocks = []
+    for name, smiles in zip(names, ["CCO", None, "CCC"], strict=True):
+        if smiles is None:
+            blocks.append(BROKEN_RECORD)
+            continue
+        mol = Chem.MolFromSmiles(smiles)
+        mol.SetProp("_Name", name)
+        blocks.append(Chem.MolToMolBlock(mol) + "$$$$\n")
+    path = tmp_path / "in.sdf"
+    path.write_text("".join(blocks))
+    return path
+
+
+@pytest.fixture
+def rows_csv(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("id,smiles\n" + "".join(f"{k},{s}\n" for k, s in enumerate(ROWS, start=1)))
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_folder(tmp_path_factory):
+    """A models folder holding one tiny checkpoint, trained once for the module."""
+    folder = tmp_path_factory.mktemp("models")
+    train_tiny_checkpoint(folder, name="tiny_mlp")
+    return folder
+
+
+@pytest.fixture
+def tiny(tiny_folder, monkeypatch):
+    """The tiny checkpoint as the only registered one (as the ``models_dir`` fixture does)."""
+    import workbench.models.registry as checkpoints
+    from workbench.predict import inference
+
+    monkeypatch.setenv("WORKBENCH_MODELS_DIR", str(tiny_folder))
+    monkeypatch.setattr(checkpoints, "models_dirs", lambda: [tiny_folder])
+    inference.clear_cache()
+    yield "tiny_mlp"
+    inference.clear_cache()
+
+
+@pytest.mark.parametrize("verb", ["standardize", "descriptors"])
+def test_chunked_output_is_identical_to_unchunked(verb, rows_csv, tmp_path):
+    one, three = tmp_path / "one.csv", tmp_path / "three.csv"
+    assert main([verb, str(rows_csv), "-o", str(one)]) == 0
+    assert main([verb, str(rows_csv), "-o", str(three), "--chunk-size", "3"]) == 0
+    assert three.read_bytes() == one.read_bytes()
+    assert len(pd.read_csv(one, keep_default_na=False)) == len(ROWS)
+
+
+def test_predict_chunked_output_is_identical_to_unchunked(tiny, rows_csv, tmp_path, capsys):
+    one, three = tmp_path / "one.csv", tmp_path / "three.csv"
+    base = ["predict", str(rows_csv), "--models", tiny, "--no-progress", "-o"]
+    assert main([*base, str(one)]) == 0
+    assert main([*base, str(three), "--chunk-size", "3"]) == 0
+    out = pd.read_csv(one, keep_default_na=False)
+    # the same rows and columns; predictions agree to float32 rounding (batches of another size)
+    pd.testing.assert_frame_equal(pd.read_csv(three), pd.read_csv(one), check_exact=False, rtol=1e-5, atol=1e-5)
+    assert out["id"].tolist() == list(range(1, len(ROWS) + 1))
+    assert "space after 'CCO'" in out.loc[5, "error"]  # 'CCO (((' is an error row, not ethanol
+    assert f"{len(ROWS)} rows, 3 with an error" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("suffix", ["csv", "smi", "sdf"])
+def test_the_reader_never_yields_more_than_chunk_size_rows(suffix, tmp_path):
+    smiles = [f"C{'C' * k}O" for k in range(10)]
+    if suffix == "sdf":
+        path = tmp_path / "in.sdf"
+        path.write_text("".join(Chem.MolToMolBlock(Chem.MolFromSmiles(s)) + "$$$$\n" for s in smiles))
+    else:
+        path = tmp_path / f"in.{suffix}"
+        path.write_text(("smiles\n" if suffix == "csv" else "") + "\n".join(smiles) + "\n")
+    chunks = list(iter_molecule_chunks(path, chunk_size=3))
+    assert [len(c) for c in chunks] == [3, 3, 3, 1]
+    assert pd.concat(chunks)["smiles"].tolist() == read_molecules(path)["smiles"].tolist() == smiles
+
+
+def test_a_negative_batch_size_is_refused_before_any_work(rows_csv, tmp_path, capsys):
+    dest = tmp_path / "out.csv"
+    assert main(["predict", str(rows_csv), "--batch-size", "-5", "--models", "none_registered", "-o", str(dest)]) == 2
+    assert "--batch-size must be at least 1, not -5" in capsys.readouterr().err
+    assert not dest.exists()
+
+
+def test_an_output_in_a_missing_folder_is_refused_before_any_work(rows_csv, tmp_path, capsys):
+    dest = tmp_path / "absent" / "out.csv"
+    assert main(["predict", str(rows_csv), "--models", "none_registered", "-o", str(dest)]) == 2
+    assert "does not exist; create it first" in capsys.readouterr().err
+    assert main(["standardize", str(rows_csv), "-o", str(dest)]) == 2
+
+
+def test_a_folder_as_input_is_one_sentence(tmp_path, capsys):
+    assert main(["descriptors", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "is a folder; give a molecule file" in err and "Traceback" not in err
+
+
+def test_a_user_error_column_is_kept_and_real_errors_are_counted(tiny, tmp_path, capsys):
+    src = tmp_path / "in.csv"
+    src.write_text("smiles,error,warnings\nCCO,their note,w1\nnot a smiles,,\nCCN,other,\n")
+    dest = tmp_path / "out.csv"
+    assert main(["predict", str(src), "--models", tiny, "--no-progress", "-o", str(dest), "--chunk-size", "2"]) == 0
+    out = pd.read_csv(dest, keep_default_na=False)
+    assert out["input_error"].tolist() == ["their note", "", "other"]
+    assert out["input_warnings"].tolist() == ["w1", "", ""]
+    assert [bool(e) for e in out["error"]] == [False, True, False]
+    assert "error_prediction" not in out.columns
+    assert "3 rows, 1 with an error" in capsys.readouterr().err
+
+
+def test_a_stray_quote_is_a_clear_error_and_no_partial_output(tmp_path, capsys):
+    src = tmp_path / "in.csv"
+    src.write_text('smiles,name\nCCO,ethanol\nCCC,"propane\nCCN,amine\nCCCl,chloro"\nOCCO,glycol\n')
+    dest = tmp_path / "out.csv"
+    assert main(["standardize", str(src), "-o", str(dest), "--chunk-size", "1"]) == 1
+    assert "line 3: a quote in column 'name'" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == [src]  # neither out.csv nor a left-over partial file
+    with pytest.raises(MoleculeFileError, match="line 3"):
+        read_molecules(src)
+
+
+def test_an_unclosed_quote_names_its_line(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_text('smiles,name\nCCO,ethanol\nCCC,propane\nCCN,"amine\nCCCl,chloro\n')
+    with pytest.raises(MoleculeFileError, match=r"line 4: a quote .* never closed"):
+        list(iter_molecule_chunks(src, chunk_size=1))
+
+
+def test_a_line_break_inside_a_quoted_smiles_cell_stays_one_error_row(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_text('id,smiles\n1,"CC\nO"\n2,CCN\n')
+    assert read_molecules(src)["smiles"].tolist() == ["CC\nO", "CCN"]
+
+
+def test_smi_text_after_the_smiles_must_be_a_name(tmp_path):
+    src = tmp_path / "in.smi"
+    src.write_text("CCO (((\nCCN (R)-amine 2\nCCC\n")
+    frame = read_molecules(src)
+    assert frame["name"].tolist() == ["", "(R)-amine 2", ""]
+    assert "line 1: '(((' after the SMILES 'CCO' is not a name" in frame.loc[0, "read_error"]
+    dest = tmp_path / "out.csv"
+    assert main(["standardize", str(src), "-o", str(dest)]) == 0
+    out = pd.read_csv(dest, keep_default_na=False)
+    assert out.loc[0, "smiles"] == "" and "is not a name" in out.loc[0, "error"]
+    assert out["smiles"].tolist()[1:] == ["CCN", "CCC"]
+
+
+@pytest.mark.parametrize("verb", ["standardize", "descriptors"])
+def test_a_broken_sdf_record_keeps_its_row_and_title(verb, tmp_path):
+    dest = tmp_path / "out.csv"
+    assert main([verb, str(_sdf(tmp_path)), "-o", str(dest), "--chunk-size", "2"]) == 0
+    out = pd.read_csv(dest, keep_default_na=False)
+    assert out["smiles"].tolist() == ["CCO", "", "CCC"]
+    assert out.loc[1, "error"] == "SDF record 2 ('broken one') could not be read"
+
+
+def test_predict_keeps_the_name_of_a_broken_sdf_record(tiny, tmp_path):
+    dest = tmp_path / "out.csv"
+    assert main(["predict", str(_sdf(tmp_path)), "--models", tiny, "--no-progress", "-o", str(dest)]) == 0
+    out = pd.read_csv(dest, keep_default_na=False)
+    assert out["name"].tolist() == ["ethanol", "broken one", "propane"]
+    assert "SDF record 2" in out.loc[1, "error"] and out.loc[0, "error"] == ""
+
+
+@pytest.mark.slow
+def test_conformers_in_chunks_write_the_same_sdf_and_error_rows(tmp_path):
+    src = tmp_path / "in.smi"
+    src.write_text("CCO ethanol\nC1CC( broken\nCCCN propylamine\nCCO (((\n")
+    one, three = tmp_path / "one.sdf", tmp_path / "three.sdf"
+    assert main(["conformers", str(src), "-n", "2", "-o", str(one), "--quiet"]) == 0
+    assert main(["conformers", str(src), "-n", "2", "-o", str(three), "--quiet", "--chunk-size", "3"]) == 0
+    assert three.read_text() == one.read_text()
+    side = pd.read_csv(tmp_path / "three.sdf.errors.csv", keep_default_na=False)
+    assert side["row"].tolist() == [2, 4] and "is not a name" in side.loc[1, "error"]
+
+
+@pytest.mark.slow
+def test_search_streams_a_file_library_in_chunks(retrieval_model, tmp_path):
+    lib = tmp_path / "lib.smi"
+    lib.write_text("CCCCCCCCCC decane\nc1ccc2ccccc2c1 naphthalene\nC1CC( broken\nOCCO glycol\nCCO ethanol\n")
+    query = "The molecule is a naphthalene number 19."
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    base = ["search", query, "--library", str(lib), "-k", "3", "--model", retrieval_model, "-o"]
+    assert main([*base, str(one)]) == 0
+    assert main([*base, str(two), "--chunk-size", "2"]) == 0
+    a, b = pd.read_csv(one), pd.read_csv(two)
+    assert a["name"].tolist() == b["name"].tolist() and a.loc[0, "name"] == "naphthalene"
+    assert (a["score"] - b["score"]).abs().max() < 1e-5
+
+
+@pytest.fixture
+def retrieval_model(tiny_model):  # noqa: F811
+    return NAME

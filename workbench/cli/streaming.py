@@ -1,0 +1,195 @@
+"""Shared pieces of the streaming batch verbs: argument checks before any work, chunk -> output writing.
+
+A verb reads its input in chunks (:func:`workbench.chem.files.iter_molecule_chunks`), processes one
+chunk, appends its rows to the output and forgets it, so peak memory is bounded by ``--chunk-size``.
+Output files are written to a hidden ``.NAME.PID.partial`` file in the output folder and renamed
+over ``NAME`` only when every row is written: an interrupted run (even ``kill -9``) never leaves a
+partial ``NAME`` behind (only the hidden ``.partial`` file, which the next run does not read).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "ChunkWriter",
+    "RowCounts",
+    "UsageError",
+    "add_chunk_option",
+    "check_at_least",
+    "check_common",
+    "check_input",
+    "check_output",
+    "chunks_or_empty",
+    "read_errors_first",
+    "user_part",
+]
+
+#: Rows read, processed and written at a time; bounds the memory of every streaming verb.
+DEFAULT_CHUNK_SIZE = 5_000
+
+
+class UsageError(ValueError):
+    """An argument that cannot work (missing input, output folder absent, batch size < 1); exit code 2."""
+
+
+def add_chunk_option(parser: argparse.ArgumentParser) -> None:
+    """The ``--chunk-size`` option shared by the streaming verbs."""
+    parser.add_argument(
+        "--chunk-size",
+        type=int,
+        default=DEFAULT_CHUNK_SIZE,
+        help=f"rows read, processed and written at a time; bounds memory (default {DEFAULT_CHUNK_SIZE:,})",
+    )
+
+
+def check_at_least(option: str, value: int | float, minimum: int | float = 1) -> None:
+    """Refuse ``option`` below ``minimum``."""
+    if value < minimum:
+        raise UsageError(f"{option} must be at least {minimum}, not {value}")
+
+
+def check_input(path: str, *, stdin: bool = False) -> None:
+    """Refuse an input that is missing, a folder or unreadable (``-`` is stdin where ``stdin`` allows it)."""
+    if stdin and path == "-":
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"{path} is a folder; give a molecule file (.csv, .smi or .sdf)")
+    if not p.is_file():
+        raise UsageError(f"{path} does not exist")
+    if not os.access(p, os.R_OK):
+        raise UsageError(f"{path} cannot be read (permission denied)")
+
+
+def check_output(path: str | None) -> None:
+    """Refuse an output whose folder is missing or not writable, or that names a folder (None = stdout)."""
+    if path is None or path == "-":
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"the output {path} is a folder; give a file name")
+    folder = p.parent if str(p.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"the output folder {folder} does not exist; create it first")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"the output folder {folder} is not writable")
+
+
+def check_common(args: argparse.Namespace, *, stdin: bool = False) -> None:
+    """The checks every streaming verb makes: input, output and ``--chunk-size``."""
+    check_input(args.input, stdin=stdin)
+    check_output(getattr(args, "output", None))
+    check_at_least("--chunk-size", args.chunk_size)
+
+
+def chunks_or_empty(chunks: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """The chunks, or one empty frame when there are none (so an empty input still gets a header)."""
+    import pandas as pd
+
+    empty = True
+    for chunk in chunks:
+        empty = False
+        yield chunk
+    if empty:
+        yield pd.DataFrame(columns=["smiles", "name", "read_error"])
+
+
+def read_errors_first(result: pd.DataFrame, chunk: pd.DataFrame) -> pd.DataFrame:
+    """``result`` with the reader's ``read_error`` (a broken SDF record, a bad .smi line) as its ``error``."""
+    if "read_error" in chunk.columns:
+        read = chunk["read_error"].fillna("").astype(str).tolist()
+        result = result.copy()
+        result["error"] = [r or e for r, e in zip(read, result["error"].tolist(), strict=True)]
+    return result
+
+
+def user_part(chunk: pd.DataFrame) -> pd.DataFrame:
+    """The user's own columns of a chunk (everything but ``smiles`` and ``read_error``)."""
+    return chunk.drop(columns=[c for c in ("smiles", "read_error") if c in chunk.columns]).reset_index(drop=True)
+
+
+@dataclass
+class RowCounts:
+    """Rows written, rows with an error, rows changed by standardization."""
+
+    rows: int = 0
+    errors: int = 0
+    warned: int = 0
+
+    def add(self, frame: pd.DataFrame) -> None:
+        self.rows += len(frame)
+        if "error" in frame.columns:
+            self.errors += int((frame["error"].fillna("").astype(str) != "").sum())
+        if "warnings" in frame.columns:
+            self.warned += int((frame["warnings"].fillna("").astype(str) != "").sum())
+
+
+@dataclass
+class ChunkWriter:
+    """Append chunks to one output (a file, renamed into place on success, or stdout when ``path`` is None).
+
+    CSV: the header comes from the first chunk; later chunks are written with the same columns in the
+    same order (a column first seen later is left out and named once on stderr).
+    """
+
+    path: str | None
+    counts: RowCounts = field(default_factory=RowCounts)
+    columns: list[str] | None = None
+    _handle: IO[str] | None = None
+    _partial: Path | None = None
+    _left_out: set[str] = field(default_factory=set)
+
+    def __enter__(self) -> ChunkWriter:
+        if self.path is None or self.path == "-":
+            self._handle = sys.stdout
+        else:
+            target = Path(self.path)
+            self._partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+            self._handle = self._partial.open("x", newline="", encoding="utf-8")
+        return self
+
+    def write_csv(self, frame: pd.DataFrame) -> None:
+        """Append a chunk's rows; the first chunk's columns decide the header."""
+        if self.columns is None:
+            self.columns = [str(c) for c in frame.columns]
+            header = True
+        else:
+            header = False
+            extra = [str(c) for c in frame.columns if str(c) not in self.columns and str(c) not in self._left_out]
+            if extra:
+                self._left_out.update(extra)
+                print(
+                    f"columns first seen after the first chunk were left out: {', '.join(extra)} "
+                    "(use a larger --chunk-size to keep them)",
+                    file=sys.stderr,
+                )
+            frame = frame.reindex(columns=self.columns)
+        frame.to_csv(self._handle, index=False, header=header)
+        self.counts.add(frame)
+
+    def write_text(self, text: str) -> None:
+        """Append text as it is (SDF blocks)."""
+        assert self._handle is not None
+        self._handle.write(text)
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        if self._handle is sys.stdout:
+            sys.stdout.flush()
+            return
+        assert self._handle is not None and self._partial is not None
+        self._handle.close()
+        if kind is None:
+            os.replace(self._partial, Path(str(self.path)))
+        else:
+            self._partial.unlink(missing_ok=True)
