@@ -3,9 +3,12 @@
 import streamlit as st
 
 from workbench import cliffs
-from workbench.cliffs.columns import ColumnError, cliff_input, column_menu, read_potency_csv
+from workbench.app.render import plain
+from workbench.app.upload import CLIFF_LIMITS, table_upload
+from workbench.cliffs.columns import ColumnError, cliff_input, column_menu
 from workbench.cliffs.figures import network_figure, pair_summary, rmse_bars, sas_map_figure
 from workbench.cliffs.live import LIVE_MODELS, moleculeace_input, pair_predictions, train_live
+from workbench.cliffs.potency import format_potency
 from workbench.cliffs.results import target_scores
 from workbench.cliffs.views import pair_depictions, ranked_cliffs, selected_pair
 from workbench.data import list_moleculeace
@@ -24,7 +27,6 @@ def _targets() -> list[str]:
 
 
 _target = st.cache_data(show_spinner="Loading the MoleculeACE target…")(moleculeace_input)
-_upload = st.cache_data(show_spinner=False, max_entries=4)(read_potency_csv)
 _pair_svgs = st.cache_data(show_spinner=False, max_entries=64)(pair_depictions)
 
 
@@ -44,10 +46,10 @@ if source == "MoleculeACE target":
     unit, dataset_key, labels = "nM", target, tuple(labels)
 else:
     target = None
-    upload = st.file_uploader("CSV with SMILES and potency", type=["csv"], key="cliff_upload")
+    upload = table_upload("CSV with SMILES and potency", key="cliff_upload", limits=CLIFF_LIMITS)
     if upload is not None:
         try:
-            table = _upload(upload.getvalue())
+            table = upload.table
             menu = column_menu(table)
             left, mid, right = st.columns(3)
             smiles_col = left.selectbox("SMILES column", menu.smiles_options, index=menu.smiles_index, key="up_smiles")
@@ -57,11 +59,11 @@ else:
             )
             unit = right.radio("Unit", ["nM", "pActivity"], key="up_unit", help="nM for Ki / IC50 / EC50")
             if menu.message or chosen.message:
-                st.warning(menu.message or chosen.message)
+                st.warning(plain(menu.message or chosen.message))
             frame = cliff_input(table, smiles_col, potency_col)
             dataset_key = f"upload:{upload.name}:{len(table)}:{smiles_col}:{potency_col}:{unit}"
         except ColumnError as exc:
-            st.error(f"Cannot use {upload.name}: {exc}.")
+            st.error(plain(f"Cannot use {upload.name}: {exc}."))
     else:
         st.info("Upload a CSV with a SMILES column and a potency column (MoleculeACE's files work as they are).")
 
@@ -113,7 +115,8 @@ if frame is not None:
                 with col:
                     st.image(svg, width=380)
                     st.code(row[f"smiles_{side}"], language=None)
-                    st.markdown(f"**{row[f'potency_{side}_nM']:.3g} nM** · pActivity {row[f'pactivity_{side}']:.2f}")
+                    potency = format_potency(row[f"potency_{side}_nM"])
+                    st.markdown(f"**{potency}** · pActivity {row[f'pactivity_{side}']:.2f}")
                     if preds is not None:
                         pred_table, split = pair_predictions(preds, int(row[side]))
                         st.dataframe(pred_table, hide_index=True)
@@ -153,10 +156,10 @@ if frame is not None:
                 frame, result, unit, models, target=target, epochs=int(epochs),
                 progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
             )  # fmt: skip
-            bar.progress(1.0, text="done")
             st.session_state.setdefault("cliff_predictions", {})[dataset_key] = full
-            st.session_state["cliff_scores"] = scores
-        if "cliff_scores" in st.session_state:
-            scores = st.session_state["cliff_scores"]
+            st.session_state.setdefault("cliff_scores", {})[dataset_key] = scores
+            st.rerun()  # the pair view, drawn above, shows the new predictions at once
+        scores = st.session_state.get("cliff_scores", {}).get(dataset_key)
+        if scores is not None:  # the scores of this data set only
             st.dataframe(scores, hide_index=True)
             st.plotly_chart(rmse_bars(scores, 320), key="live")

@@ -4,6 +4,8 @@ import streamlit as st
 
 from workbench.app import EXAMPLES, current_molecule
 from workbench.app.conformers import conformer_settings, show_viewer
+from workbench.app.molecule_input import DEFAULT_EXAMPLE
+from workbench.app.render import plain
 from workbench.chem import parse_one
 from workbench.chem.files import MoleculeFileError, read_molecules
 from workbench.conformers import ConformerEnsemble, PairOverlay, generate_conformers, overlay_pair
@@ -35,17 +37,19 @@ def _chosen_smiles() -> str | None:
         if home:
             st.caption(f"The molecule selected on Home: `{home['smiles']}`")
             return home["smiles"]
-        st.caption("No molecule selected on Home yet; showing aspirin.")
-        return EXAMPLES["Aspirin"]
+        st.caption(f"No molecule selected on Home yet; showing {DEFAULT_EXAMPLE.lower()}.")
+        return EXAMPLES[DEFAULT_EXAMPLE]
     if source == "SMILES":
-        return st.text_input("SMILES", value=EXAMPLES["Caffeine"], key="conf_smiles").strip() or None
+        home = current_molecule()
+        start = home["smiles"] if home else EXAMPLES[DEFAULT_EXAMPLE]
+        return st.text_input("SMILES", value=start, key="conf_smiles").strip() or None
     upload = st.file_uploader("SDF or MOL file", type=["sdf", "sd", "mol"], key="conf_upload")
     if upload is None:
         return None
     try:
         table = _read_upload(upload.getvalue(), upload.name)
     except MoleculeFileError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return None
     table = table[table["smiles"] != ""]
     if table.empty:
@@ -69,15 +73,15 @@ if not smiles:
     st.stop()
 parsed = parse_one(smiles)
 if not parsed.ok:
-    st.error(f"Cannot use this input — {parsed.error}")
+    st.error(f"Cannot use this input — {plain(parsed.error)}")
     st.stop()
 with st.spinner(f"Generating {settings['n']} conformers…", show_time=True):
     ensemble = _ensemble(parsed.smiles, **settings)
 if not ensemble.ok:
-    st.error(f"No conformers for `{parsed.smiles}` — {ensemble.error}")
+    st.error(f"No conformers for {plain(parsed.smiles)} — {plain(ensemble.error)}")
     st.stop()
 for note in ensemble.notes:
-    st.info(note)
+    st.info(plain(note))
 
 table = ensemble.to_frame()
 view_col, data_col = st.columns([3, 2])
@@ -87,8 +91,9 @@ with view_col:
     style = b.radio("Style", STYLES, key="conf_style")
     color = c.radio("Colour", COLORINGS, key="conf_color")
     a, b, c = st.columns(3)
-    surface = a.selectbox("Surface", list(SURFACES), key="conf_surface", disabled=mode == "animate")
-    labels = b.toggle("Atom labels", key="conf_labels")
+    animating = mode == "animate"  # the animation draws neither a surface nor labels: their controls are off
+    surface = a.selectbox("Surface", list(SURFACES), key="conf_surface", disabled=animating)
+    labels = b.toggle("Atom labels", key="conf_labels", disabled=animating)
     conformer = c.selectbox(
         "Conformer",
         range(ensemble.n_conformers),
@@ -98,9 +103,17 @@ with view_col:
     )
     show_viewer(
         ensemble_view(
-            ensemble, conformer=conformer, mode=mode, style=style, surface=surface, color=color, labels=labels
+            ensemble,
+            conformer=conformer,
+            mode=mode,
+            style=style,
+            surface="none" if animating else surface,
+            color=color,
+            labels=labels and not animating,
         )
     )
+    if animating:
+        st.caption("The animation steps through every conformer; surfaces and atom labels are off while it plays.")
     if color == "partial charge":
         st.caption("Gasteiger partial charges: red negative, white neutral, blue positive (full colour at ±0.4 e).")
 with data_col:
@@ -129,14 +142,14 @@ with st.expander("Overlay with a second molecule (maximum common substructure)")
         with st.spinner("Aligning on the common substructure…"):
             pair = _overlay(parsed.smiles, second, settings["seed"])
         if not pair.ok:
-            st.error(f"Cannot overlay — {pair.error}")
+            st.error(f"Cannot overlay — {plain(pair.error)}")
         else:
             show_viewer(pair_view(pair, style=style, labels=labels), height=420)
             st.caption(
-                f"Grey carbons: this molecule; cyan carbons: `{pair.smiles_b}`. {len(pair.atom_map)} common heavy "
+                f"Grey carbons: this molecule; cyan carbons: {plain(pair.smiles_b)}. {len(pair.atom_map)} common heavy "
                 f"atoms, RMSD {pair.rmsd:.2f} Å. Atoms that differ: red spheres here "
                 f"({', '.join(map(str, pair.differing_a)) or 'none'}), orange on the second "
                 f"({', '.join(map(str, pair.differing_b)) or 'none'})."
             )
             for note in pair.notes:
-                st.info(note)
+                st.info(plain(note))

@@ -2,11 +2,66 @@
 
 import streamlit as st
 
+from workbench.app.render import plain
 from workbench.cliffs.figures import ifm_encoding_figure, ifm_kernel_figure, rmse_bars, rotation_bars
 from workbench.cliffs.lab import ifm_curves, lab_frame, mlp_vs_ifm, rotation_scores
 from workbench.data import list_moleculeace
 
 _lab_frame = st.cache_data(show_spinner=False)(lab_frame)
+
+# A run is queued by its button's callback, so that the whole rerun that trains draws every setting
+# disabled (moving σ mid-run would otherwise restart the page and silently drop the run). A job still
+# "running" when the page runs again was stopped before it finished (another control, or leaving the page).
+JOB = "lab_job"
+JOB_NAMES = {"compare": "MLP vs IFM-MLP training", "rotation": "rotation experiment"}
+
+
+# The settings' defaults live in the session (the widgets take no default of their own), so that the
+# button's callback can pin the values sent with the click: Streamlit drops a value reaching a disabled widget.
+TARGETS = list_moleculeace()
+DEFAULTS = {
+    "sigma": 8.0,
+    "d": 4,
+    "lab_target": "CHEMBL2835_Ki" if "CHEMBL2835_Ki" in TARGETS else TARGETS[0],
+    "lab_epochs": 40,
+    "lab_max_train": 4000,
+    "lab_rotate": False,
+    "lab_trees": 50,
+    "lab_rot_models": ["RF", "MLP"],
+}
+for _key, _value in DEFAULTS.items():
+    st.session_state.setdefault(_key, _value)
+
+
+def _queue(kind: str) -> None:
+    st.session_state[JOB] = {"kind": kind, "state": "queued"}
+    for key in DEFAULTS:
+        st.session_state[key] = st.session_state[key]
+
+
+job = st.session_state.get(JOB)
+stopped = None
+if job is not None and job["state"] == "running":
+    stopped, job = job["kind"], None
+    del st.session_state[JOB]
+busy = job is not None  # a run starts in this rerun: every setting is drawn disabled until it is done
+
+
+def _stopped_note(kind: str) -> None:
+    if stopped == kind:
+        st.warning(
+            f"The {JOB_NAMES[kind]} was cancelled before it finished: the page reloaded (a control was used "
+            "or the page was left) while it ran. Nothing was kept from it; press the button again to rerun it."
+        )
+
+
+def _settings_note(key: str, settings: dict) -> None:
+    done = st.session_state[key]["settings"]
+    text = ", ".join(f"{name} {value}" for name, value in done.items())
+    st.caption(f"Computed with {plain(text)}.")
+    if done != settings:
+        st.info("The settings have changed since; press the button to compute the results for the current ones.")
+
 
 st.title("IFM lab")
 st.caption(
@@ -15,8 +70,8 @@ st.caption(
 )
 
 left, right = st.columns(2)
-sigma = left.slider("σ (frequency scale)", 1.0, 64.0, 8.0, 1.0, key="sigma")
-d = right.slider("d (frequencies per feature)", 1, 16, 4, key="d")
+sigma = left.slider("σ (frequency scale)", 1.0, 64.0, step=1.0, key="sigma", disabled=busy)
+d = right.slider("d (frequencies per feature)", 1, 16, key="d", disabled=busy)
 curves = ifm_curves(sigma, d)
 st.caption("Frequencies c_j: " + ", ".join(f"{c:.2f}" for c in curves.frequencies))
 
@@ -30,22 +85,27 @@ with b:
 
 st.divider()
 st.subheader("MLP vs IFM-MLP on a MoleculeACE target")
-targets = list_moleculeace()
 c1, c2, c3 = st.columns(3)
-target = c1.selectbox("Target", targets, index=targets.index("CHEMBL2835_Ki"), key="lab_target")
-epochs = c2.number_input("Max epochs", 1, 200, 40, key="lab_epochs")
-max_train = c3.number_input("Training molecules (at most)", 20, 4000, 4000, key="lab_max_train")
+target = c1.selectbox("Target", TARGETS, key="lab_target", disabled=busy)
+epochs = c2.number_input("Max epochs", 1, 200, key="lab_epochs", disabled=busy)
+max_train = c3.number_input("Training molecules (at most)", 20, 4000, key="lab_max_train", disabled=busy)
+settings = {"target": target, "σ": sigma, "d": d, "max epochs": int(epochs), "training molecules": int(max_train)}
 
 frame = _lab_frame(target, int(max_train))
-if st.button("Train MLP and IFM-MLP", key="lab_train"):
-    bar = st.progress(0.0, text="training…")
+st.button("Train MLP and IFM-MLP", key="lab_train", on_click=_queue, args=("compare",), disabled=busy)
+if busy and job["kind"] == "compare":
+    job["state"] = "running"
+    bar = st.progress(0.0, text="training… (the settings are locked until it is done)")
     scores = mlp_vs_ifm(frame, target, sigma, d, int(epochs), progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
-    bar.progress(1.0, text="done")
-    st.session_state["lab_scores"] = scores
+    st.session_state["lab_scores"] = {"settings": settings, "scores": scores}
+    del st.session_state[JOB]
+    st.rerun()  # draw the page again with the settings unlocked
+_stopped_note("compare")
 if "lab_scores" in st.session_state:
-    scores = st.session_state["lab_scores"]
+    scores = st.session_state["lab_scores"]["scores"]
     st.dataframe(scores, hide_index=True)
     st.plotly_chart(rmse_bars(scores, 300), key="lab_bars")
+    _settings_note("lab_scores", settings)
 
 st.divider()
 st.subheader("Orthogonal rotation")
@@ -53,14 +113,17 @@ st.caption(
     "Rotate the ECFP4 features by a random orthogonal matrix. Distances are unchanged, so an MLP (whose first "
     "layer can absorb the rotation) should not care; tree models split one feature at a time and degrade."
 )
-rotate = st.toggle("Run the rotation experiment on this target", key="lab_rotate")
+rotate = st.toggle("Run the rotation experiment on this target", key="lab_rotate", disabled=busy)
 if rotate:
     rc1, rc2 = st.columns(2)
-    trees = rc1.number_input("RF trees", 5, 300, 50, key="lab_trees")
-    rot_models = rc2.multiselect("Models", ["RF", "XGBoost", "MLP", "IFM-MLP"], ["RF", "MLP"], key="lab_rot_models")
-    if st.button("Run", key="lab_rot_run", disabled=not rot_models):
-        bar = st.progress(0.0, text="rotating…")
-        st.session_state["lab_rotation"] = rotation_scores(
+    trees = rc1.number_input("RF trees", 5, 300, key="lab_trees", disabled=busy)
+    rot_models = rc2.multiselect("Models", ["RF", "XGBoost", "MLP", "IFM-MLP"], key="lab_rot_models", disabled=busy)
+    rot_settings = {**settings, "RF trees": int(trees), "models": ", ".join(rot_models)}
+    st.button("Run", key="lab_rot_run", on_click=_queue, args=("rotation",), disabled=busy or not rot_models)
+    if busy and job["kind"] == "rotation":
+        job["state"] = "running"
+        bar = st.progress(0.0, text="rotating… (the settings are locked until it is done)")
+        table = rotation_scores(
             frame,
             rot_models,
             sigma,
@@ -69,9 +132,16 @@ if rotate:
             int(trees),
             progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
         )
+        st.session_state["lab_rotation"] = {"settings": rot_settings, "scores": table}
+        del st.session_state[JOB]
+        st.rerun()
+    _stopped_note("rotation")
     if "lab_rotation" in st.session_state:
-        table = st.session_state["lab_rotation"]
+        table = st.session_state["lab_rotation"]["scores"]
         st.dataframe(table, hide_index=True)
         st.plotly_chart(rotation_bars(table), key="rot_bars")
         worst = table.loc[table["ratio"].idxmax()]
         st.caption(f"Largest degradation: {worst['model']} ({worst['ratio']:.2f}× the RMSE on rotated features).")
+        _settings_note("lab_rotation", rot_settings)
+elif busy and job["kind"] == "rotation":  # the toggle was switched off before the run started
+    del st.session_state[JOB]

@@ -1,13 +1,17 @@
 """Model zoo: every registered checkpoint with its card, and the benchmark against published numbers."""
 
-import plotly.express as px
 import streamlit as st
 
-from workbench.models.zoo import benchmark_table, card_markdown, card_rows
+from workbench.app.render import plain
+from workbench.models import skipped_checkpoints
+from workbench.models.zoo import benchmark_figure, benchmark_table, card_facts, card_rows
 from workbench.predict.inference import list_models
 
 st.title("Model zoo")
 checkpoints = list_models()
+if skipped := skipped_checkpoints():
+    st.warning(f"{len(skipped)} checkpoint folder(s) could not be read and were skipped; the others are listed.")
+    st.code("\n".join(skipped), language=None, wrap_lines=True)
 if not checkpoints:
     st.warning("No checkpoints are registered in models/ or WORKBENCH_MODELS_DIR.")
     st.stop()
@@ -23,8 +27,9 @@ card = next(c.card for c in checkpoints if c.name == name)
 left, right = st.columns([1, 1])
 card_json = card.to_dict()
 with left:
-    for line in card_markdown(card):
-        st.markdown(line)
+    st.markdown(f"**{plain(card.name)}**")
+    for label, text in card_facts(card):
+        st.markdown(f"**{label}:** {plain(text)}")
     st.markdown("Reproduce with:")
     st.code(card.command, language="bash")
 with right:
@@ -38,14 +43,5 @@ if bench is None:
     st.info("No benchmark results yet: run `python -m bench.moleculenet`.")
 else:
     st.dataframe(bench, hide_index=True)
-    plot = bench.dropna(subset=["mean"])
-    fig = px.bar(
-        plot,
-        x="dataset",
-        y="mean",
-        error_y="std",
-        color="model",
-        barmode="group",
-        labels={"mean": "test metric (ROC-AUC ↑ / RMSE ↓)"},
-    )
-    st.plotly_chart(fig, width="stretch")
+    st.plotly_chart(benchmark_figure(bench), width="stretch", key="zoo_bench")
+    st.caption("Classification data sets report ROC-AUC (higher is better), regression ones RMSE (lower is better).")

@@ -5,8 +5,10 @@ import streamlit as st
 
 from workbench.app import EXAMPLES, current_molecule
 from workbench.app.hits import hit_downloads, hit_grid, molecule_svg
+from workbench.app.molecule_input import DEFAULT_EXAMPLE
+from workbench.app.render import plain
+from workbench.app.upload import LIBRARY_LIMITS, molecule_upload
 from workbench.chem import parse_one
-from workbench.chem.files import MoleculeFileError, read_molecules
 from workbench.models.card import ModelCard
 from workbench.retrieval import (
     DEFAULT_MODEL,
@@ -29,6 +31,7 @@ QUERIES = (
     "an opioid analgesic",
 )
 LIBRARY_LABELS = {"drugs": "Approved drugs", "chebi": "ChEBI-20 molecules", "upload": "Upload a file"}
+UPLOAD_TYPES = ("csv", "smi", "txt", "sdf")
 
 
 @st.cache_resource(show_spinner="Loading the retrieval model and its text encoder…")
@@ -37,17 +40,15 @@ def _retriever():
 
 
 @st.cache_resource(show_spinner="Embedding the library (once per model)…", max_entries=8)
-def _library(key: str, data: bytes | None = None, name: str = ""):
-    if key == "upload":
-        return embed_library(read_molecules(data, filename=name), _retriever())
-    return embed_library(key, _retriever())
+def _library(key: str, table: pd.DataFrame | None = None):
+    return embed_library(key if table is None else table, _retriever())
 
 
 def _model_note(card: ModelCard) -> None:
     f = card_figures(card)
     m = f.metric
     st.caption(
-        f"Model `{f.name}`: {f.description}. Trained on {f.train_pairs} ChEBI-20 molecule–text pairs "
+        f"Model {plain(f.name)}: {plain(f.description)}. Trained on {f.train_pairs} ChEBI-20 molecule–text pairs "
         f"({f.split} split). On {f.test_pairs} held-out test pairs: text → molecule MRR {m('text2mol_mrr')}, "
         f"Recall@1 {m('text2mol_r1')}, Recall@10 {m('text2mol_r10')}, 20-choose-1 accuracy {m('text2mol_acc_T20')}; "
         f"molecule → text MRR {m('mol2text_mrr')}, Recall@10 {m('mol2text_r10')}. Scores are cosine similarities; "
@@ -59,8 +60,8 @@ def _model_note(card: ModelCard) -> None:
 st.title("Text retrieval")
 try:
     retriever = _retriever()
-except (KeyError, RuntimeError) as exc:
-    st.info(f"No retrieval model is available: {exc}")
+except (KeyError, RuntimeError):
+    st.info(f"No retrieval model is available: the page needs the {DEFAULT_MODEL} checkpoint in models/ (see README).")
     st.stop()
 _model_note(retriever.checkpoint.card)
 
@@ -85,17 +86,14 @@ with text_tab:
     k = right.slider("Results", 1, 50, 10, key="tr_k")
     library = None
     if source == "upload":
-        upload = st.file_uploader("CSV (smiles column), SMI or SDF", type=["csv", "smi", "txt", "sdf"], key="tr_upload")
+        upload = molecule_upload("CSV, SMI or SDF", key="tr_upload", limits=LIBRARY_LIMITS, types=UPLOAD_TYPES)
         if upload is not None:
-            try:
-                library = _library("upload", upload.getvalue(), upload.name)
-            except MoleculeFileError as exc:
-                st.error(str(exc))
+            library = _library("upload", upload.table)
     else:
         try:
             library = _library(source)
-        except FileNotFoundError as exc:
-            st.warning(f"This library is not available here: {exc}")
+        except FileNotFoundError:
+            st.warning(f"The {LIBRARY_LABELS[source]} library is not available here: its data file is missing.")
         else:
             st.caption(f"{LIBRARIES[source]}: {len(library):,} molecules.")
     if library is not None and query.strip():
@@ -111,27 +109,29 @@ with mol_tab:
     home = current_molecule()
     choice = st.radio("Molecule", ["Home molecule", "SMILES"], horizontal=True, key="tr_mol_source")
     if choice == "Home molecule":
-        smiles = home["smiles"] if home else EXAMPLES["Donepezil"]
-        st.caption(f"{'The molecule selected on Home' if home else 'No molecule on Home yet; using donepezil'}.")
+        smiles = home["smiles"] if home else EXAMPLES[DEFAULT_EXAMPLE]
+        st.caption(
+            "The molecule selected on Home." if home else f"No molecule on Home yet; using {DEFAULT_EXAMPLE.lower()}."
+        )
     else:
-        smiles = st.text_input("SMILES", EXAMPLES["Donepezil"], key="tr_smiles")
+        smiles = st.text_input("SMILES", home["smiles"] if home else EXAMPLES[DEFAULT_EXAMPLE], key="tr_smiles")
     n = st.slider("Descriptions", 1, 20, 5, key="tr_n")
     parsed = parse_one(smiles)
     if not parsed.ok:
-        st.error(f"Cannot use this input — {parsed.error}")
+        st.error(f"Cannot use this input — {plain(parsed.error)}")
     else:
         st.image(molecule_svg(parsed.smiles), width=260)
         try:
             texts = describe(parsed.smiles, n, retriever=retriever)
             nearest = nearest_corpus_molecules(parsed.smiles, 5, retriever=retriever)
-        except FileNotFoundError as exc:  # ChEBI-20 not on disk and no network
-            st.warning(f"The description corpus is not available here: {exc}")
+        except FileNotFoundError:  # ChEBI-20 not on disk and no network
+            st.warning("The ChEBI-20 description corpus is not available here: its data file is missing.")
         except ValueError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
         else:
             st.subheader("Closest ChEBI-20 descriptions")
             for row in texts.itertuples():
-                st.markdown(f"**{row.rank}.** score {row.score:.3f} · CID {row.cid}  \n{row.description}")
+                st.markdown(f"**{row.rank}.** score {row.score:.3f} · CID {row.cid}  \n{plain(row.description)}")
             st.download_button("Download CSV", texts.to_csv(index=False), "descriptions.csv", "text/csv")
             st.subheader("Nearest ChEBI-20 molecules in the shared space")
             hit_grid(nearest)
@@ -139,25 +139,21 @@ with mol_tab:
 with screen_tab:
     st.write("Rank every molecule of an uploaded library by a text prompt; rows that cannot be read keep an error.")
     prompt = st.text_input("Prompt", QUERIES[0], key="tr_prompt")
-    upload = st.file_uploader("CSV (smiles column), SMI or SDF", type=["csv", "smi", "txt", "sdf"], key="tr_screen")
+    upload = molecule_upload("CSV, SMI or SDF", key="tr_screen", limits=LIBRARY_LIMITS, types=UPLOAD_TYPES)
     if upload is not None and prompt.strip() and st.button("Rank the library", key="tr_screen_go"):
-        try:
-            table = read_molecules(upload.getvalue(), filename=upload.name)
-        except MoleculeFileError as exc:
-            st.error(str(exc))
-        else:
-            bar = st.progress(0.0, text="embedding molecules…")
-            ranked = rank_library(
-                prompt,
-                table["smiles"].astype(str).tolist(),
-                retriever=retriever,
-                callback=lambda done, total: bar.progress(done / max(total, 1), text=f"{done:,} / {total:,}"),
-            )
-            bar.progress(1.0, text="done")
-            extra = table.drop(columns=["smiles"]).reset_index(drop=True)
-            ranked = pd.concat([ranked, extra], axis=1).sort_values("rank", na_position="last")
-            failed = int((ranked["error"] != "").sum())
-            if failed:
-                st.warning(f"{failed} of {len(ranked)} rows could not be scored; see the error column.")
-            st.dataframe(ranked, hide_index=True)
-            st.download_button("Download ranked CSV", ranked.to_csv(index=False), "screening.csv", "text/csv")
+        table = upload.table
+        bar = st.progress(0.0, text="embedding molecules…")
+        ranked = rank_library(
+            prompt,
+            table["smiles"].astype(str).tolist(),
+            retriever=retriever,
+            callback=lambda done, total: bar.progress(done / max(total, 1), text=f"{done:,} / {total:,}"),
+        )
+        bar.progress(1.0, text="done")
+        extra = table.drop(columns=["smiles"]).reset_index(drop=True)
+        ranked = pd.concat([ranked, extra], axis=1).sort_values("rank", na_position="last")
+        failed = int((ranked["error"] != "").sum())
+        if failed:
+            st.warning(f"{failed} of {len(ranked)} rows could not be scored; see the error column.")
+        st.dataframe(ranked, hide_index=True)
+        st.download_button("Download ranked CSV", ranked.to_csv(index=False), "screening.csv", "text/csv")

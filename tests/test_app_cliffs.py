@@ -41,6 +41,9 @@ def test_target_shows_cliffs_pair_and_agreement():
     assert metrics["Agreement with MoleculeACE cliff_mol"] == "100.0%"
     assert at.selectbox(key="pair_choice").value is not None
     assert any("Fold change" in m.value for m in at.markdown)
+    at.selectbox(key="pair_choice").set_value(18).run()  # 83.9 nM vs 1,500 nM
+    potencies = [m.value for m in at.markdown if m.value.startswith("**") and "· pActivity" in m.value]
+    assert [p.split(" · ")[0] for p in potencies] == ["**83.9 nM**", "**1.5 µM**"]  # not "1.5e+03 nM"
     assert len(at.get("image")) >= 2  # the two depictions of the pair
     table = at.dataframe[0].value
     assert len(table) == 41 and {"smiles_i", "smiles_j", "fold_change", "sali"} <= set(table.columns)
@@ -55,7 +58,7 @@ def test_live_training_fills_scores_and_pair_predictions():
     at.number_input(key="live_epochs").set_value(2)
     at.button(key="live_train").click().run()
     assert not at.exception, at.exception
-    scores = at.session_state["cliff_scores"]
+    scores = at.session_state["cliff_scores"]["CHEMBL2835_Ki"]
     assert list(scores["model"]) == ["KNN", "MLP"] and "params" not in scores.columns
     preds = at.session_state["cliff_predictions"]["CHEMBL2835_Ki"]
     assert len(preds) == 615 and {"KNN", "MLP", "split"} <= set(preds.columns)
@@ -65,10 +68,14 @@ def test_live_training_fills_scores_and_pair_predictions():
         pred = test[row["model"]].astype(float)
         assert row["rmse"] == pytest.approx(rmse(y, pred))
         assert row["rmse_cliff"] == pytest.approx(rmse_cliff(y, pred, cliff))
-    # the pair view (drawn before the Models tab) shows each molecule's predictions from the next run on
-    at.run()
+    # the pair view (drawn before the Models tab) shows each molecule's predictions as soon as training ends
     tables = [d.value for d in at.dataframe if "predicted pActivity" in d.value.columns]
     assert len(tables) == 2 and list(tables[0]["model"]) == ["KNN", "MLP"]
+    assert not any("Train models in the Models tab" in c.value for c in at.caption)
+    # the scores belong to this target: another target shows none until trained
+    at.selectbox(key="target").set_value("CHEMBL1862_Ki").run()
+    assert not any("rmse_cliff" in d.value.columns for d in at.dataframe)
+    assert any("Train models in the Models tab" in c.value for c in at.caption)
 
 
 @pytest.mark.slow

@@ -1,7 +1,13 @@
+"""AppTest for the 3D conformers page, and the 3D view it draws."""
+
+import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from workbench.conformers import generate_conformers
+from workbench.conformers.view3d import ensemble_view
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -39,12 +45,27 @@ def test_smiles_input_settings_and_view_options():
     assert not at.exception
     assert at.subheader[0].value.endswith("· UFF")
     assert len(at.dataframe[0].value) <= 3
+    at.selectbox(key="conf_surface").set_value("van der Waals").run()
+    assert re.search(r"viewer_\d+\.addSurface\(", iframes(at)[0])
     at.radio(key="conf_mode").set_value("animate").run()
     assert "addModelsAsFrames" in iframes(at)[0]
+    # the surface control is greyed out in the animation, and what it still holds is not drawn
+    assert at.selectbox(key="conf_surface").disabled and at.toggle(key="conf_labels").disabled
+    assert not re.search(r"viewer_\d+\.addSurface\(", iframes(at)[0])
     at.radio(key="conf_mode").set_value("one conformer").run()
     at.radio(key="conf_color").set_value("partial charge").run()
     at.toggle(key="conf_labels").set_value(True).run()
     assert "addLabel" in iframes(at)[0]
+
+
+def test_an_animation_draws_no_surface_and_no_labels():
+    ensemble = generate_conformers("CCCCOC(=O)c1ccccc1", 2, seed=1)
+    still = ensemble_view(ensemble, mode="single", surface="van der Waals", labels=True)._make_html()
+    assert re.search(r"viewer_\d+\.addSurface\(", still) and re.search(r"viewer_\d+\.addLabel\(", still)
+    animated = ensemble_view(ensemble, mode="animate", surface="van der Waals", labels=True)._make_html()
+    assert ".animate(" in animated
+    assert not re.search(r"viewer_\d+\.addSurface\(", animated)  # a fixed surface cannot follow the frames
+    assert not re.search(r"viewer_\d+\.addLabel\(", animated)
 
 
 def test_unusable_molecules_show_errors():
@@ -62,6 +83,9 @@ def test_home_molecule_and_pair_overlay():
     at.text_input(key="smiles_input").set_value("CC(=O)Oc1ccccc1C(=O)O").run()
     at.switch_page("pages/conformers.py").run()
     assert "CC(=O)Oc1ccccc1C(=O)O" in at.caption[1].value
+    at.radio(key="conf_source").set_value("SMILES").run()
+    assert at.text_input(key="conf_smiles").value == "CC(=O)Oc1ccccc1C(=O)O"  # the SMILES box starts from Home's
+    at.radio(key="conf_source").set_value("Home molecule").run()
     at.text_input(key="conf_second").set_value("OC(=O)c1ccccc1O").run()
     assert not at.exception
     assert len(iframes(at)) == 2

@@ -4,7 +4,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 from streamlit.testing.v1 import AppTest
+
+import workbench.cliffs.lab as lab
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -34,7 +37,8 @@ def test_live_training_and_rotation_with_tiny_settings():
         at.number_input(key="lab_max_train").set_value(60)
         at.button(key="lab_train").click().run()
         assert not at.exception, at.exception
-        scores = at.session_state["lab_scores"]
+        assert not at.slider(key="sigma").disabled  # unlocked again once the run is done
+        scores = at.session_state["lab_scores"]["scores"]
         assert list(scores["model"]) == ["MLP", "IFM-MLP"] and (scores["rmse"] > 0).all()
         assert list(scores["sigma"]) == [8.0, 8.0] and list(scores["d"]) == [4, 4]
         assert (scores["n_test"] == 126).all()  # the whole test split, whatever the training cap
@@ -42,11 +46,34 @@ def test_live_training_and_rotation_with_tiny_settings():
         at.number_input(key="lab_trees").set_value(5)
         at.button(key="lab_rot_run").click().run()
         assert not at.exception, at.exception
-        table = at.session_state["lab_rotation"]
+        table = at.session_state["lab_rotation"]["scores"]
         assert list(table["model"]) == ["RF", "MLP"]
         assert (table["ratio"] == table["rmse_rotated"] / table["rmse_original"]).all()
         worst = table.loc[table["ratio"].idxmax(), "model"]
         assert any(f"Largest degradation: {worst}" in c.value for c in at.caption)
         assert torch.get_num_threads() == 2
+        # the results say which settings they were computed with, and when the settings have moved on
+        assert any("σ 8.0, d 4" in c.value.replace("\\", "") for c in at.caption)
+        at.slider(key="sigma").set_value(16.0).run()
+        assert any("The settings have changed since" in i.value for i in at.info)
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_run_locks_the_settings_and_a_cancelled_run_says_so(monkeypatch):
+    def stopped_midway(*args, **kwargs):
+        raise StopException()  # what Streamlit does to a run when the page reruns before it is done
+
+    monkeypatch.setattr(lab, "mlp_vs_ifm", stopped_midway)
+    at = open_page()
+    at.slider(key="sigma").set_value(12.0).run()
+    at.button(key="lab_train").click().run()
+    # while training, σ, d and the other settings are drawn disabled, so they cannot be moved mid-run
+    assert at.slider(key="sigma").disabled and at.slider(key="d").disabled
+    assert at.number_input(key="lab_epochs").disabled and at.button(key="lab_train").disabled
+    assert at.slider(key="sigma").value == 12.0  # locking keeps the value
+    at.run()  # the page runs again without the run having finished
+    assert any("was cancelled before it finished" in w.value for w in at.warning)
+    assert not at.slider(key="sigma").disabled and "lab_scores" not in at.session_state
+    at.run()
+    assert not at.warning  # said once

@@ -82,3 +82,21 @@ def test_page_without_a_model_says_so(tmp_path, monkeypatch):
     retrieval.clear_cache()
     at = _run()
     assert "No retrieval model is available" in at.info[0].value
+
+
+@pytest.mark.slow
+def test_library_names_are_shown_as_text_not_markdown(tiny_shipped, monkeypatch):
+    names = ["[Download](https://phish.invalid)", "![i](https://tracker.invalid/p.png)", "<b>ETHANOL</b>"]
+    drugs = pd.DataFrame(
+        {"smiles": ["c1ccc2ccccc2c1", "CCO", "CC(=O)O"], "name": names, "chembl_id": ["a", "b", "c"],
+         "first_approval": [1, 2, 3]}
+    )  # fmt: skip
+    monkeypatch.setattr(retrieval_library, "load_approved_drugs", lambda: type("D", (), {"frame": drugs})())
+    at = _run()
+    at.text_input(key="tr_query").set_value("The molecule is a naphthalene number 19.").run()
+    assert not at.exception, at.exception
+    captions = [c.value for c in at.caption if "score" in c.value][:3]  # the text search grid comes first
+    assert len(captions) == 3 and all("CID" not in c for c in captions)
+    for caption in captions:  # no live link, no image the browser would fetch, no HTML
+        assert "](" not in caption and "<b>" not in caption
+    assert any("\\[Download\\]\\(https\\:" in c for c in captions)

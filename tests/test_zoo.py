@@ -1,8 +1,16 @@
-"""The model zoo's card table and card text, read from typed model cards."""
+"""The model zoo's card table, card text and benchmark chart, and the Model zoo page."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
 
 from tests.cards import make_card
 from workbench.models import Checkpoint
-from workbench.models.zoo import card_markdown, card_rows, metric_text
+from workbench.models.zoo import NOT_RECORDED, benchmark_figure, card_facts, card_rows, metric_text
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 METRICS = {
     "test": {
@@ -36,11 +44,60 @@ def test_metric_text_skips_metrics_without_a_std():
     assert metric_text(card.metric_block("valid")) == ""
 
 
-def test_card_markdown_names_data_hash_and_split_sizes():
+def test_card_facts_name_data_hash_and_split_sizes():
     split = {"kind": "scaffold", "seed": None, "fractions": [0.8, 0.1, 0.1], "sizes": [8, 1, 1]}
     data = {"dataset": "bbbp", "sha256": "ab" * 32, "molecules": 10}
-    title, data_line = card_markdown(make_card("m", description="a model", split=split, data=data))
-    assert title == "**m** — a model"
-    assert data_line == "Data: `bbbp` (10 molecules, sha256 `abababababab…`); split: `scaffold` [8, 1, 1]"
-    _, bare = card_markdown(make_card("m"))
-    assert bare == f"Data: `tiny` (? molecules, sha256 `{'0' * 12}…`); split: `none` None"
+    facts = dict(card_facts(make_card("m", description="a model", split=split, data=data)))
+    assert facts["Description"] == "a model"
+    assert facts["Data"] == "bbbp (10 molecules; sha256 abababababab…)"
+    assert facts["Split"] == "scaffold; sizes 8 / 1 / 1"
+    assert facts["Seeds"] == "0"
+
+
+def test_a_card_without_training_details_says_what_is_not_recorded():
+    # like ADMET-AI's card: trained elsewhere, no molecule count, no data hash, no split sizes, no seeds
+    data = {"dataset": "TDC ADMET", "sha256": "unknown", "reference": "Swanson et al. 2024"}
+    split = {"kind": "external", "note": "trained by the ADMET-AI authors"}
+    facts = card_facts(make_card("admet", data=data, split=split, seeds=[]))
+    text = " ".join(t for _, t in facts)
+    assert "?" not in text and "None" not in text and "unknown" not in text
+    facts = dict(facts)
+    assert facts["Data"] == f"TDC ADMET (molecule count {NOT_RECORDED}; sha256 {NOT_RECORDED})"
+    assert facts["Split"] == f"external; sizes {NOT_RECORDED} (trained by the ADMET-AI authors)"
+    assert facts["Seeds"] == NOT_RECORDED and facts["Description"] == NOT_RECORDED
+    assert facts["Reference"] == "Swanson et al. 2024"
+
+
+def test_benchmark_chart_gives_each_metric_its_own_axes():
+    bench = pd.DataFrame(
+        {
+            "dataset": ["bbbp", "bbbp", "esol", "esol"],
+            "model": ["rf", "gin", "rf", "gin"],
+            "metric": ["roc_auc", "roc_auc", "rmse", "rmse"],
+            "mean": [0.7, 0.68, 1.1, 1.3],
+            "std": [0.01, 0.02, 0.05, 0.04],
+        }
+    )
+    fig = benchmark_figure(bench)
+    axes = {}
+    for trace in fig.data:
+        for x, y in zip(trace.x, trace.y, strict=True):
+            axes.setdefault(trace.yaxis, set()).add((x, y))
+    assert len(axes) == 2  # two y axes, one per metric
+    by_metric = sorted(axes.values(), key=lambda points: min(y for _, y in points))
+    assert {x for x, _ in by_metric[0]} == {"bbbp"} and {x for x, _ in by_metric[1]} == {"esol"}
+    assert fig.layout.yaxis2.matches is None and fig.layout.xaxis2.matches is None  # not linked to the first
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles == ["ROC-AUC (higher is better)", "RMSE (lower is better)"]
+
+
+@pytest.mark.slow
+def test_zoo_page_shows_the_admet_ai_card_without_placeholders():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/model_zoo.py").run()
+    assert not at.exception, at.exception
+    at.selectbox(key="zoo_model").set_value("admet_ai").run()
+    lines = [m.value for m in at.markdown]
+    assert any(NOT_RECORDED in line for line in lines)
+    assert not any("? molecules" in line or line.endswith("None") for line in lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from workbench.app.render import plain
 from workbench.chem import depict_svg
 from workbench.retrieval import hits_to_sdf
 
@@ -26,10 +27,10 @@ def hit_grid(hits: pd.DataFrame, columns: int = 5) -> None:
                 if row.get("smiles"):
                     st.image(molecule_svg(row["smiles"]), width=220)
                 label = str(row.get("name") or "")
-                st.caption(f"**{row['rank']}.** score {row['score']:.3f}" + (f" · {label}" if label else ""))
+                st.caption(f"**{row['rank']}.** score {row['score']:.3f}" + (f" · {plain(label)}" if label else ""))
                 if row.get("description"):
                     with st.popover("description"):
-                        st.write(row["description"])
+                        st.markdown(plain(row["description"]))
 
 
 def hit_downloads(hits: pd.DataFrame, stem: str, key: str) -> None:

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from workbench.app.molecule_input import EXAMPLES, current_molecule
+from workbench.app.render import plain
 from workbench.app.upload import PREDICT_LIMITS, molecule_upload
 from workbench.predict.upload import pasted_smiles
 
@@ -36,7 +37,7 @@ def molecule_list_input(key: str = "pred") -> MoleculeList:
         home = current_molecule()
         smiles = home["smiles"] if home else EXAMPLES["Aspirin"]
         st.caption(
-            f"{'The molecule selected on Home' if home else 'No molecule on Home yet; using aspirin'}: `{smiles}`"
+            plain(f"{'The molecule selected on Home' if home else 'No molecule on Home yet; using aspirin'}: {smiles}")
         )
         return MoleculeList([smiles], source=source)
     if source == "Paste a list":

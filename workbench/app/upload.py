@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from workbench.app.render import plain
 from workbench.chem.uploads import Upload, UploadError, UploadLimits, read_upload, read_upload_table
 from workbench.predict.table import MAX_ROWS
 
@@ -78,16 +79,16 @@ def molecule_upload(
             guess = upload.smiles
             caption = f"SMILES column: `{guess.column}` ({guess.reason})"
             if guess.qualifies:
-                st.caption(f"{caption}; {len(upload.table):,} rows.")
+                st.caption(plain(f"{caption}; {len(upload.table):,} rows."))
             else:
-                st.warning(f"{caption}: most rows will fail; choose the column that holds SMILES.")
+                st.warning(plain(f"{caption}: most rows will fail; choose the column that holds SMILES."))
         else:
-            st.caption(f"{len(upload.table):,} molecules read from {upload.name}.")
+            st.caption(plain(f"{len(upload.table):,} molecules read from {upload.name}."))
     except UploadError as exc:
-        st.error(str(exc))
+        st.error(plain(str(exc)))
         return None
     for note in upload.notes:
-        st.warning(note)
+        st.warning(plain(note))
     return upload
 
 
@@ -99,8 +100,8 @@ def table_upload(label: str, *, key: str, limits: UploadLimits, types: Sequence[
     try:
         upload = _read_table(file.getvalue(), file.name, limits)
     except UploadError as exc:
-        st.error(str(exc))
+        st.error(plain(str(exc)))
         return None
     for note in upload.notes:
-        st.warning(note)
+        st.warning(plain(note))
     return upload

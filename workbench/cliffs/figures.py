@@ -10,6 +10,7 @@ from workbench.cliffs.results import rmse_long
 from workbench.cliffs.views import CliffNetwork
 
 __all__ = [
+    "PAIR_KINDS",
     "ifm_encoding_figure",
     "ifm_kernel_figure",
     "network_figure",
@@ -20,24 +21,38 @@ __all__ = [
 ]
 
 
+#: Legend entries of the SAS map's point symbols.
+PAIR_KINDS = {True: "cliff (> 10-fold)", False: "similar, not a cliff"}
+
+
 def sas_map_figure(pairs: pd.DataFrame, similarity: str) -> go.Figure:
     """Structure–activity similarity map: ``similarity`` vs |Δ pActivity|, coloured by SALI, cliffs as symbols.
 
     Each point's ``customdata[0]`` is the pair's index in ``pairs`` (see :func:`views.selected_pair`).
+    The symbol legend runs horizontally above the plot, so that it never meets the SALI colour bar
+    (title included) on the right.
     """
+    data = pairs.reset_index()
+    data["pair"] = data["is_cliff"].astype(bool).map(PAIR_KINDS)
     fig = px.scatter(
-        pairs.reset_index(),
+        data,
         x=similarity,
         y="delta_p",
         color="sali",
-        symbol="is_cliff",
+        symbol="pair",
+        category_orders={"pair": list(PAIR_KINDS.values())},
         color_continuous_scale="Viridis",
-        hover_data={"index": True, "fold_change": ":.1f", "smiles_i": True, "smiles_j": True},
+        hover_data={"index": True, "pair": False, "fold_change": ":.1f", "smiles_i": True, "smiles_j": True},
         labels={"delta_p": "|Δ pActivity|", similarity: f"{similarity} similarity", "sali": "SALI"},
         render_mode="webgl",
     )
     fig.add_hline(y=1.0, line_dash="dot", annotation_text="10-fold")
-    fig.update_layout(height=430, margin={"t": 20})
+    fig.update_layout(
+        height=450,
+        margin={"t": 50},
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom", "title": None},
+        coloraxis_colorbar={"title": {"text": "SALI", "side": "right"}, "x": 1.0, "xanchor": "left", "len": 1.0},
+    )
     return fig
 
 

@@ -1,12 +1,13 @@
-"""Potency units: nM (Ki / IC50 / EC50), pActivity (``-log10`` molar) and MoleculeACE's ``y``."""
+"""Potency units: nM (Ki / IC50 / EC50), pActivity (``-log10`` molar), MoleculeACE's ``y``, and readable text."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["POTENCY_UNITS", "moleculeace_y", "pactivity", "potency_nm", "to_pactivity"]
+__all__ = ["POTENCY_UNITS", "format_potency", "moleculeace_y", "pactivity", "potency_nm", "to_pactivity"]
 
 #: Units a potency column may come in: nM (Ki, IC50, EC50) or already pActivity (-log10 M).
 POTENCY_UNITS = ("nM", "pActivity")
@@ -46,3 +47,29 @@ def moleculeace_y(values: Sequence[float] | np.ndarray, unit: str = "nM") -> np.
     """
     with np.errstate(divide="ignore", invalid="ignore"):
         return -np.log10(potency_nm(values, unit))
+
+
+def _significant(value: float, digits: int) -> str:
+    """``value`` to ``digits`` significant figures, thousands separators, no exponent; one decimal below 10."""
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value)))) if value else 0
+    text = f"{value:,.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if "." not in text and 0 < abs(value) < 10:
+        text += ".0"
+    return text
+
+
+def format_potency(nm: float | None, digits: int = 3) -> str:
+    """A potency in nM as text people read: ``"0.52 nM"``, ``"450 nM"``, ``"4.0 µM"``, ``"12.5 mM"``.
+
+    At most ``digits`` significant figures and never an exponent; below 1 µM in nM, below 1 mM in µM,
+    above in mM. A missing or non-finite potency reads ``"not measured"``.
+    """
+    if nm is None or not math.isfinite(float(nm)):
+        return "not measured"
+    value = float(f"{float(nm):.{digits}g}")  # rounded first, so 999.7 nM reads 1.0 µM
+    for scale, unit in ((1e6, "mM"), (1e3, "µM")):
+        if abs(value) >= scale:
+            return f"{_significant(value / scale, digits)} {unit}"
+    return f"{_significant(value, digits)} nM"

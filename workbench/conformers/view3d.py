@@ -20,6 +20,7 @@ from rdkit import Chem
 from workbench.conformers import ConformerEnsemble, PairOverlay, gasteiger_charges
 
 __all__ = [
+    "ANIMATION_OFF",
     "COLORINGS",
     "MODES",
     "STYLES",
@@ -37,6 +38,8 @@ STYLES = ("stick", "ball-and-stick", "sphere", "line")
 SURFACES = {"none": 0, "van der Waals": py3Dmol.VDW, "solvent-accessible": py3Dmol.SAS}
 COLORINGS = ("element", "partial charge")
 MODES = ("single", "overlay", "animate")
+#: View options that the animation does not draw (pages disable their controls in that mode).
+ANIMATION_OFF = ("surface", "labels")
 CHARGE_LIMIT = 0.4  # |Gasteiger charge| mapped to full red (negative) or blue (positive)
 PAIR_COLORS = ("grayCarbon", "cyanCarbon")
 DIFF_COLORS = ("#d62728", "#ff7f0e")
@@ -114,9 +117,11 @@ def ensemble_view(
         conformer: which conformer to show in ``"single"`` mode.
         mode: ``"single"``, ``"overlay"`` (all conformers, hydrogens hidden) or ``"animate"``.
         style: one of :data:`STYLES`.
-        surface: a key of :data:`SURFACES` (drawn around the shown or lowest conformer).
+        surface: a key of :data:`SURFACES`, drawn around the shown conformer (``"single"``) or the lowest
+            (``"overlay"``); never in ``"animate"`` mode, where a fixed surface could not follow the frames.
         color: ``"element"`` or ``"partial charge"`` (Gasteiger; red negative, blue positive).
-        labels: label heavy atoms with symbol and index (and charge when coloured by charge).
+        labels: label heavy atoms with symbol and index (and charge when coloured by charge); not in
+            ``"animate"`` mode. :data:`ANIMATION_OFF` names the options an animation ignores.
     """
     if not ensemble.ok:
         raise ValueError(f"no conformers to show: {ensemble.error}")
@@ -140,7 +145,7 @@ def ensemble_view(
     view.setStyle({}, _style(style, scheme))
     if mode == "overlay":
         view.setStyle({"elem": "H"}, {})
-    if SURFACES.get(surface):
+    if SURFACES.get(surface) and mode != "animate":
         surface_style = {"opacity": 0.7}
         surface_style.update({"colorscheme": scheme} if charges is not None else {"color": "white"})
         view.addSurface(SURFACES[surface], surface_style, {"model": 0})

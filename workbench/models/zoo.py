@@ -9,9 +9,27 @@ import pandas as pd
 from workbench.models.card import Metric, ModelCard
 from workbench.models.store import Checkpoint
 
-__all__ = ["BENCH_CSV", "benchmark_table", "card_markdown", "card_rows", "metric_text"]
+__all__ = [
+    "BENCH_CSV",
+    "METRIC_TITLES",
+    "NOT_RECORDED",
+    "benchmark_figure",
+    "benchmark_table",
+    "card_facts",
+    "card_rows",
+    "metric_text",
+]
 
 BENCH_CSV = Path(__file__).resolve().parents[2] / "bench" / "results" / "moleculenet.csv"
+#: What a card field the card does not fill reads as.
+NOT_RECORDED = "not recorded in the card"
+#: Facet titles of the benchmark chart: each metric with the direction that is better.
+METRIC_TITLES = {
+    "roc_auc": "ROC-AUC (higher is better)",
+    "prc_auc": "PRC-AUC (higher is better)",
+    "rmse": "RMSE (lower is better)",
+    "mae": "MAE (lower is better)",
+}
 
 
 def metric_text(block: dict[str, Metric]) -> str:
@@ -45,17 +63,66 @@ def card_rows(checkpoints: list[Checkpoint]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def card_markdown(card: ModelCard) -> tuple[str, str]:
-    """Two Markdown lines about a card: name with description; data set, its sha256 and the split."""
+def _known_sha256(value: str | None) -> bool:
+    return bool(value) and len(value) == 64 and all(ch in "0123456789abcdef" for ch in value.lower())
+
+
+def card_facts(card: ModelCard) -> list[tuple[str, str]]:
+    """The card as ``(label, plain text)`` lines: description, data, split, seeds, reference.
+
+    What the card leaves out (molecule count, data hash, split sizes, seeds) reads
+    :data:`NOT_RECORDED` rather than ``?`` or ``None``. The text is the card's own, not Markdown:
+    pages escape it before rendering.
+    """
     data, split = card.data, card.split
-    molecules = "?" if data.molecules is None else data.molecules
-    sizes = None if split.sizes is None else list(split.sizes)
-    return (
-        f"**{card.name}** — {card.description or ''}",
-        f"Data: `{data.dataset}` ({molecules} molecules, sha256 `{data.sha256[:12]}…`); split: `{split.kind}` {sizes}",
-    )
+    molecules = f"{data.molecules:,} molecules" if data.molecules is not None else f"molecule count {NOT_RECORDED}"
+    sha = f"sha256 {data.sha256[:12]}…" if _known_sha256(data.sha256) else f"sha256 {NOT_RECORDED}"
+    sizes = (
+        "sizes " + " / ".join(f"{n:,}" for n in split.sizes) if split.sizes else f"sizes {NOT_RECORDED}"
+    )  # train / valid / test
+    split_text = f"{split.kind}; {sizes}" + (f"; seed {split.seed}" if split.seed is not None else "")
+    facts = [
+        ("Description", card.description or NOT_RECORDED),
+        ("Data", f"{data.dataset} ({molecules}; {sha})"),
+        ("Split", split_text + (f" ({split.note})" if split.note else "")),
+        ("Seeds", ", ".join(map(str, card.seeds)) if card.seeds else NOT_RECORDED),
+    ]
+    if data.reference:
+        facts.append(("Reference", data.reference))
+    return facts
 
 
 def benchmark_table(path: Path = BENCH_CSV) -> pd.DataFrame | None:
     """The committed MoleculeNet benchmark (``bench/results/moleculenet.csv``), if present."""
     return pd.read_csv(path) if path.is_file() else None
+
+
+def benchmark_figure(bench: pd.DataFrame):  # -> plotly.graph_objects.Figure
+    """Grouped bars of the benchmark's mean ± std, one panel per metric with its own axes.
+
+    ROC-AUC (higher is better) and RMSE (lower is better) never share an axis; each panel's
+    title says which direction is better and lists only its own data sets.
+    """
+    import plotly.express as px
+
+    plot = bench.dropna(subset=["mean"]).copy()
+    plot["panel"] = plot["metric"].map(lambda m: METRIC_TITLES.get(m, m))
+    panels = [METRIC_TITLES.get(m, m) for m in dict.fromkeys(plot["metric"])]
+    fig = px.bar(
+        plot,
+        x="dataset",
+        y="mean",
+        error_y="std" if "std" in plot.columns else None,
+        color="model",
+        barmode="group",
+        facet_col="panel",
+        category_orders={"panel": panels},
+        facet_col_spacing=0.08,
+        labels={"mean": "test metric (mean over seeds)", "dataset": "data set"},
+        height=420,
+    )
+    fig.update_yaxes(matches=None, showticklabels=True)
+    fig.update_xaxes(matches=None)
+    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=", 1)[-1]))
+    fig.update_layout(legend={"orientation": "h", "y": -0.25, "title": None})
+    return fig
