@@ -24,6 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    """Print the table of valid checkpoints; the skipped folders (path and reason) go to stderr."""
+    import sys
+
     from workbench.models import find_checkpoints, models_dirs
     from workbench.models.zoo import card_rows
 
@@ -35,8 +38,10 @@ def run_list(args: argparse.Namespace) -> int:
         print(table.drop(columns=["command"]).to_markdown(index=False))
     elif checkpoints:
         print(table.drop(columns=["command"]).to_string(index=False))
+    if problems:
+        print(f"skipped {len(problems)} checkpoint folder(s):", file=sys.stderr)
     for problem in problems:
-        print(f"skipped {problem}")
+        print(f"  {problem}", file=sys.stderr)
     return 0
 
 

@@ -35,7 +35,9 @@ def load_chebi20(*, download_missing: bool = True, progress: bool = True) -> Mol
     frames, digests, paths = [], [], []
     for filename in CHEBI20_FILES:
         path = _locate(filename, download_missing, progress)
-        digests.append(verify_sidecar(path))
+        digests.append(
+            verify_sidecar(path, url=CHEBI20_BASE + filename if download_missing else None, progress=progress)
+        )
         paths.append(path)
         part = pd.read_csv(path, sep="\t", dtype={"CID": "int64"}, keep_default_na=False)
         part = part.rename(columns={"CID": "cid", "SMILES": "smiles"})

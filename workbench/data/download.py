@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -11,11 +12,14 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from workbench.cache import atomic_write
+from workbench.data.paths import cache_dir
 from workbench.hashing import sha256_file
 
 __all__ = ["DataUnavailableError", "download", "verify_sidecar"]
 
 USER_AGENT = "workbench-downloader/1.0"
+log = logging.getLogger("workbench.cache")
 
 
 class DataUnavailableError(FileNotFoundError):
@@ -66,22 +70,42 @@ def download(
             f"Checksum mismatch for {dest.name} from {url}: expected sha256 {sha256}, got {digest}. {hint}"
         )
     shutil.move(str(tmp), dest)
-    dest.with_name(dest.name + ".sha256").write_text(digest + "\n")
+    atomic_write(dest.with_name(dest.name + ".sha256"), lambda p: p.write_text(digest + "\n"))
     return dest
 
 
-def verify_sidecar(path: str | Path) -> str:
+def _in_cache(path: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(cache_dir().resolve())
+    except OSError:
+        return False
+
+
+def verify_sidecar(
+    path: str | Path, *, url: str | None = None, sha256: str | None = None, progress: bool = False
+) -> str:
     """Return the file's sha256, checking it against a ``.sha256`` sidecar when one exists.
 
+    A file in the download cache (``WORKBENCH_CACHE_DIR``) that no longer matches is deleted and
+    downloaded again from ``url`` (with a warning) when ``url`` is given; anywhere else it is refused.
+
     Raises:
-        DataUnavailableError: the file changed since it was downloaded.
+        DataUnavailableError: the file changed since it was downloaded (and could not be downloaded again).
     """
     path = Path(path)
     digest = sha256_file(path)
     sidecar = path.with_name(path.name + ".sha256")
     if sidecar.exists():
-        expected = sidecar.read_text().split()[0] if sidecar.read_text().strip() else ""
+        recorded = sidecar.read_text(errors="replace").split()
+        expected = recorded[0] if recorded else ""
         if expected and expected != digest:
+            if url is not None and _in_cache(path):
+                log.warning(
+                    "The downloaded file %s was modified or corrupted; it is deleted and downloaded again.", path
+                )
+                path.unlink(missing_ok=True)
+                sidecar.unlink(missing_ok=True)
+                return sha256_file(download(url, path, sha256=sha256, progress=progress))
             raise DataUnavailableError(
                 f"{path} does not match the checksum recorded when it was downloaded "
                 f"({expected[:12]}… vs {digest[:12]}…): delete it and its .sha256 file to download it again."

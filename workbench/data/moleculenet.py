@@ -191,7 +191,9 @@ def load_moleculenet(name: str, *, download_missing: bool = True, progress: bool
     """Load a MoleculeNet data set by name (``bbbp``, ``esol``, ``tox21``, ...)."""
     spec = get_spec(name)
     path = locate_moleculenet(name, download_missing=download_missing, progress=progress)
-    digest = verify_sidecar(path)
+    digest = verify_sidecar(
+        path, url=spec.url if download_missing else None, sha256=spec.official_sha256, progress=progress
+    )
     frame = read_moleculenet_file(spec, path)
     tasks = [c for c in frame.columns if c != "smiles"]
     return MolDataset(spec.name, frame, tasks, spec.task_type, path, digest, units=spec.units)

@@ -14,7 +14,7 @@ from workbench.models.card import (
     upgrade_card,
     validate_card,
 )
-from workbench.models.registry import find_checkpoints, models_dirs
+from workbench.models.registry import find_checkpoints, models_dirs, skipped_checkpoints
 from workbench.models.store import (
     Checkpoint,
     load_card,
@@ -40,6 +40,7 @@ __all__ = [
     "reference_path",
     "save_torch_checkpoint",
     "set_reference_files",
+    "skipped_checkpoints",
     "upgrade_card",
     "validate_card",
     "verify_weights",

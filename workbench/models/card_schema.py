@@ -16,6 +16,7 @@ __all__ = [
     "CARD_SCHEMA",
     "FORMAT_VERSION",
     "REFERENCE_KINDS",
+    "SIZE_LIMITS",
     "WEIGHT_FORMATS",
     "CheckpointError",
     "upgrade_card",
@@ -27,6 +28,50 @@ CARD_FILE = "card.json"
 #: Files stored beside the weights that inference reads instead of recomputing (hashed like the weights).
 REFERENCE_KINDS = ("domain_index", "percentile_reference")
 WEIGHT_FORMATS = ("safetensors", "xgboost-json", "skops", "onnx")
+
+#: Largest architecture sizes a card may ask for, checked (by the schema) before anything is allocated.
+#: Generous: 3-7x what the shipped and published models use (GIN emb_dim 300 x 5 layers, Chemprop d_h 300 x
+#: depth 3 x 5 models, MLP heads 256-512 wide, ECFP 2048 bits, ToxCast 617 tasks). Safe: at these maxima the
+#: largest network of each kind holds on the order of 10^8 parameters (under about 1 GB of float32), so a
+#: card asking for ``emb_dim: 1e7`` (a 4.8 GB embedding table) is refused instead of allocated.
+SIZE_LIMITS = {
+    "emb_dim": 1024,  # GIN width: 16 layers x 2 x 1024 x 2048 = 67 M parameters
+    "num_layer": 16,
+    "hidden": 2048,  # MLP heads: 32768 x 2048 + 7 x 2048^2 = 96 M parameters
+    "in_dim": 32768,
+    "n_layers": 8,
+    "d_h": 2048,  # Chemprop: 10 models x (d_h^2 x (2 + ffn_layers)) = 250 M parameters
+    "d_v": 1024,
+    "d_e": 1024,
+    "depth": 8,
+    "ffn_hidden": 2048,
+    "ffn_layers": 4,
+    "n_models": 10,
+    "text_dim": 4096,  # dual encoder projections: 4096 x 4096 = 17 M parameters
+    "proj_dim": 4096,
+    "n_tasks": 4096,
+}
+#: Most tasks, weight files (per-task baselines store tasks x seeds files) and seeds (ensemble members) a card lists.
+MAX_TASKS, MAX_WEIGHT_FILES, MAX_SEEDS = 4096, 16384, 32
+#: Fingerprint sizes in ``featurizer.params``.
+FEATURIZER_LIMITS = {"n_bits": 32768, "radius": 8}
+
+
+def _bounded(limits: dict[str, int]) -> dict:
+    return {k: {"type": "integer", "minimum": 0, "maximum": v} for k, v in limits.items()}
+
+
+_SIZES = {
+    "type": "object",
+    "properties": {
+        **_bounded(SIZE_LIMITS),
+        "parts": {
+            "type": "array",
+            "maxItems": 16,
+            "items": {"type": "object", "properties": {"config": {"$ref": "#/$defs/sizes"}}},
+        },
+    },
+}
 
 _METRIC = {
     "type": "object",
@@ -41,6 +86,7 @@ _METRIC = {
 CARD_SCHEMA: dict = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "workbench model card",
+    "$defs": {"sizes": _SIZES},
     "type": "object",
     "required": [
         "format_version",
@@ -64,7 +110,7 @@ CARD_SCHEMA: dict = {
         "architecture": {
             "type": "object",
             "required": ["type", "config"],
-            "properties": {"type": {"type": "string"}, "config": {"type": "object"}},
+            "properties": {"type": {"type": "string"}, "config": {"$ref": "#/$defs/sizes"}},
         },
         "featurizer": {
             "type": "object",
@@ -72,12 +118,13 @@ CARD_SCHEMA: dict = {
             "properties": {
                 "name": {"type": "string"},
                 "version": {"type": "string"},
-                "params": {"type": "object"},
+                "params": {"type": "object", "properties": _bounded(FEATURIZER_LIMITS)},
             },
         },
         "tasks": {
             "type": "array",
             "minItems": 1,
+            "maxItems": MAX_TASKS,
             "items": {
                 "type": "object",
                 "required": ["name", "type"],
@@ -99,6 +146,7 @@ CARD_SCHEMA: dict = {
         "weights": {
             "type": "array",
             "minItems": 1,
+            "maxItems": MAX_WEIGHT_FILES,
             "items": {
                 "type": "object",
                 "required": ["file", "sha256", "format"],
@@ -116,7 +164,7 @@ CARD_SCHEMA: dict = {
             "properties": {"dataset": {"type": "string"}, "sha256": {"type": "string"}},
         },
         "split": {"type": "object", "required": ["kind"]},
-        "seeds": {"type": "array", "items": {"type": "integer"}},
+        "seeds": {"type": "array", "maxItems": MAX_SEEDS, "items": {"type": "integer"}},
         "references": {
             "type": "array",
             "items": {

@@ -9,7 +9,7 @@ from pathlib import Path
 from workbench.models.card import CARD_FILE, CheckpointError
 from workbench.models.store import Checkpoint, load_card
 
-__all__ = ["SHIPPED_MODELS", "find_checkpoints", "models_dirs"]
+__all__ = ["SHIPPED_MODELS", "find_checkpoints", "models_dirs", "skipped_checkpoints"]
 
 #: The checkpoints shipped with the repository (``models/`` at its root).
 SHIPPED_MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -37,26 +37,45 @@ def _checkpoint_folders(root: Path) -> list[Path]:
     return folders
 
 
+def _one_line(folder: Path, exc: BaseException) -> str:
+    """``PATH: reason`` on one line: the card's path (or the folder's) and what is wrong."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = (lines[0] + " " + "; ".join(lines[1:])).strip() if lines else type(exc).__name__
+    if isinstance(exc, CheckpointError):
+        return text if text.startswith(str(folder)) else f"{folder / CARD_FILE}: {text}"
+    return f"{folder / CARD_FILE}: could not be read ({type(exc).__name__}: {text})"
+
+
 def find_checkpoints(dirs: Sequence[Path] | None = None) -> tuple[list[Checkpoint], list[str]]:
-    """Scan folders for checkpoints.
+    """Scan folders for checkpoints; a folder or card that cannot be read never stops the others loading.
 
     Returns:
-        The valid checkpoints (first one wins on a name clash) and one message per
-        folder that was skipped, saying why.
+        The valid checkpoints (first one wins on a name clash) and one line per folder that was
+        skipped: its path and one sentence saying why.
     """
     found: dict[str, Checkpoint] = {}
     problems: list[str] = []
     for root in dirs if dirs is not None else models_dirs():
-        if not root.is_dir():
+        try:
+            if not root.is_dir():
+                continue
+            folders = _checkpoint_folders(root)
+        except OSError as exc:
+            problems.append(f"{root}: the folder could not be read ({exc.strerror or exc})")
             continue
-        for folder in _checkpoint_folders(root):
+        for folder in folders:
             try:
                 card = load_card(folder)
-            except CheckpointError as exc:
-                problems.append(f"{folder}: {exc}")
+            except Exception as exc:
+                problems.append(_one_line(folder, exc))
                 continue
             if card.name in found:
                 problems.append(f"{folder}: name '{card.name}' already registered from {found[card.name].path}")
                 continue
             found[card.name] = Checkpoint(folder, card)
     return list(found.values()), problems
+
+
+def skipped_checkpoints() -> list[str]:
+    """The checkpoint folders of the registry that were skipped: ``PATH: reason``, one per line."""
+    return find_checkpoints()[1]

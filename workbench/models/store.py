@@ -21,10 +21,15 @@ from workbench.hashing import sha256_file
 from workbench.models.card import CARD_FILE, FORMAT_VERSION, CheckpointError, ModelCard
 
 __all__ = [
+    "CARD_MAX_BYTES",
+    "CARD_MAX_DEPTH",
+    "SAFETENSORS_HEADER_MAX",
     "Checkpoint",
     "load_card",
+    "load_safetensors",
     "load_state_dicts",
     "reference_path",
+    "safetensors_problem",
     "save_torch_checkpoint",
     "set_reference_files",
     "verify_weights",
@@ -32,6 +37,13 @@ __all__ = [
 ]
 
 PICKLE_SUFFIXES = (".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib", ".bin")
+#: Largest ``card.json`` read (shipped cards are a few KB; per-molecule lists of a large data set stay far below).
+CARD_MAX_BYTES = 16 * 1024**2
+#: Deepest nesting of objects and lists read from a card (shipped cards nest 5 levels).
+CARD_MAX_DEPTH = 32
+#: Largest safetensors header read (the JSON table of tensor names, shapes and offsets: a few KB per model;
+#: the same limit as the safetensors library, checked here so the refusal is one sentence).
+SAFETENSORS_HEADER_MAX = 100 * 1000**2
 
 
 @dataclass(frozen=True)
@@ -155,8 +167,48 @@ def _refuse_foreign(folder: Path) -> None:
     raise CheckpointError(f"{folder} is not a checkpoint: it has no {CARD_FILE}.")
 
 
+#: Validated cards by the exact bytes of their ``card.json`` (cards are immutable; a changed file is a new key),
+#: so scanning the registry again, as every ``load_model`` by name does, skips the JSON Schema check.
+_CARDS: dict[bytes, ModelCard] = {}
+_CARDS_MAX = 512
+
+
+def _remember_card(data: bytes, card: ModelCard) -> ModelCard:
+    if len(_CARDS) >= _CARDS_MAX:
+        _CARDS.pop(next(iter(_CARDS)), None)
+    _CARDS[data] = card
+    return card
+
+
+def _nesting(text: str) -> int:
+    """Deepest bracket nesting of JSON text outside strings (checked before parsing)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
 def load_card(folder: str | Path) -> ModelCard:
-    """Read ``card.json`` of a checkpoint folder: upgraded if older and mechanical, validated, typed."""
+    """Read ``card.json`` of a checkpoint folder: upgraded if older and mechanical, validated, typed.
+
+    Raises:
+        CheckpointError: one sentence naming the file and what is wrong with it (unreadable, too large,
+            not UTF-8, not JSON, nested too deeply, or not a valid card).
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise CheckpointError(f"checkpoint folder {folder} does not exist")
@@ -164,10 +216,28 @@ def load_card(folder: str | Path) -> ModelCard:
     if not path.is_file():
         _refuse_foreign(folder)
     try:
-        card = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
+        size = path.stat().st_size
+        if size > CARD_MAX_BYTES:
+            raise CheckpointError(
+                f"{path} is {size / 1e6:.0f} MB, over the {CARD_MAX_BYTES // 1024**2} MiB a card may be"
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CheckpointError(f"{path} could not be read ({exc.strerror or exc})") from exc
+    cached = _CARDS.get(data)  # the same bytes were validated before: skip the schema check
+    if cached is not None:
+        return cached
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CheckpointError(f"{path} is not UTF-8 text (invalid byte at position {exc.start})") from exc
+    if _nesting(text) > CARD_MAX_DEPTH:
+        raise CheckpointError(f"{path} nests objects or lists deeper than {CARD_MAX_DEPTH} levels")
+    try:
+        card = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise CheckpointError(f"{path} is not valid JSON: {exc}") from exc
-    return ModelCard.from_dict(card)
+    return _remember_card(data, ModelCard.from_dict(card))
 
 
 def verify_weights(folder: str | Path, card: ModelCard) -> None:
@@ -193,6 +263,46 @@ def _verify_file(path: Path, sha256: str) -> None:
         )
 
 
+def safetensors_problem(path: str | Path, max_header: int = SAFETENSORS_HEADER_MAX) -> str:
+    """What makes ``path`` unloadable as safetensors, judged from its first 8 bytes ("" when nothing).
+
+    The header length field is checked before anything is allocated: a header over ``max_header``
+    bytes, or longer than the file, is refused.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+    except OSError as exc:
+        return f"could not be read ({exc.strerror or exc})"
+    if len(head) < 8:
+        return "is too short to be a safetensors file"
+    n = int.from_bytes(head, "little")
+    if n > max_header:
+        return (
+            f"declares a {n / 1e6:,.0f} MB safetensors header, over the {max_header / 1e6:,.0f} MB this workbench reads"
+        )
+    if n > size - 8:
+        return f"declares a {n:,}-byte safetensors header but holds {size - 8:,} bytes after it (truncated?)"
+    return ""
+
+
+def load_safetensors(path: str | Path) -> dict[str, torch.Tensor]:
+    """A safetensors file's tensors on the CPU, after checking its header.
+
+    Raises:
+        CheckpointError: one sentence saying why the file cannot be loaded.
+    """
+    problem = safetensors_problem(path)
+    if problem:
+        raise CheckpointError(f"{path} {problem}.")
+    try:
+        return load_file(str(path), device="cpu")
+    except Exception as exc:
+        raise CheckpointError(f"{path} is not a readable safetensors file ({exc}).") from exc
+
+
 def load_state_dicts(folder: str | Path, card: ModelCard | None = None) -> list[dict[str, torch.Tensor]]:
     """Verified safetensors state dicts of every member, on the CPU."""
     folder = Path(folder)
@@ -202,5 +312,5 @@ def load_state_dicts(folder: str | Path, card: ModelCard | None = None) -> list[
     for entry in card.weights:
         if entry.format != "safetensors":
             raise CheckpointError(f"{entry.file} is {entry.format}, not safetensors")
-        out.append(load_file(str(folder / entry.file), device="cpu"))
+        out.append(load_safetensors(folder / entry.file))
     return out

@@ -8,7 +8,6 @@ first view then reads them; a checkpoint without them gets them computed once pe
 
 from __future__ import annotations
 
-import os
 import threading
 import zipfile
 from collections.abc import Mapping
@@ -17,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from workbench.cache import atomic_write
 from workbench.data import load_approved_drugs
 from workbench.models import reference_path
 from workbench.predict.inference import LoadedModel, predict
@@ -50,16 +50,13 @@ def save_reference(folder: str | Path, table: pd.DataFrame, tasks: list[str]) ->
     """Write the reference (one float32 column per task, in card task order) atomically; returns its path."""
     if table.shape[1] != len(tasks):
         raise ValueError("one reference column per task")
-    path = Path(folder) / PERCENTILE_FILE
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez_compressed(
-        tmp,
-        values=table.to_numpy(dtype=np.float32),
-        tasks=np.array(tasks, dtype=str),
-        reference_set=np.array(REFERENCE_SET, dtype=str),
-    )
-    os.replace(tmp, path)
-    return path
+    values = table.to_numpy(dtype=np.float32)
+    arrays = {
+        "values": values,
+        "tasks": np.array(tasks, dtype=str),
+        "reference_set": np.array(REFERENCE_SET, dtype=str),
+    }
+    return atomic_write(Path(folder) / PERCENTILE_FILE, lambda tmp: np.savez_compressed(tmp, **arrays))
 
 
 def load_reference(path: str | Path, model_name: str) -> pd.DataFrame:

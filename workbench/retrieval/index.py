@@ -13,6 +13,9 @@ import numpy as np
 from safetensors.numpy import load_file as load_numpy
 from safetensors.numpy import save_file as save_numpy
 
+from workbench.cache import atomic_write
+from workbench.models.store import safetensors_problem
+
 __all__ = ["FAISS_THRESHOLD", "INDEX_FORMAT", "EmbeddingIndex", "load_index", "save_index"]
 
 #: Libraries with more rows than this are searched with FAISS; smaller ones with one matrix product.
@@ -70,24 +73,26 @@ def _rescore(queries: np.ndarray, vectors: np.ndarray, idx: np.ndarray) -> np.nd
 
 def save_index(path: str | Path, vectors: np.ndarray, meta: dict) -> Path:
     """Write embeddings and their metadata (model hash, library, ...) as one safetensors file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    save_numpy(
-        {"vectors": np.ascontiguousarray(vectors, dtype=np.float32)},
-        str(tmp),
-        metadata={"meta": json.dumps(meta), "format": INDEX_FORMAT},
-    )
-    tmp.replace(path)
-    return path
+    tensors = {"vectors": np.ascontiguousarray(vectors, dtype=np.float32)}
+    metadata = {"meta": json.dumps(meta), "format": INDEX_FORMAT}
+    return atomic_write(path, lambda tmp: save_numpy(tensors, str(tmp), metadata=metadata))
 
 
 def load_index(path: str | Path, *, model_hash: str | None = None) -> tuple[np.ndarray, dict]:
-    """Read :func:`save_index` output; refuses embeddings made by another model."""
+    """Read :func:`save_index` output; ``ValueError`` when unreadable or embedded by another model."""
     from safetensors import safe_open
 
-    with safe_open(str(path), framework="numpy") as handle:
-        meta = json.loads((handle.metadata() or {}).get("meta", "{}"))
+    problem = safetensors_problem(path)
+    if problem:
+        raise ValueError(f"{path} {problem}")
+    try:
+        with safe_open(str(path), framework="numpy") as handle:
+            meta = json.loads((handle.metadata() or {}).get("meta", "{}"))
+        vectors = load_numpy(str(path))["vectors"]
+    except Exception as exc:
+        raise ValueError(f"{path} is not a readable embedding file ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(meta, dict) or vectors.ndim != 2:
+        raise ValueError(f"{path} is not an embedding file of this workbench")
     if model_hash is not None and meta.get("model_hash") != model_hash:
         raise ValueError(f"{path} was embedded by another model ({str(meta.get('model_hash'))[:12]}…); re-embed it")
-    return load_numpy(str(path))["vectors"], meta
+    return vectors, meta

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import torch
-from safetensors.torch import load_file
 
 from workbench import chem
 from workbench.featurizers import FeaturizationError, graph_arrays
 from workbench.models import Checkpoint, CheckpointError, find_checkpoints, verify_weights
+from workbench.models.store import load_safetensors
 from workbench.nn.dual_encoder import DualEncoder
 from workbench.nn.text_backbone import TextBackbone, build_backbone
 from workbench.predict.inference import get_device
@@ -145,13 +145,13 @@ def _build(checkpoint: Checkpoint, device: torch.device) -> Retriever:
         text_top=backbone.top(text_layers) if text_layers else None,
     )
     entries = {w.role or "model": w for w in card.weights}
-    model.load_state_dict(load_file(str(checkpoint.path / entries["model"].file), device="cpu"))
+    model.load_state_dict(load_safetensors(checkpoint.path / entries["model"].file))
     model.eval().to(device)
     if model.text_top is not None:
         backbone.load_top(model.text_top)  # queries are embedded with the fine-tuned layers
     cids = features = None
     if "corpus_text_features" in entries:
-        corpus = load_file(str(checkpoint.path / entries["corpus_text_features"].file), device="cpu")
+        corpus = load_safetensors(checkpoint.path / entries["corpus_text_features"].file)
         cids, features = corpus["cid"].numpy(), corpus["features"].float().numpy()
     return Retriever(checkpoint, model, backbone, device, entries["model"].sha256, cids, features)
 
