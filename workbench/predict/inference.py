@@ -35,6 +35,9 @@ __all__ = [
 
 _LOCK = threading.Lock()
 _MODELS: dict[tuple[str, str, str], LoadedModel] = {}
+#: One lock per model being built: two threads (a page and the app's warm-up) build different models at
+#: once, and a thread asking for a model another is building waits for it instead of building it again.
+_BUILDING: dict[tuple[str, str, str], threading.Lock] = {}
 CHUNK = 1024
 
 
@@ -106,13 +109,16 @@ def load_model(
     if cached is not None:
         return cached
     with _LOCK:
+        building = _BUILDING.setdefault(key, threading.Lock())
+    with building:
         cached = _MODELS.get(key)
         if cached is None:
             predictor = build_predictor(checkpoint, dev)
             if prec != "fp32" and hasattr(predictor, "to_precision"):
                 predictor.to_precision(PRECISIONS[prec])
             cached = LoadedModel(checkpoint, predictor, dev)
-            _MODELS[key] = cached
+            with _LOCK:
+                _MODELS[key] = cached
     return cached
 
 

@@ -1,0 +1,331 @@
+"""Cold-start benchmark: time from navigation until each page's main result is visible, cold and warm.
+
+For every page a fresh ``streamlit run app.py`` (headless, a free loopback port) starts with an empty
+``HOME`` and ``WORKBENCH_CACHE_DIR`` (``WORKBENCH_DATA_DIR`` kept as given, or ``--data-dir``); headless
+Chromium (Playwright) opens the page's URL directly with its default input and waits for the page's result
+(:data:`PAGES`): that is the *cold* time. A second visit in a new tab of the same server (a new session:
+models and caches loaded, session state empty) gives the *warm* time. ``--one-server`` visits every page
+in one server instead, so the cold time of a later page profits from what earlier pages loaded.
+
+    python -m bench.coldstart                 # or: workbench bench coldstart
+    python -m bench.coldstart --pages home property-prediction --json bench/results/coldstart.json
+
+Writes ``bench/results/coldstart.md`` (page x cold s x warm s x budget x within budget, the machine, the load
+average during the run, the command) and, with ``--json``, the same rows as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from bench.machine import describe_machine, load_average
+
+__all__ = ["PAGES", "PageResult", "PageSpec", "format_report", "main", "run", "write_report"]
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking"]
+#: Budgets on this machine (issue 11): first result within 15 s cold and 2 s warm; Property prediction of
+#: one molecule with every default model within 10 s cold.
+COLD_BUDGET_S, WARM_BUDGET_S, PREDICT_COLD_BUDGET_S = 15.0, 2.0, 10.0
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """A page, the URL path it is opened at, and what its main result looks like in the DOM."""
+
+    name: str
+    url_path: str
+    result: str  # a Playwright selector; ``frame:`` prefix = first iframe, then the selector inside it
+    cold_budget_s: float = COLD_BUDGET_S
+    warm_budget_s: float = WARM_BUDGET_S
+
+
+PAGES = (
+    PageSpec("Home", "", '[data-testid="stDataFrame"]'),  # the descriptor table
+    # the single-molecule panel's heading, written once the table, the references and the panel are ready
+    PageSpec("Property prediction", "property-prediction", 'h3:has-text("This molecule")', PREDICT_COLD_BUDGET_S),
+    PageSpec("Model zoo", "model-zoo", '[data-testid="stDataFrame"]'),  # the zoo table
+    PageSpec("3D conformers", "3d-conformers", "frame:canvas"),  # the 3Dmol.js viewer
+    PageSpec("Activity cliffs", "activity-cliffs", ".js-plotly-plot"),  # the SAS map (first tab)
+    PageSpec("IFM lab", "ifm-lab", ".js-plotly-plot"),  # the encoding plot
+    PageSpec("Text retrieval", "text-retrieval", "text=1. score"),  # the first hit of the default query
+)
+
+
+@dataclass
+class PageResult:
+    """One page's times (``None``: no result within the timeout) and what the page said instead."""
+
+    page: str
+    cold_s: float | None
+    warm_s: float | None
+    cold_budget_s: float
+    warm_budget_s: float
+    load_average: float | None = None
+    messages: list[str] = field(default_factory=list)  # alerts and exceptions shown on the cold visit
+
+    @property
+    def within_budget(self) -> bool:
+        return (
+            self.cold_s is not None
+            and self.warm_s is not None
+            and self.cold_s <= self.cold_budget_s
+            and self.warm_s <= self.warm_budget_s
+        )
+
+
+def _seconds(value: float | None) -> str:
+    return "no result" if value is None else f"{value:.1f}"
+
+
+def format_report(rows: Sequence[PageResult], *, machine: str, command: str, note: str = "") -> str:
+    """The Markdown report: one table row per page, then what pages said, the machine and the command."""
+    lines = [
+        "# Cold start: time to each page's first result",
+        "",
+        "Time from navigation (the page's URL opened in headless Chromium) until the page's main result is "
+        "visible. *Cold*: the first visit to a freshly started server with an empty cache folder and HOME; "
+        "*warm*: a second visit (a new session) to the same server. Budget: cold / warm seconds.",
+        "",
+        "| page | cold s | warm s | budget s (cold / warm) | within budget? | load average (1 min) at the cold visit |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        load = "" if r.load_average is None else f"{r.load_average:.1f}"
+        lines.append(
+            f"| {r.page} | {_seconds(r.cold_s)} | {_seconds(r.warm_s)} | {r.cold_budget_s:g} / {r.warm_budget_s:g} "
+            f"| {'yes' if r.within_budget else 'no'} | {load} |"
+        )
+    said = [(r.page, m) for r in rows for m in r.messages]
+    if said:
+        lines += ["", "What the pages showed besides their result (alerts, errors):", ""]
+        lines += [f"- {page}: {message}" for page, message in said]
+    if note:
+        lines += ["", note]
+    lines += ["", f"Machine: {machine}.", "", "Command:", "", "```", command, "```", ""]
+    return "\n".join(lines)
+
+
+def write_report(
+    rows: Sequence[PageResult], path: Path, *, machine: str, command: str, note: str = "", json_path: Path | None = None
+) -> Path:
+    """Write the Markdown report (and the rows as JSON when ``json_path`` is given); returns ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(format_report(rows, machine=machine, command=command, note=note))
+    if json_path is not None:
+        payload = {
+            "machine": machine,
+            "command": command,
+            "rows": [{**asdict(r), "within_budget": r.within_budget} for r in rows],
+        }
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(payload, indent=2) + "\n")
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _fresh_env(home: Path, data_dir: Path | None, warmup: bool) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HOME", "TORCH_HOME", "MPLCONFIGDIR")}
+    env.update(
+        HOME=str(home),
+        XDG_CACHE_HOME=str(home / ".cache"),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        WORKBENCH_CACHE_DIR=str(home / ".cache" / "workbench" / "data"),
+        PYTHONUNBUFFERED="1",
+    )
+    if data_dir is not None:
+        env["WORKBENCH_DATA_DIR"] = str(data_dir)
+    if not warmup:
+        env["WORKBENCH_WARMUP"] = "0"
+    for key in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "WORKBENCH_CACHE_DIR"):
+        Path(env[key]).mkdir(parents=True, exist_ok=True)
+    return env
+
+
+@contextmanager
+def serve_app(data_dir: Path | None = None, *, warmup: bool = True, start_timeout: float = 120) -> Iterator[str]:
+    """``streamlit run app.py`` in a fresh process with an empty HOME and cache; yields its URL."""
+    port = _free_port()
+    with tempfile.TemporaryDirectory(prefix="coldstart_") as tmp, tempfile.TemporaryFile() as log:
+        env = _fresh_env(Path(tmp), data_dir, warmup)
+        cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port)]
+        cmd += ["--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+        cmd += ["--server.fileWatcherType", "none"]
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.time() + start_timeout
+            while True:
+                try:
+                    with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    if time.time() > deadline or proc.poll() is not None:
+                        log.seek(0)
+                        raise RuntimeError("the app did not start:\n" + log.read().decode()[-2000:]) from None
+                    time.sleep(0.5)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _result_locator(page, spec: PageSpec):
+    if spec.result.startswith("frame:"):
+        return page.frame_locator("iframe").first.locator(spec.result.removeprefix("frame:")).first
+    return page.locator(spec.result).first
+
+
+def _shown_messages(page) -> list[str]:
+    """Alerts (st.error / warning / info) and exceptions on the page, one line each."""
+    texts = []
+    for testid in ("stException", "stAlert"):
+        for text in page.locator(f'[data-testid="{testid}"]').all_inner_texts():
+            line = " ".join(text.split())
+            if line:
+                texts.append(("EXCEPTION: " if testid == "stException" else "") + line[:300])
+    return texts
+
+
+def _running(page) -> bool:
+    """Streamlit's "Running..." indicator is shown while the page's script runs."""
+    return page.locator('[data-testid="stStatusWidget"]').count() > 0
+
+
+def wait_for_result(page, spec: PageSpec, timeout_s: float, settle_s: float = 3.0) -> bool:
+    """Poll until the result is visible (True); False on timeout, on an exception shown, or when the script
+    has finished (no "Running..." indicator for ``settle_s``) with an alert shown and no result."""
+    result = _result_locator(page, spec)
+    deadline = time.perf_counter() + timeout_s
+    idle_since: float | None = None
+    while time.perf_counter() < deadline:
+        try:
+            if result.is_visible():
+                return True
+        except Exception:  # the iframe of a frame: selector is not there yet
+            pass
+        if page.locator('[data-testid="stException"]').count():
+            return False
+        if _running(page) or not page.locator('[data-testid="stAlert"]').count():
+            idle_since = None
+        elif idle_since is None:
+            idle_since = time.perf_counter()
+        elif time.perf_counter() - idle_since > settle_s:
+            return False
+        page.wait_for_timeout(100)
+    return False
+
+
+def visit(browser, url: str, spec: PageSpec, timeout_s: float) -> tuple[float | None, list[str]]:
+    """Open the page in a new tab; seconds until its result is visible (``None``: none came) and its alerts."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        start = time.perf_counter()
+        page.goto(f"{url}/{spec.url_path}", timeout=timeout_s * 1000)
+        seconds = time.perf_counter() - start if wait_for_result(page, spec, timeout_s) else None
+        return seconds, _shown_messages(page)
+    finally:
+        page.close()
+
+
+def run(
+    pages: Sequence[PageSpec] = PAGES,
+    *,
+    data_dir: Path | None = None,
+    one_server: bool = False,
+    warmup: bool = True,
+    timeout_s: float = 240,
+    log=print,
+) -> list[PageResult]:
+    """Cold and warm time of every page (a fresh server per page unless ``one_server``)."""
+    from playwright.sync_api import sync_playwright
+
+    results: list[PageResult] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=60_000)
+        try:
+            groups = [list(pages)] if one_server else [[spec] for spec in pages]
+            for group in groups:
+                with serve_app(data_dir, warmup=warmup) as url:
+                    for spec in group:
+                        load = load_average()
+                        cold, messages = visit(browser, url, spec, timeout_s)
+                        warm, _ = visit(browser, url, spec, timeout_s)
+                        results.append(
+                            PageResult(spec.name, cold, warm, spec.cold_budget_s, spec.warm_budget_s, load, messages)
+                        )
+                        log(f"{spec.name}: cold {_seconds(cold)} s, warm {_seconds(warm)} s, load {load}")
+        finally:
+            browser.close()
+    return results
+
+
+def main(argv: Sequence[str] | None = None, command: str | None = None) -> int:
+    """Command-line entry (``python -m bench.coldstart`` and ``workbench bench coldstart``)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    return run_from_args(args, command or "python -m bench.coldstart " + shlex.join(sys.argv[1:]))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The benchmark's options (shared by ``python -m bench.coldstart`` and ``workbench bench coldstart``)."""
+    names = [spec.url_path or "home" for spec in PAGES]
+    parser.add_argument("--pages", nargs="*", choices=names, help="pages to time (default: all)")
+    parser.add_argument("--data-dir", type=Path, help="WORKBENCH_DATA_DIR for the app (default: as set)")
+    parser.add_argument("--one-server", action="store_true", help="visit every page in one server, in order")
+    parser.add_argument("--no-warmup", action="store_true", help="start the app with WORKBENCH_WARMUP=0")
+    parser.add_argument("--timeout", type=float, default=240, help="seconds to wait for a page's result")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "coldstart.md")
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON to this file")
+    parser.add_argument("--note", default="", help="a sentence for the report (e.g. what else ran on the machine)")
+
+
+def run_from_args(args: argparse.Namespace, command: str) -> int:
+    chosen = [s for s in PAGES if not args.pages or (s.url_path or "home") in args.pages]
+    load_start = load_average()
+    rows = run(
+        chosen,
+        data_dir=args.data_dir,
+        one_server=args.one_server,
+        warmup=not args.no_warmup,
+        timeout_s=args.timeout,
+        log=lambda m: print(m, file=sys.stderr, flush=True),
+    )
+    note = (
+        f"Settings: {'one server for all pages' if args.one_server else 'a fresh server per page'}, "
+        f"background warm-up {'off' if args.no_warmup else 'on'}, WORKBENCH_DATA_DIR "
+        f"{args.data_dir or os.environ.get('WORKBENCH_DATA_DIR', '(unset)')}. {args.note}"
+    ).strip()
+    path = write_report(
+        rows, args.out, machine=describe_machine(load_start), command=command, note=note, json_path=args.json
+    )
+    print(path)
+    return 0 if all(r.cold_s is not None for r in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,56 @@
+"""The cold-start benchmark's report: one row per page with its budget verdict, messages, machine and command."""
+
+from __future__ import annotations
+
+import json
+
+from bench import coldstart
+from bench.coldstart import PageResult
+
+
+def _rows() -> list[PageResult]:
+    return [
+        PageResult("Home", 3.25, 0.5, 15, 2, load_average=1.5),
+        PageResult("Property prediction", 12.0, 1.0, 10, 2, load_average=2.0),
+        PageResult("Text retrieval", None, None, 15, 2, messages=["This library is not available here"]),
+    ]
+
+
+def test_report_has_one_row_per_page_with_times_budget_and_verdict():
+    text = coldstart.format_report(_rows(), machine="box (2 CPUs)", command="workbench bench coldstart")
+    table = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| page")]
+    assert table == [
+        "| Home | 3.2 | 0.5 | 15 / 2 | yes | 1.5 |",
+        "| Property prediction | 12.0 | 1.0 | 10 / 2 | no | 2.0 |",
+        "| Text retrieval | no result | no result | 15 / 2 | no |  |",
+    ]
+    assert "- Text retrieval: This library is not available here" in text
+    assert "Machine: box (2 CPUs)." in text and "workbench bench coldstart" in text
+
+
+def test_within_budget_needs_both_times_inside_their_budgets():
+    assert PageResult("p", 15.0, 2.0, 15, 2).within_budget
+    assert not PageResult("p", 15.1, 1.0, 15, 2).within_budget
+    assert not PageResult("p", 1.0, 2.1, 15, 2).within_budget
+    assert not PageResult("p", 1.0, None, 15, 2).within_budget
+
+
+def test_write_report_writes_markdown_and_json(tmp_path):
+    md, js = tmp_path / "out" / "coldstart.md", tmp_path / "coldstart.json"
+    coldstart.write_report(_rows(), md, machine="box", command="cmd", note="busy machine", json_path=js)
+    assert "busy machine" in md.read_text()
+    payload = json.loads(js.read_text())
+    assert payload["command"] == "cmd" and [r["page"] for r in payload["rows"]] == [
+        "Home",
+        "Property prediction",
+        "Text retrieval",
+    ]
+    assert [r["within_budget"] for r in payload["rows"]] == [True, False, False]
+    assert payload["rows"][2]["cold_s"] is None
+
+
+def test_every_page_has_a_result_selector_and_the_predict_page_the_stricter_budget():
+    by_name = {spec.name: spec for spec in coldstart.PAGES}
+    assert len(by_name) == 7 and all(spec.result for spec in coldstart.PAGES)
+    assert by_name["Property prediction"].cold_budget_s == coldstart.PREDICT_COLD_BUDGET_S == 10
+    assert {spec.cold_budget_s for name, spec in by_name.items() if name != "Property prediction"} == {15}
