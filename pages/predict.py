@@ -6,7 +6,7 @@ import streamlit as st
 
 from workbench.app import show_depiction
 from workbench.app.dossier import dossier_download
-from workbench.app.models import model_picker, registered_models
+from workbench.app.models import cached_model, model_picker, registered_models
 from workbench.app.molecule_list import molecule_list_input
 from workbench.app.prediction_view import (
     bars_figure,
@@ -16,12 +16,12 @@ from workbench.app.prediction_view import (
     show_panel,
     show_row_notes,
 )
+from workbench.app.render import plain
 from workbench.chem import depict_svg, parse_one
 from workbench.data import DataUnavailableError
 from workbench.predict.applicability import AD_THRESHOLD, nearest_neighbours
 from workbench.predict.attribution import atom_attributions
 from workbench.predict.endpoints import ENDPOINTS, task_label
-from workbench.predict.inference import load_model
 from workbench.predict.panel import champion, panel
 from workbench.predict.row_tables import (
     all_percentiles,
@@ -37,9 +37,8 @@ from workbench.predict.user_columns import join_user_columns
 SCREEN_DEFAULT = ("solubility", "lipophilicity", "bbb", "herg", "ames", "clintox")
 
 
-@st.cache_resource(show_spinner="Loading the model…")
 def _model(name: str):
-    return load_model(name)
+    return cached_model(name)
 
 
 def _everything(row: pd.Series | None, table: pd.DataFrame, cards: dict, references: dict) -> None:
@@ -95,10 +94,10 @@ def _explain(parsed, row: pd.Series, models: list[str]) -> None:
             for col, (_, nb) in zip(images, neighbours.iterrows(), strict=False):
                 with col:
                     st.image(depict_svg(nb["smiles"], width=220, height=170))
-                    st.caption(f"sim {nb['similarity']:.2f} · {task} = {nb[task]:g}")
+                    st.caption(f"sim {nb['similarity']:.2f} · {plain(task)} = {nb[task]:g}")
         except DataUnavailableError as exc:
             st.info(
-                f"The training molecules are read from the data file '{card.data.file}', which is "
+                f"The training molecules are read from the data file '{plain(card.data.file)}', which is "
                 f"not available here ({exc}). Put it in the folder named by WORKBENCH_DATA_DIR (see `workbench data "
                 "list`) to see them."
             )
@@ -195,10 +194,7 @@ key = (tuple(smiles), tuple(models))
 if st.session_state.get("pred_key") != key:
     bar = st.progress(0.0, text="Predicting…")
     try:
-        with st.spinner(
-            "Predicting, then checking each model's applicability domain "
-            "(the first run rebuilds every model's training set, which takes a while)…"
-        ):
+        with st.spinner("Predicting and checking each model's applicability domain…"):
             table, notes = prediction_table(
                 smiles, models, callback=lambda done, total: bar.progress(done / max(total, 1))
             )
