@@ -23,6 +23,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workbench.encoders.comparison import PUBLISHED  # GraphMVP's averages, shown in the Pretraining lab too
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -35,14 +37,6 @@ ENCODERS = Path("models/encoders")
 CLASSIFICATION = ["bbbp", "tox21", "toxcast", "sider", "clintox", "muv", "hiv", "bace"]
 REGRESSION = ["esol", "freesolv", "lipophilicity"]
 BIG = ("hiv", "muv")
-#: Published averages of test ROC-AUC over the 8 classification sets, GraphMVP (Liu et al., ICLR 2022) Tables 1
-#: and 5 (pretrain-gnns fine-tuning protocol, 100 epochs, pretrained on GEOM-50k).
-PUBLISHED = {
-    "no pretraining (GraphMVP Table 1)": 67.21,
-    "AttrMask (GraphMVP Table 1)": 70.16,
-    "GraphMVP (GraphMVP Table 1)": 71.69,
-    "GraphMVP-C (GraphMVP Table 5)": 73.07,
-}
 
 
 def arm_paths(arms: Sequence[str]) -> dict[str, Path | None]:

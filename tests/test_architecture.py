@@ -116,11 +116,16 @@ def check_streamlit_only_in_the_app(imports: list[Import]) -> list[Violation]:
     return _once_per_statement("streamlit-only-in-app", hits)
 
 
+#: inference-only capabilities: they never import training code
+INFERENCE_PARTS = ("predict", "retrieval", "encoders")
+
+
 def check_predict_and_retrieval_do_not_import_train(imports: list[Import]) -> list[Violation]:
     hits = [
         i
         for i in imports
-        if i.path.startswith((f"{PACKAGE}/predict/", f"{PACKAGE}/retrieval/")) and _is(i.name, f"{PACKAGE}.train")
+        if i.path.startswith(tuple(f"{PACKAGE}/{part}/" for part in INFERENCE_PARTS))
+        and _is(i.name, f"{PACKAGE}.train")
     ]
     return _once_per_statement("no-train-in-predict-retrieval", hits)
 

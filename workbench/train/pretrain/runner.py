@@ -151,6 +151,7 @@ def pretrain(
             parent=parent,
             result=result,
             command=command,
+            loss_csv=run.path / "loss.csv",
         )
 
     if run.finished():

@@ -4,7 +4,8 @@ The card is a regular model card (the registry lists it, group ``Pretrained enco
 architecture ``gin_encoder`` has no predictor builder: it is an initialization for
 ``workbench train finetune --init models/encoders/<method>``, not a property model. It records the
 corpus and its sha256, the sample, the recipe, epochs, steps, molecule-epochs, wall time,
-molecules/s, the device and the exact command.
+molecules/s, the device and the exact command. Given the run's ``loss.csv``, it also writes
+``loss_curve.csv`` (means per 50 steps) and records it (file, sha256) under the card's ``training.loss_curve``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import torch
 from safetensors.torch import save_file
 
 from workbench.data.corpus_files import CorpusInfo
+from workbench.encoders.curves import write_loss_curve
 from workbench.featurizers import GRAPH_FEATURIZER, featurizer_spec
 from workbench.models import FORMAT_VERSION, write_card
 from workbench.train.pretrain.config import PretrainConfig
@@ -49,9 +51,11 @@ def ship_encoder(
     parent: CorpusInfo,
     result: Mapping[str, object],
     command: str,
+    loss_csv: Path | None = None,
 ) -> dict:
-    """Write the encoder weights and card; returns the card as written (a dict)."""
+    """Write the encoder weights, the loss curve (when ``loss_csv`` exists) and card; returns the card (a dict)."""
     folder.mkdir(parents=True, exist_ok=True)
+    curve = write_loss_curve(loss_csv, folder) if loss_csv is not None and Path(loss_csv).is_file() else None
     weights = encoder_state(state, cfg.weights_dtype)
     meta = {"format": "workbench", "format_version": str(FORMAT_VERSION)}
     save_file(weights, str(folder / ENCODER_FILE), metadata=meta)
@@ -116,6 +120,7 @@ def ship_encoder(
             "segments": result["segments"],
             "config_sha256": result["config_sha256"],
             "history": result["history"],
+            **({"loss_curve": curve} if curve else {}),
         },
         "command": command,
     }
