@@ -117,7 +117,7 @@ def _single(row: pd.Series, table: pd.DataFrame, models: list[str], cards: dict)
     curated = panel(row, cards, references, smiles=smiles)
 
     st.subheader("This molecule")
-    left, right = st.columns([1, 2])
+    left, right = st.columns([1.2, 2])
     with left:
         show_depiction(smiles, width=320, height=260)
         radar = radar_figure(curated)

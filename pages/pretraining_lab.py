@@ -43,6 +43,13 @@ if comparison.available:
         key="pretrain_lab_readout",
     )
     st.plotly_chart(comparison_figure(comparison, readout), key="pretrain_lab_bars")
+    partial = comparison.averages[comparison.averages["sets"] < 8] if len(comparison.averages) else []
+    if len(partial):
+        st.caption(
+            "Not drawn yet (an average over fewer than the 8 classification sets is not comparable): "
+            + ", ".join(f"{a} ({n} of 8 sets)" for a, n in zip(partial["arm"], partial["sets"], strict=True))
+            + ". Their per-data-set results are in the table below."
+        )
     st.caption(
         "Arm `none` is a GIN fine-tuned from random weights. Published rows: GraphMVP (Liu et al., ICLR 2022), "
         "100 epochs and larger pretraining sets, not run here. Per data set (ROC-AUC × 100 or RMSE; mean and sd "

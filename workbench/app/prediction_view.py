@@ -70,7 +70,12 @@ def radar_figure(table: pd.DataFrame) -> go.Figure | None:
     fig = go.Figure(
         go.Scatterpolar(r=axes["score"].tolist() + axes["score"].tolist()[:1], theta=theta + theta[:1], fill="toself")
     )
-    fig.update_layout(polar={"radialaxis": {"range": [0, 100]}}, height=380, showlegend=False, margin={"t": 30})
+    fig.update_layout(
+        polar={"radialaxis": {"range": [0, 100]}},
+        height=380,
+        showlegend=False,
+        margin={"t": 40, "b": 40, "l": 80, "r": 80},
+    )
     return fig
 
 

@@ -17,12 +17,11 @@ _COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")
 def comparison_figure(comparison: Comparison, readout: str = "best_valid") -> go.Figure:
     """Bars of the mean test ROC-AUC over the 8 classification sets: each of our arms, then each published row.
 
-    An arm with fewer than 8 sets is labelled with how many it has (its bar is not comparable yet).
+    Only arms that have all 8 sets get a bar: an average over fewer sets is not comparable with the published ones.
     """
     ours = comparison.averages
-    labels = [
-        f"ours: {a}" + ("" if s == 8 else f" ({s} of 8 sets)") for a, s in zip(ours["arm"], ours["sets"], strict=True)
-    ]
+    ours = ours[ours["sets"] == 8] if len(ours) else ours
+    labels = [f"ours: {a}" for a in ours["arm"]]
     fig = go.Figure()
     fig.add_bar(x=labels, y=ours[readout] if len(ours) else [], name="this workbench", marker_color=_COLOURS[0])
     fig.add_bar(
