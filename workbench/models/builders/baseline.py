@@ -58,6 +58,7 @@ class BaselineEnsemble:
     def predict_fingerprints(self, x: np.ndarray) -> np.ndarray:
         """Predictions ``(n_members, n, n_tasks)`` for fingerprint rows ``x`` (used by occlusion)."""
         out = np.full((len(self.seeds), len(x), self.n_tasks), np.nan)
+        matrix = None  # one DMatrix for every booster (Tox21/ToxCast have hundreds)
         for s, seed in enumerate(self.seeds):
             for t in range(self.n_tasks):
                 if t in self.constant:
@@ -65,7 +66,8 @@ class BaselineEnsemble:
                     continue
                 model = self.models[(seed, t)]
                 if isinstance(model, xgb.Booster):
-                    out[s, :, t] = model.predict(xgb.DMatrix(x))
+                    matrix = xgb.DMatrix(x) if matrix is None else matrix
+                    out[s, :, t] = model.predict(matrix)
                 elif self.classification[t]:
                     out[s, :, t] = model.predict_proba(x)[:, 1]
                 else:
