@@ -77,7 +77,7 @@ def molecule_upload(
             if column != detected:
                 upload = _read(data, file.name, limits, column)
             guess = upload.smiles
-            caption = f"SMILES column: `{guess.column}` ({guess.reason})"
+            caption = f"SMILES column: {guess.column} ({guess.reason})"
             if guess.qualifies:
                 st.caption(plain(f"{caption}; {len(upload.table):,} rows."))
             else:
