@@ -181,7 +181,7 @@ def report(cells: pd.DataFrame, *, command: str, machine: str) -> str:
                 averages.append(f"– ({len(per_set)} of 8 sets)")
         lines += ["| **average, 8 classification sets** | ROC-AUC | " + " | ".join(averages) + " |", ""]
     lines += [
-        "## Published (for orientation; 100 epochs, full ZINC-2M pretraining, not run here)",
+        "## Published (for orientation: GraphMVP paper, 100 fine-tuning epochs, its pretraining data; not run here)",
         "",
         "| method | average ROC-AUC, 8 classification sets |",
         "|---|---|",

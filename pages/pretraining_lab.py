@@ -52,8 +52,8 @@ if comparison.available:
         )
     st.caption(
         "Arm `none` is a GIN fine-tuned from random weights. Published rows: GraphMVP (Liu et al., ICLR 2022), "
-        "100 epochs and larger pretraining sets, not run here. Per data set (ROC-AUC × 100 or RMSE; mean and sd "
-        "over seeds):"
+        "100 fine-tuning epochs and the paper's own pretraining data, not run here. Per data set (ROC-AUC × 100 "
+        "or RMSE; mean and sd over seeds):"
     )
     st.dataframe(comparison.per_dataset, hide_index=True, key="pretrain_lab_cells")
 else:
