@@ -1,6 +1,5 @@
 """Property prediction: a curated panel with verdicts and recommended models; every model and task one click away."""
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -8,26 +7,18 @@ from workbench.app import show_depiction
 from workbench.app.dossier import dossier_download
 from workbench.app.models import cached_model, model_picker, registered_models
 from workbench.app.molecule_list import molecule_list_input
+from workbench.app.prediction_details import every_model_expander, explain_prediction
 from workbench.app.prediction_view import (
-    bars_figure,
     has_stored_reference,
     load_references,
     radar_figure,
     show_panel,
     show_row_notes,
 )
-from workbench.app.render import plain
-from workbench.chem import depict_svg, parse_one
-from workbench.data import DataUnavailableError
-from workbench.predict.applicability import AD_THRESHOLD, nearest_neighbours
-from workbench.predict.attribution import atom_attributions
-from workbench.predict.endpoints import ENDPOINTS, task_label
+from workbench.chem import parse_one
+from workbench.predict.endpoints import ENDPOINTS
 from workbench.predict.panel import champion, panel
 from workbench.predict.row_tables import (
-    all_percentiles,
-    classification_bars,
-    readable_columns,
-    regression_values,
     screen_table,
 )
 from workbench.predict.table import MAX_ROWS, TooManyRowsError, prediction_table
@@ -39,68 +30,6 @@ SCREEN_DEFAULT = ("solubility", "lipophilicity", "bbb", "herg", "ames", "clintox
 
 def _model(name: str):
     return cached_model(name)
-
-
-def _everything(row: pd.Series | None, table: pd.DataFrame, cards: dict, references: dict) -> None:
-    with st.expander(f"Every model and task ({sum(len(c.tasks) for c in cards.values())} tasks)"):
-        if row is not None:
-            bars = classification_bars(row, cards)
-            if not bars.empty:
-                st.plotly_chart(bars_figure(bars), width="stretch")
-            regression = regression_values(row, cards)
-            if not regression.empty:
-                st.dataframe(regression, hide_index=True)
-            if references:
-                st.markdown("**Percentiles among approved drugs, every task**")
-                st.dataframe(all_percentiles(row, references, cards), hide_index=True)
-        st.dataframe(table.rename(columns=readable_columns(list(table.columns), cards)), hide_index=True)
-        st.caption(
-            f"Each task: ensemble mean (probability for classification tasks) and its spread across ensemble "
-            f"members; similarity to training set = max Tanimoto (ECFP4) to the model's training molecules, in "
-            f"domain from {AD_THRESHOLD}. The CSV download keeps the machine column names (`MODEL:TASK`)."
-        )
-
-
-def _explain(parsed, row: pd.Series, models: list[str]) -> None:
-    st.subheader("Explain a prediction")
-    name = st.selectbox("Model", models, key="explain_model")
-    model = _model(name)
-    card = model.checkpoint.card
-    task = st.selectbox("Task", model.tasks, key="explain_task", format_func=lambda t: task_label(card, t))
-    t = model.tasks.index(task)
-    cols = st.columns([1, 1])
-    with cols[0]:
-        try:
-            attribution = atom_attributions(model, parsed.mol, t)
-            st.image(depict_svg(parsed.mol, atom_weights=attribution.weights, width=420, height=320), width=420)
-            st.caption(
-                f"Atom attribution by **{attribution.description}**. Red atoms push the prediction up, "
-                "blue atoms push it down."
-            )
-        except ValueError as exc:
-            st.info(str(exc))
-        ad = row.get(f"{name}:AD", np.nan)
-        if np.isfinite(ad):
-            verdict = "inside" if ad >= AD_THRESHOLD else "**outside**"
-            st.caption(
-                f"Applicability domain: max Tanimoto to the training set {ad:.2f}, {verdict} the domain "
-                f"(threshold {AD_THRESHOLD})."
-            )
-    with cols[1]:
-        st.markdown("**Nearest training molecules**")
-        try:
-            neighbours = nearest_neighbours(parsed.mol, model.checkpoint, k=3)
-            images = st.columns(3)
-            for col, (_, nb) in zip(images, neighbours.iterrows(), strict=False):
-                with col:
-                    st.image(depict_svg(nb["smiles"], width=220, height=170))
-                    st.caption(f"sim {nb['similarity']:.2f} · {plain(task)} = {nb[task]:g}")
-        except DataUnavailableError as exc:
-            st.info(
-                f"The training molecules are read from the data file '{plain(card.data.file)}', which is "
-                f"not available here ({exc}). Put it in the folder named by WORKBENCH_DATA_DIR (see `workbench data "
-                "list`) to see them."
-            )
 
 
 def _single(row: pd.Series, table: pd.DataFrame, models: list[str], cards: dict) -> None:
@@ -150,8 +79,8 @@ def _single(row: pd.Series, table: pd.DataFrame, models: list[str], cards: dict)
             hide_index=True,
         )
     dossier_download(smiles, models, key="pred_dossier")
-    _everything(row, table, cards, references)
-    _explain(parse_one(smiles), row, models)
+    every_model_expander(row, table, cards, references)
+    explain_prediction(parse_one(smiles), row, models)
 
 
 def _batch(table: pd.DataFrame, user: pd.DataFrame, cards: dict) -> None:
@@ -170,7 +99,7 @@ def _batch(table: pd.DataFrame, user: pd.DataFrame, cards: dict) -> None:
         key="pred_endpoints",
     )
     st.dataframe(screen_table(table, cards, keys, user), hide_index=True)
-    _everything(None, table, cards, {})
+    every_model_expander(None, table, cards, {})
 
 
 st.title("Property prediction")
