@@ -25,7 +25,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+	$(BIN)/python -m workbench.app.serve --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
 test: install
 	$(BIN)/ruff check .

@@ -167,7 +167,7 @@ def serve_app(data_dir: Path | None = None, *, warmup: bool = True, start_timeou
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="coldstart_") as tmp, tempfile.TemporaryFile() as log:
         env = _fresh_env(Path(tmp), data_dir, warmup)
-        cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port)]
+        cmd = [sys.executable, "-m", "workbench.app.serve", "--server.port", str(port)]  # = streamlit run app.py
         cmd += ["--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
         cmd += ["--server.fileWatcherType", "none"]
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

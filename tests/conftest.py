@@ -142,9 +142,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             [
                 sys.executable,
                 "-m",
-                "streamlit",
-                "run",
-                str(ROOT / "app.py"),
+                "workbench.app.serve",  # streamlit run app.py, without the legacy pages/ first run
                 "--server.port",
                 str(port),
                 "--server.address",
