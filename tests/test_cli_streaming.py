@@ -210,3 +210,22 @@ def test_search_streams_a_file_library_in_chunks(retrieval_model, tmp_path):
 @pytest.fixture
 def retrieval_model(tiny_model):  # noqa: F811
     return NAME
+
+
+@pytest.mark.slow
+def test_sigterm_while_writing_deletes_the_partial_file_and_exits_143(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    src = tmp_path / "in.csv"
+    src.write_text("smiles\n" + "CCO\nc1ccccc1O\n" * 100_000)
+    command = [sys.executable, "-m", "workbench", "standardize", str(src), "-o", str(tmp_path / "out.csv")]
+    proc = subprocess.Popen([*command, "--chunk-size", "500"], stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while not list(tmp_path.glob(".out.csv.*.partial")):
+        assert time.time() < deadline and proc.poll() is None, "no partial output appeared"
+        time.sleep(0.05)
+    proc.terminate()
+    assert proc.wait(timeout=60) == 143
+    assert list(tmp_path.iterdir()) == [src]  # neither out.csv nor the hidden partial file

@@ -4,14 +4,17 @@ A verb reads its input in chunks (:func:`workbench.chem.files.iter_molecule_chun
 chunk, appends its rows to the output and forgets it, so peak memory is bounded by ``--chunk-size``.
 Output files are written to a hidden ``.NAME.PID.partial`` file in the output folder and renamed
 over ``NAME`` only when every row is written: an interrupted run (even ``kill -9``) never leaves a
-partial ``NAME`` behind (only the hidden ``.partial`` file, which the next run does not read).
+partial ``NAME`` behind. Ctrl-C and ``kill`` (SIGTERM) also delete the hidden ``.partial`` file
+(exit status 130 / 143); only ``kill -9`` leaves it, and the next run does not read it.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,6 +138,11 @@ class RowCounts:
             self.warned += int((frame["warnings"].fillna("").astype(str) != "").sum())
 
 
+def _exit_on_sigterm(_signum: int, _frame: object) -> None:
+    """SIGTERM while writing: unwind (so the ``.partial`` file is deleted) and exit with 128 + 15."""
+    raise SystemExit(128 + signal.SIGTERM)
+
+
 @dataclass
 class ChunkWriter:
     """Append chunks to one output (a file, renamed into place on success, or stdout when ``path`` is None).
@@ -149,6 +157,7 @@ class ChunkWriter:
     _handle: IO[str] | None = None
     _partial: Path | None = None
     _left_out: set[str] = field(default_factory=set)
+    _previous_sigterm: object = None
 
     def __enter__(self) -> ChunkWriter:
         if self.path is None or self.path == "-":
@@ -157,6 +166,8 @@ class ChunkWriter:
             target = Path(self.path)
             self._partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
             self._handle = self._partial.open("x", newline="", encoding="utf-8")
+            if threading.current_thread() is threading.main_thread():
+                self._previous_sigterm = signal.signal(signal.SIGTERM, _exit_on_sigterm)
         return self
 
     def write_csv(self, frame: pd.DataFrame) -> None:
@@ -188,6 +199,8 @@ class ChunkWriter:
             sys.stdout.flush()
             return
         assert self._handle is not None and self._partial is not None
+        if self._previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._previous_sigterm)
         self._handle.close()
         if kind is None:
             os.replace(self._partial, Path(str(self.path)))
