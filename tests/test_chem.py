@@ -101,3 +101,13 @@ def test_depiction_is_inline_svg_with_highlights_and_weights():
         chem.depict_svg("CCO", atom_weights=[1.0])
     with pytest.raises(ValueError, match="unparsable"):
         chem.depict_svg("((")
+
+
+def test_integer_descriptors_are_descriptor_columns_that_describe_returns_as_ints():
+    from rdkit import Chem
+
+    from workbench.chem.molecule import DESCRIPTOR_COLUMNS, INTEGER_DESCRIPTORS, describe
+
+    values = describe(Chem.MolFromSmiles("CC(=O)Oc1ccccc1C(=O)O"))
+    assert set(INTEGER_DESCRIPTORS) < set(DESCRIPTOR_COLUMNS)
+    assert {c for c in DESCRIPTOR_COLUMNS if isinstance(values[c], int)} == set(INTEGER_DESCRIPTORS)

@@ -76,24 +76,12 @@ def _stream(args: argparse.Namespace, table: Callable) -> int:
 def _descriptors(smiles: list[str], **options: object):
     """The descriptor table with whole-number columns as integers, so every chunk prints them alike."""
     from workbench.chem import descriptor_table
+    from workbench.chem.molecule import INTEGER_DESCRIPTORS
 
     table = descriptor_table(smiles, **options)
     for column in INTEGER_DESCRIPTORS:
         table[column] = table[column].astype("Int64")
     return table
-
-
-#: Descriptors that are whole numbers: written as ``2``, not ``2.0``, whatever else is in the chunk.
-INTEGER_DESCRIPTORS = (
-    "HBD",
-    "HBA",
-    "rotatable_bonds",
-    "rings",
-    "aromatic_rings",
-    "heavy_atoms",
-    "formal_charge",
-    "lipinski_violations",
-)
 
 
 def run_standardize(args: argparse.Namespace) -> int:
