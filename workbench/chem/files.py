@@ -19,6 +19,7 @@ from rdkit import Chem, rdBase
 
 __all__ = [
     "MoleculeFileError",
+    "csv_problem",
     "iter_molecule_chunks",
     "iter_smi_chunks",
     "read_molecules",
@@ -194,13 +195,17 @@ def _csv_chunks(
                 header = pd.read_csv(handle, sep="\t" if tsv else ",", compression="gzip" if gzip else None, nrows=0)
                 yield header.rename(columns=_smiles_rename(header.columns, smiles_column, name)).astype(str)
         except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as exc:
-            raise MoleculeFileError(_csv_problem(exc, name, line - records)) from exc
+            raise MoleculeFileError(csv_problem(exc, name, line - records)) from exc
         except pd.errors.EmptyDataError as exc:
             raise MoleculeFileError(f"{name} is empty: a CSV needs a header line with a smiles column") from exc
 
 
-def _csv_problem(exc: Exception, name: str, offset: int) -> str:
-    """The parser's complaint in one sentence; ``offset`` turns pandas' record number into a line number."""
+def csv_problem(exc: Exception, name: str, offset: int = 2) -> str:
+    """pandas' complaint about a CSV in one sentence, naming the file's line.
+
+    ``offset`` turns pandas' record number (0 = the header) into a line number: 2 for a whole file
+    read at once, more for a chunk that starts further down.
+    """
     text = str(exc)
     match = re.search(r"EOF inside string starting at row (\d+)", text)
     if match:  # pandas counts records from 0 at the header: record N is data row N - 1
@@ -210,7 +215,8 @@ def _csv_problem(exc: Exception, name: str, offset: int) -> str:
     if match:
         expected, at, saw = match.groups()
         return f"{name}, line {at}: {saw} fields where the header has {expected} (a stray comma or quote?)"
-    return f"{name} is not a readable CSV file: {text}"
+    detail = text.strip().splitlines()[0] if text.strip() else "no detail"
+    return f"{name} is not a readable CSV file ({detail})"
 
 
 def _swallowed_records(frame: pd.DataFrame, first_line: int, sep: str, name: str) -> int:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 from rdkit import Chem, rdBase
 
-from workbench.chem.files import MoleculeFileError, read_molecules
+from workbench.chem.files import MoleculeFileError, csv_problem, read_molecules
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
@@ -291,18 +291,6 @@ def _sentence(text: str) -> str:
     return text + ("" if text.endswith((".", "!", "?")) else ".")
 
 
-def _parser_sentence(exc: Exception, name: str) -> str:
-    text = str(exc)
-    match = re.search(r"EOF inside string starting at row (\d+)", text)
-    if match:
-        return f'{name}, line {int(match.group(1)) + 1}: a quote (") opens a field that is never closed.'
-    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
-    if match:
-        expected, line, saw = match.groups()
-        return f"{name}, line {line}: {saw} fields where the header has {expected} (a stray comma or quote?)."
-    return f"{name} is not a readable CSV file ({text.strip().splitlines()[0] if text.strip() else 'no detail'})."
-
-
 def _check_rows(checked: CheckedUpload, rows: int) -> None:
     """Broken quoting merges lines: fewer rows parsed than the file has non-blank data lines."""
     if rows < checked.records:
@@ -332,7 +320,7 @@ def _sample(checked: CheckedUpload) -> pd.DataFrame:
             nrows=_SAMPLE_ROWS,
         )
     except pd.errors.ParserError as exc:
-        raise UploadError(_parser_sentence(exc, checked.name)) from exc
+        raise UploadError(_sentence(csv_problem(exc, checked.name))) from exc
     return _check_header(checked, sample)
 
 
@@ -385,7 +373,7 @@ def read_upload_table(data: bytes, filename: str, limits: UploadLimits) -> Uploa
     try:
         table = pd.read_csv(io.BytesIO(checked.data), sep="\t" if checked.format == "tsv" else ",")
     except pd.errors.ParserError as exc:
-        raise UploadError(_parser_sentence(exc, checked.name)) from exc
+        raise UploadError(_sentence(csv_problem(exc, checked.name))) from exc
     _check_rows(checked, len(_check_header(checked, table)))
     columns = tuple(str(c) for c in table.columns)
     return Upload(table, checked.name, columns, None, tuple(detect_value_columns(table)), checked.notes)
