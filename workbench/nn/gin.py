@@ -140,7 +140,13 @@ class GIN(nn.Module):
         h_list = [self.embed_atoms(x) if h0 is None else h0]
         structure = None
         h = h_list[0]
-        if self.fast_inference and not torch.is_grad_enabled() and h.dtype == torch.float32 and h.device.type == "cpu":
+        if (
+            self.fast_inference
+            and not torch.is_grad_enabled()
+            and h.dtype == torch.float32
+            and h.device.type == "cpu"
+            and not torch.is_autocast_enabled("cpu")  # the sparse CSR product has no bfloat16 kernel
+        ):
             # inference on CPU: precompute the aggregation structure once for all layers (~1.3× faster)
             structure = graph_structure(h_list[0].shape[0], edge_index, edge_attr, h_list[0].dtype)
         for layer in range(self.num_layer):
