@@ -88,8 +88,8 @@ class GINConv(nn.Module):
         messages = (
             x.index_select(0, src) + self.edge_embedding1(edge_attr[:, 0]) + self.edge_embedding2(edge_attr[:, 1])
         )
-        aggregated = (x + self_loop).index_add(0, dst, messages.to(x.dtype))
-        return self.mlp(aggregated)
+        base = x + self_loop  # float32 under autocast, where x may be bfloat16
+        return self.mlp(base.index_add(0, dst, messages.to(base.dtype)))
 
 
 class GIN(nn.Module):
