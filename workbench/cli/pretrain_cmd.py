@@ -13,13 +13,14 @@ def register(verbs: argparse._SubParsersAction) -> None:
     """Add ``pretrain`` to the ``train`` verb's sub-commands."""
     pt = verbs.add_parser(
         "pretrain",
-        help="pretrain a GIN encoder on the corpus (AttrMask), resumable; ships models/encoders/<method>",
+        help="pretrain a GIN encoder on the corpus (AttrMask, GraphMVP, Mole-BERT), resumable; ships "
+        "models/encoders/<method>",
         description="Self-supervised pretraining on the corpus built by `workbench data corpus`. Defaults are "
         "pretrain-gnns' AttrMask recipe (mask rate 0.15, batch 256, Adam 1e-3, GIN 5x300, no dropout, JK last). "
         "The run folder (<runs-dir>/pretrain/<name>) holds loss.csv, progress.json, cost.json and the resumable "
         "state: run the same command again to resume an interrupted run.",
     )
-    pt.add_argument("--method", default="attrmask", choices=["attrmask"])
+    pt.add_argument("--method", default="attrmask", choices=["attrmask", "graphmvp", "molebert"])
     pt.add_argument("--corpus", help="corpus folder or file (default <WORKBENCH_CACHE_DIR>/corpus/corpus.csv)")
     pt.add_argument("--molecules", type=int, help="train on a seeded sample of this many corpus molecules")
     pt.add_argument("--seed", type=int, default=0, help="sample, initialization, batch order and masks (default 0)")
@@ -27,6 +28,28 @@ def register(verbs: argparse._SubParsersAction) -> None:
     pt.add_argument("--batch-size", type=int, default=256)
     pt.add_argument("--lr", type=float, default=1e-3)
     pt.add_argument("--mask-rate", type=float, default=0.15)
+    mvp = pt.add_argument_group("graphmvp", "GraphMVP (2D GIN + 3D SchNet); needs `workbench data conformers` first")
+    mvp.add_argument("--conformers", type=int, default=5, help="the conformer cache to use (default 5)")
+    mvp.add_argument("--cl-loss", default="ebm_nce", choices=["ebm_nce", "infonce"], help="contrastive loss")
+    mvp.add_argument("--temperature", type=float, default=0.1, help="contrastive temperature (default 0.1)")
+    mvp.add_argument("--beta", type=float, default=1.0, help="KL weight of the reconstruction (default 1)")
+    mvp.add_argument("--alpha-1", type=float, default=1.0, help="contrastive weight (default 1)")
+    mvp.add_argument("--alpha-2", type=float, default=1.0, help="generative weight (default 1)")
+    mvp.add_argument("--schnet-lr-scale", type=float, default=0.1, help="SchNet learning-rate factor (0.1)")
+    mb = pt.add_argument_group(
+        "molebert",
+        "Mole-BERT: a VQ-VAE tokenizer stage (--tokenizer-epochs) before --epochs of masked atom modelling "
+        "(--mask-rate) and triplet masked contrast (--mask-rate2; NT-Xent at --temperature)",
+    )
+    mb.add_argument("--tokenizer-epochs", type=int, default=60, help="tokenizer stage epochs (default 60)")
+    mb.add_argument(
+        "--codebook-split", type=int, nargs=4, default=[377, 55, 54, 26], metavar=("C", "N", "O", "OTHERS"),
+        help="codes per atom family (default 377 55 54 26: 512)",
+    )  # fmt: skip
+    mb.add_argument("--commitment-cost", type=float, default=0.25, help="VQ commitment weight beta (default 0.25)")
+    mb.add_argument("--mask-rate2", type=float, default=0.30, help="mask rate of the second view (default 0.30)")
+    mb.add_argument("--triplet-margin", type=float, default=0.0, help="triplet margin (default 0, released code)")
+    mb.add_argument("--triplet-weight", type=float, default=0.1, help="triplet weight lambda (default 0.1)")
     pt.add_argument("--num-layer", type=int, default=5)
     pt.add_argument("--emb-dim", type=int, default=300)
     pt.add_argument("--device", default="cpu", help="cpu or cuda")
@@ -57,6 +80,19 @@ def run_pretrain(args: argparse.Namespace) -> int:
         num_layer=args.num_layer,
         emb_dim=args.emb_dim,
         mask_rate=args.mask_rate,
+        conformers=args.conformers,
+        cl_loss=args.cl_loss,
+        temperature=args.temperature,
+        beta=args.beta,
+        alpha_1=args.alpha_1,
+        alpha_2=args.alpha_2,
+        schnet_lr_scale=args.schnet_lr_scale,
+        tokenizer_epochs=args.tokenizer_epochs,
+        codebook_split=tuple(args.codebook_split),
+        commitment_cost=args.commitment_cost,
+        mask_rate2=args.mask_rate2,
+        triplet_margin=args.triplet_margin,
+        triplet_weight=args.triplet_weight,
         device=args.device,
         threads=args.threads,
         amp=args.amp,
@@ -95,5 +131,6 @@ def _command(args: argparse.Namespace) -> str:
     for flag, value in vars(args).items():
         if flag in ("func", "verb", "train_verb") or value is None or value is False:
             continue
-        parts += [f"--{flag.replace('_', '-')}"] + ([] if value is True else [str(value)])
+        values = [str(v) for v in value] if isinstance(value, list) else [] if value is True else [str(value)]
+        parts += [f"--{flag.replace('_', '-')}", *values]
     return shlex.join(parts)

@@ -33,6 +33,8 @@ from workbench.nn.gin import GINConv
 from workbench.train.pretrain.attrmask import AttrMask
 from workbench.train.pretrain.config import PretrainConfig, hashed_config
 from workbench.train.pretrain.corpus_loader import load_corpus_graphs
+from workbench.train.pretrain.graphmvp import GraphMVP
+from workbench.train.pretrain.molebert import MoleBERT
 from workbench.train.pretrain.records import CostLedger, LossLog, ProgressFile
 from workbench.train.pretrain.ship import ship_encoder
 from workbench.train.run_folder import RunFolder, RunState
@@ -40,7 +42,7 @@ from workbench.train.run_folder import RunFolder, RunState
 __all__ = ["METHODS", "PretrainInterrupted", "epoch_order", "pretrain", "resolve_corpus"]
 
 #: ``--method`` name -> the method (model builder and per-step loss).
-METHODS: dict[str, Callable[[], AttrMask]] = {"attrmask": AttrMask}
+METHODS: dict[str, Callable[[], object]] = {"attrmask": AttrMask, "graphmvp": GraphMVP, "molebert": MoleBERT}
 
 
 class PretrainInterrupted(RuntimeError):
@@ -130,12 +132,17 @@ def pretrain(
     amp = cfg.amp if cfg.amp is not None else device.type == "cuda"
     corpus, parent = resolve_corpus(cfg, log)
     graphs = load_corpus_graphs(corpus.path, corpus.sha256, log)
+    if hasattr(method, "prepare"):  # a method may pair the graphs with more data (GraphMVP: conformers)
+        graphs = method.prepare(graphs, corpus, cfg, log)
     n, bs = len(graphs), cfg.batch_size
     if n < 2:
         raise ValueError(f"{corpus.path} has {n} usable molecule(s); pretraining needs at least two")
     per_epoch = math.ceil(n / bs)
-    total = per_epoch * cfg.epochs
-    run = RunFolder(Path(runs_dir) / "pretrain" / cfg.run_name, hashed_config(cfg, corpus.sha256))
+    # a method may run epochs of its own before cfg.epochs (Mole-BERT: its tokenizer stage)
+    run_epochs = cfg.epochs + (method.extra_epochs(cfg) if hasattr(method, "extra_epochs") else 0)
+    total = per_epoch * run_epochs
+    hashed = hashed_config(cfg, corpus.sha256) | getattr(method, "hashed_extra", {})
+    run = RunFolder(Path(runs_dir) / "pretrain" / cfg.run_name, hashed)
     run.open()
     out = Path(out_dir) if out_dir is not None else Path("models") / "encoders" / cfg.method
 
@@ -162,7 +169,8 @@ def pretrain(
     model = method.build(cfg).to(device)
     if amp:
         _float32_gin_inputs(model)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    params = method.param_groups(model, cfg) if hasattr(method, "param_groups") else model.parameters()
+    optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     generator = torch.Generator().manual_seed(cfg.seed)
     saved = run.load_state({"mask": generator})
     step, history = 0, []
@@ -198,6 +206,8 @@ def pretrain(
                 epoch, k = divmod(step, per_epoch)
                 if epoch != order_epoch:
                     order_epoch, order = epoch, epoch_order(cfg.seed, epoch, n)
+                    if hasattr(method, "start_epoch"):  # e.g. Mole-BERT's stage (derived from the epoch)
+                        method.start_epoch(model, epoch, cfg)
                 rows = order[k * bs : (k + 1) * bs]
                 batch = graphs.batch(rows)
                 t0 = time.perf_counter()
@@ -216,7 +226,7 @@ def pretrain(
                     {"step": step, "epoch": epoch, "loss": value, **metrics, "molecules": len(rows),
                      "train_seconds": prior_train_s + train_s}
                 )  # fmt: skip
-                progress.step(step, len(rows), value, {"epochs": cfg.epochs})
+                progress.step(step, len(rows), value, {"epochs": run_epochs})
                 pbar.update(1)
                 pbar.set_postfix(loss=f"{value:.4f}", acc=f"{metrics.get('accuracy', float('nan')):.3f}", refresh=False)
                 if k + 1 == per_epoch:
@@ -224,7 +234,7 @@ def pretrain(
                     history.append(row)
                     run.append_log(row)
                     save()
-                    log(f"epoch {epoch + 1}/{cfg.epochs}: loss {row.get('loss', float('nan')):.4f}, "
+                    log(f"epoch {epoch + 1}/{run_epochs}: loss {row.get('loss', float('nan')):.4f}, "
                         f"accuracy {row.get('accuracy', float('nan')):.4f}")  # fmt: skip
                 elif time.perf_counter() - last_save >= cfg.save_every_s:
                     save()
