@@ -39,6 +39,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     _bench_module("coldstart").add_arguments(cs)
     cs.set_defaults(func=run_coldstart)
+    ld = which.add_parser(
+        "load",
+        help="concurrent single-molecule sessions and the server's memory during a refused 331,000-row upload "
+        "(sections of throughput.md)",
+    )
+    _bench_module("load").add_arguments(ld)
+    ld.set_defaults(func=run_load)
 
 
 def _bench_module(name: str):
@@ -78,3 +85,8 @@ def run_pretraining(args: argparse.Namespace) -> int:
 def run_coldstart(args: argparse.Namespace) -> int:
     command = "workbench " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["bench"] else "workbench bench coldstart"
     return _bench_module("coldstart").run_from_args(args, command)
+
+
+def run_load(args: argparse.Namespace) -> int:
+    command = "workbench " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["bench"] else "workbench bench load"
+    return _bench_module("load").run_from_args(args, command)
