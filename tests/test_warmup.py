@@ -144,3 +144,15 @@ def test_limit_threads_sizes_the_pools_of_libraries_loaded_later_and_of_torch(
     assert warmup.limit_threads() == expected
     assert _FakeTorch.threads == expected
     assert all(os.environ[v] == str(expected) for v in warmup.THREAD_VARIABLES)
+
+
+def test_freeze_heap_moves_live_objects_out_of_the_collectors_scans():
+    import gc
+
+    from workbench.app.warmup import freeze_heap
+
+    try:
+        frozen = freeze_heap()
+        assert frozen > 1000 and gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

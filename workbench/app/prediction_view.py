@@ -36,11 +36,8 @@ def has_stored_reference(model: LoadedModel) -> bool:
 
 def load_references(models: Sequence[str], model: Callable[[str], LoadedModel]) -> dict[str, pd.DataFrame]:
     """Approved-drug predictions per model: read where stored, else computed once per process (slow)."""
-    references: dict[str, pd.DataFrame] = {}
-    for name in models:
-        with st.spinner(f"Reading the approved-drug reference of {name}…"):
-            references[name] = reference_predictions(model(name))
-    return references
+    with st.spinner("Reading the approved-drug references…"):
+        return {name: reference_predictions(model(name)) for name in models}
 
 
 def show_panel(table: pd.DataFrame) -> None:

@@ -33,6 +33,7 @@ __all__ = [
 
 _LOCK = threading.Lock()
 _COMPUTED: dict[str, pd.DataFrame] = {}
+_STORED: dict[str, pd.DataFrame] = {}
 
 PERCENTILE_FILE = "percentiles.npz"
 REFERENCE_SET = "approved_drugs"
@@ -77,10 +78,17 @@ def reference_predictions(model: LoadedModel) -> pd.DataFrame:
     Raises:
         CheckpointError: the stored reference file is missing or does not match its sha256.
     """
+    key = "".join(w.sha256[:8] for w in model.checkpoint.card.weights)
+    stored_key = f"{model.checkpoint.path}:{key}"
+    with _LOCK:
+        if stored_key in _STORED:  # read and sha256-checked once per process, as the model itself
+            return _STORED[stored_key]
     path = reference_path(model.checkpoint, "percentile_reference")
     if path is not None:
-        return load_reference(path, model.name)
-    key = "".join(w.sha256[:8] for w in model.checkpoint.card.weights)
+        table = load_reference(path, model.name)
+        with _LOCK:
+            _STORED[stored_key] = table
+        return table
     with _LOCK:
         if key not in _COMPUTED:
             _COMPUTED[key] = compute_reference(model)
