@@ -358,7 +358,12 @@ def shipped_section(records: list[dict]) -> list[str]:
     lines = [
         f"## Shipped checkpoint `{SHIPPED.relative_to(ROOT)}`",
         "",
-        f"Made by `{card.command}` ({card.split.kind} split, seed {card.seeds[0]}): {card.description}.",
+        f"Made by `{card.command}` ({card.split.kind} split, seed {card.seeds[0]}): {card.description}."
+        + (
+            f" Weights stored as {dtype}; the metrics are of the stored weights."
+            if (dtype := card.architecture.config.get("weights_dtype"))
+            else ""
+        ),
         "",
         "| " + " | ".join(c[1] for c in COLUMNS) + " |",
         "|" + "---|" * len(COLUMNS),

@@ -11,7 +11,7 @@ from tests.data_fixtures import tiny_tables
 from tests.tiny_model import train_tiny_checkpoint
 from workbench.data import DataUnavailableError
 from workbench.data.prepared import prepare
-from workbench.models import Checkpoint, CheckpointError, load_card
+from workbench.models import Checkpoint, CheckpointError, load_card, reference_path
 from workbench.predict import applicability
 from workbench.predict.percentiles import reference_predictions
 from workbench.predict.references import store_references
@@ -56,6 +56,7 @@ def test_rebuilt_index_scores_max_tanimoto_to_the_train_split(checkpoint):
 def test_stored_references_answer_without_the_data_file(checkpoint, data_dirs, monkeypatch):
     card = store_references(checkpoint.path, log=lambda _msg: None)
     assert card.reference("domain_index").molecules == len(prepare("bbbp", "scaffold").split.train)
+    assert card.reference("domain_index").shared and not (checkpoint.path / "domain_index.npz").exists()  # one copy
     assert card.reference("percentile_reference").molecules > 2000  # approved drugs that parse
     stored = Checkpoint(checkpoint.path, card)
     (data_dirs[0] / "BBBP.csv").unlink()  # no data file any more
@@ -71,7 +72,9 @@ def _score_from(card, checkpoint, query):
     """The score the index stored in the card gives (independent of the module cache)."""
     from workbench.predict.domain_index import load_domain_index
 
-    return float(load_domain_index(checkpoint.path / card.reference("domain_index").file).scores([query])[0])
+    return float(
+        load_domain_index(reference_path(Checkpoint(checkpoint.path, card), "domain_index")).scores([query])[0]
+    )
 
 
 @pytest.mark.slow
@@ -86,12 +89,15 @@ def test_stored_percentile_reference_is_read_not_recomputed(checkpoint, monkeypa
     table = reference_predictions(model)
     assert list(table.columns) == ["tiny:has_nitrogen", "tiny:carbons"]
     assert len(table) == card.reference("percentile_reference").molecules
+    # read and sha256-checked once per process: the next session gets the same table without the file
+    monkeypatch.setattr("workbench.predict.percentiles.reference_path", lambda *_: pytest.fail("read it again"))
+    assert reference_predictions(model) is table
 
 
 @pytest.mark.slow
 def test_a_modified_index_is_refused_and_a_changed_data_file_too(checkpoint, data_dirs, monkeypatch):
     card = store_references(checkpoint.path, log=lambda _msg: None)
-    index_file = checkpoint.path / card.reference("domain_index").file
+    index_file = reference_path(Checkpoint(checkpoint.path, card), "domain_index")
     index_file.write_bytes(index_file.read_bytes()[:-10] + b"0123456789")
     monkeypatch.setattr(applicability, "_INDEXES", {})
     with pytest.raises(CheckpointError, match="does not match the sha256"):

@@ -172,12 +172,19 @@ class WeightFile(_Part):
 
 @dataclass(frozen=True, kw_only=True)
 class ReferenceFile(_Part):
-    """A file inference reads instead of recomputing: the domain index or the percentile reference."""
+    """A file inference reads instead of recomputing: the domain index or the percentile reference.
+
+    ``shared``: the file is in the shared folder beside the checkpoint folders (``models/_shared/``, named by its
+    sha256, one copy for every card that lists it) instead of in the checkpoint's own folder.
+    """
 
     file: str
     kind: str
     sha256: str
     molecules: int | None = None
+    shared: bool | None = None
+
+    _OMIT_NONE: ClassVar[frozenset[str]] = frozenset({"shared"})
 
 
 @dataclass(frozen=True, kw_only=True)

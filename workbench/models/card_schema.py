@@ -7,9 +7,10 @@ that made it. :mod:`workbench.models.card` reads it into a typed :class:`~workbe
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
-
-import jsonschema
+from functools import cache
+from types import ModuleType
 
 __all__ = [
     "CARD_FILE",
@@ -175,6 +176,7 @@ CARD_SCHEMA: dict = {
                     "kind": {"enum": list(REFERENCE_KINDS)},
                     "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                     "molecules": {"type": "integer", "minimum": 0},
+                    "shared": {"type": "boolean"},
                 },
             },
         },
@@ -239,6 +241,25 @@ def upgrade_card(raw: dict) -> dict:
     return upgraded
 
 
+@cache
+def _jsonschema() -> ModuleType:
+    """``jsonschema``, imported on the first validation (not when this module is imported).
+
+    The card schema uses no ``format`` keyword, so the import skips ``rfc3987_syntax`` (an optional IRI
+    format checker that builds a grammar when imported: seconds of a cold start); a later explicit
+    ``import rfc3987_syntax`` elsewhere still works.
+    """
+    blocked = "rfc3987_syntax" not in sys.modules
+    if blocked:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # makes its import raise ImportError
+    try:
+        import jsonschema
+    finally:
+        if blocked and sys.modules.get("rfc3987_syntax", 0) is None:
+            del sys.modules["rfc3987_syntax"]
+    return jsonschema
+
+
 def validate_card(raw: dict) -> None:
     """Check a card against :data:`CARD_SCHEMA` and its internal consistency.
 
@@ -250,7 +271,7 @@ def validate_card(raw: dict) -> None:
     version = raw.get("format_version")
     if isinstance(version, int) and version != FORMAT_VERSION:
         raise CheckpointError(_newer_message(version) if version > FORMAT_VERSION else _older_message(version, raw))
-    validator = jsonschema.Draft202012Validator(CARD_SCHEMA)
+    validator = _jsonschema().Draft202012Validator(CARD_SCHEMA)
     problems = [f"{'/'.join(map(str, e.absolute_path)) or '(card)'}: {e.message}" for e in validator.iter_errors(raw)]
     scaling = raw.get("target_scaling")
     tasks = raw.get("tasks")

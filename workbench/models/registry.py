@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from workbench.models.card import CARD_FILE, CheckpointError
-from workbench.models.store import Checkpoint, load_card
+from workbench.models.store import SHARED_FOLDER, Checkpoint, load_card
 
 __all__ = ["SHIPPED_MODELS", "find_checkpoints", "models_dirs", "skipped_checkpoints"]
 
@@ -26,12 +26,17 @@ def models_dirs() -> list[Path]:
 NESTED_FOLDERS = ("encoders",)
 
 
+def _subfolders(folder: Path) -> list[Path]:
+    """Sub-folders that may be checkpoints: not hidden, not the shared reference folder (``_shared``)."""
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != SHARED_FOLDER)
+
+
 def _checkpoint_folders(root: Path) -> list[Path]:
     """The candidate checkpoint folders of ``root``: its sub-folders, grouping folders opened one level."""
     folders: list[Path] = []
-    for p in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for p in _subfolders(root):
         if p.name in NESTED_FOLDERS and not (p / CARD_FILE).is_file():
-            folders += sorted(q for q in p.iterdir() if q.is_dir() and not q.name.startswith("."))
+            folders += _subfolders(p)
         else:
             folders.append(p)
     return folders

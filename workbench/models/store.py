@@ -8,6 +8,7 @@ other model kinds). Loading verifies every file's sha256 and never unpickles.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,21 +18,26 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from workbench import __version__
-from workbench.hashing import sha256_file
+from workbench.hashing import sha256_bytes, sha256_file
 from workbench.models.card import CARD_FILE, FORMAT_VERSION, CheckpointError, ModelCard
 
 __all__ = [
     "CARD_MAX_BYTES",
     "CARD_MAX_DEPTH",
     "SAFETENSORS_HEADER_MAX",
+    "SHARED_FOLDER",
     "Checkpoint",
+    "cast_floating",
     "load_card",
     "load_safetensors",
     "load_state_dicts",
+    "read_verified",
     "reference_path",
     "safetensors_problem",
     "save_torch_checkpoint",
     "set_reference_files",
+    "share_reference_file",
+    "shared_folder",
     "verify_weights",
     "write_card",
 ]
@@ -44,6 +50,10 @@ CARD_MAX_DEPTH = 32
 #: Largest safetensors header read (the JSON table of tensor names, shapes and offsets: a few KB per model;
 #: the same limit as the safetensors library, checked here so the refusal is one sentence).
 SAFETENSORS_HEADER_MAX = 100 * 1000**2
+#: The one folder beside the checkpoint folders (``models/_shared/``) holding reference files several cards list
+#: (e.g. the domain index of one data set and split): each named by its sha256, so re-running one trainer never
+#: changes a file another card lists. The registry does not treat it as a checkpoint.
+SHARED_FOLDER = "_shared"
 
 
 @dataclass(frozen=True)
@@ -127,11 +137,14 @@ def set_reference_files(folder: str | Path, files: Sequence[dict]) -> ModelCard:
 
     Args:
         folder: a checkpoint folder with a valid card.
-        files: one dict per file with ``file``, ``kind`` and optional ``molecules``.
+        files: one dict per file with ``file``, ``kind``, optional ``molecules`` and ``shared`` (the file is in
+            :func:`shared_folder`, see :func:`share_reference_file`).
     """
     folder = Path(folder)
     card = load_card(folder).to_dict()
-    new = [{**f, "sha256": sha256_file(folder / f["file"])} for f in files]
+    new = [
+        {**f, "sha256": sha256_file((shared_folder(folder) if f.get("shared") else folder) / f["file"])} for f in files
+    ]
     kinds = {f["kind"] for f in new}
     card["references"] = [r for r in card.get("references", []) if r["kind"] not in kinds] + new
     written = ModelCard.from_dict(card)
@@ -150,9 +163,32 @@ def reference_path(checkpoint: Checkpoint, kind: str) -> Path | None:
     entry = checkpoint.card.reference(kind)
     if entry is None:
         return None
-    path = checkpoint.path / entry.file
+    if entry.file in ("", ".", "..") or Path(entry.file).name != entry.file:
+        raise CheckpointError(
+            f"{checkpoint.path / CARD_FILE} names the {kind} file '{entry.file}', not a plain file name."
+        )
+    path = (shared_folder(checkpoint.path) if entry.shared else checkpoint.path) / entry.file
     _verify_file(path, entry.sha256)
     return path
+
+
+def shared_folder(checkpoint_folder: str | Path) -> Path:
+    """The shared reference folder of a checkpoint folder: :data:`SHARED_FOLDER` beside it."""
+    return Path(checkpoint_folder).parent / SHARED_FOLDER
+
+
+def share_reference_file(folder: str | Path, file: str) -> str:
+    """Move ``folder/file`` into :func:`shared_folder` as ``<sha256><suffix>``; returns that name.
+
+    Identical files (several checkpoints of one data set and split) end up as one copy; an existing copy
+    under the name is replaced atomically by the identical bytes (which also repairs a damaged one).
+    """
+    source = Path(folder) / file
+    name = sha256_file(source) + Path(file).suffix
+    target = shared_folder(folder) / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(source, target)
+    return name
 
 
 def _refuse_foreign(folder: Path) -> None:
@@ -251,11 +287,33 @@ def verify_weights(folder: str | Path, card: ModelCard) -> None:
         _verify_file(folder / entry.file, entry.sha256)
 
 
+def read_verified(path: str | Path, sha256: str) -> bytes:
+    """The bytes of a file the card lists, read once and checked against its recorded sha256.
+
+    What is loaded is then exactly what was hashed (one read instead of two).
+
+    Raises:
+        CheckpointError: the file is missing, unreadable, or was modified.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path} is listed in the card but missing")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CheckpointError(f"{path} could not be read ({exc.strerror or exc})") from exc
+    _check_digest(path, sha256_bytes(data), sha256)
+    return data
+
+
 def _verify_file(path: Path, sha256: str) -> None:
     """Refuse a file the card lists when it is missing or its sha256 differs from the recorded one."""
     if not path.is_file():
         raise CheckpointError(f"{path} is listed in the card but missing")
-    digest = sha256_file(path)
+    _check_digest(path, sha256_file(path), sha256)
+
+
+def _check_digest(path: Path, digest: str, sha256: str) -> None:
     if digest != sha256:
         raise CheckpointError(
             f"{path} does not match the sha256 in its card ({digest[:12]}… vs {sha256[:12]}…); "
@@ -301,6 +359,15 @@ def load_safetensors(path: str | Path) -> dict[str, torch.Tensor]:
         return load_file(str(path), device="cpu")
     except Exception as exc:
         raise CheckpointError(f"{path} is not a readable safetensors file ({exc}).") from exc
+
+
+def cast_floating(state: Mapping[str, torch.Tensor], dtype: str | torch.dtype) -> dict[str, torch.Tensor]:
+    """A copy of a state dict with its floating-point tensors in ``dtype`` (``"float16"`` to store, ``"float32"``
+    to load); integer tensors (counters, indices) are kept as they are."""
+    target = getattr(torch, dtype, None) if isinstance(dtype, str) else dtype
+    if not isinstance(target, torch.dtype) or not target.is_floating_point:
+        raise ValueError(f"{dtype!r} is not a floating-point dtype")
+    return {k: (v.to(target) if v.is_floating_point() else v).detach().cpu().contiguous() for k, v in state.items()}
 
 
 def load_state_dicts(folder: str | Path, card: ModelCard | None = None) -> list[dict[str, torch.Tensor]]:

@@ -1,7 +1,9 @@
 """The applicability-domain index stored with a checkpoint: packed ECFP4 of its training molecules.
 
-Built once at training time (or by ``workbench models add-references`` for older checkpoints) and
-saved as ``domain_index.npz`` in the checkpoint folder, hashed in the card like the weights. Scoring
+Built once at training time (or by ``workbench models add-references`` for older checkpoints), saved as
+``domain_index.npz`` in the checkpoint folder, then moved to the shared folder as ``<sha256>.npz``
+(:func:`workbench.predict.references.store_references`: one copy per data set and split) and hashed in the
+card like the weights. Scoring
 a query needs no data file and no RDKit fingerprint objects: Tanimoto similarities come from
 popcounts over the packed bits. The row numbers point into the data file recorded in the card, so
 the nearest training molecules (SMILES and labels) can be read from it when it is present.

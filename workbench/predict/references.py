@@ -14,6 +14,7 @@ from rdkit import Chem
 from workbench.data import DataUnavailableError
 from workbench.models import Checkpoint, ModelCard, load_card, set_reference_files
 from workbench.models.builders import build_predictor, can_predict
+from workbench.models.store import share_reference_file
 from workbench.predict.applicability import training_molecules
 from workbench.predict.domain_index import DOMAIN_INDEX_FILE, save_domain_index
 from workbench.predict.inference import LoadedModel, get_device
@@ -29,7 +30,11 @@ def store_references(
     *,
     log=print,
 ) -> ModelCard:
-    """Write ``domain_index.npz`` and ``percentiles.npz`` into a checkpoint folder and record them in its card.
+    """Write the domain index and ``percentiles.npz`` for a checkpoint folder and record them in its card.
+
+    The domain index goes to the shared reference folder beside the checkpoint folders
+    (``models/_shared/<sha256>.npz``, :func:`~workbench.models.store.share_reference_file`): checkpoints of one
+    data set and split list the same file.
 
     Args:
         folder: a checkpoint folder with a valid card.
@@ -51,9 +56,10 @@ def store_references(
             mols, rows = training_molecules(checkpoint)
         except DataUnavailableError as exc:
             log(f"{checkpoint.name}: no domain index ({exc})")
-    if mols is not None:
+    if mols is not None:  # one copy per data set and split, shared by every card that lists it
         save_domain_index(folder, mols, rows)
-        files.append({"file": DOMAIN_INDEX_FILE, "kind": "domain_index", "molecules": len(mols)})
+        shared = share_reference_file(folder, DOMAIN_INDEX_FILE)
+        files.append({"file": shared, "kind": "domain_index", "molecules": len(mols), "shared": True})
     device = get_device()  # a fresh predictor: the process cache may hold this folder with its older card
     table = compute_reference(LoadedModel(checkpoint, build_predictor(checkpoint, device), device))
     save_reference(folder, table, checkpoint.tasks)

@@ -20,7 +20,7 @@ import torch
 from workbench import chem
 from workbench.featurizers import FeaturizationError, graph_arrays
 from workbench.models import Checkpoint, CheckpointError, find_checkpoints, verify_weights
-from workbench.models.store import load_safetensors
+from workbench.models.store import cast_floating, load_safetensors
 from workbench.nn.dual_encoder import DualEncoder
 from workbench.nn.text_backbone import TextBackbone, build_backbone
 from workbench.predict.inference import get_device
@@ -145,7 +145,8 @@ def _build(checkpoint: Checkpoint, device: torch.device) -> Retriever:
         text_top=backbone.top(text_layers) if text_layers else None,
     )
     entries = {w.role or "model": w for w in card.weights}
-    model.load_state_dict(load_safetensors(checkpoint.path / entries["model"].file))
+    stored = load_safetensors(checkpoint.path / entries["model"].file)  # float16 or float32 on disk (weights_dtype)
+    model.load_state_dict(cast_floating(stored, torch.float32))
     model.eval().to(device)
     if model.text_top is not None:
         backbone.load_top(model.text_top)  # queries are embedded with the fine-tuned layers

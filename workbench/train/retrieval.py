@@ -26,6 +26,7 @@ from safetensors.torch import save_file
 from workbench.data.splits import Split
 from workbench.featurizers import GRAPH_FEATURIZER, featurizer_spec
 from workbench.models import ModelCard, write_card
+from workbench.models.store import cast_floating
 from workbench.nn.dual_encoder import DualEncoder, expertise_reconstruction_loss, info_nce, s2p_loss, tanimoto_matrix
 from workbench.nn.text_backbone import MiniLMBackbone, build_backbone, fine_tuned_spec
 from workbench.retrieval.corpus import (
@@ -45,6 +46,7 @@ from workbench.train.run_folder import RunFolder
 __all__ = [
     "ABLATION",
     "CORPUS_FILE",
+    "WEIGHTS_DTYPE",
     "RetrievalConfig",
     "run_config",
     "save_retrieval_checkpoint",
@@ -53,6 +55,8 @@ __all__ = [
 ]
 
 CORPUS_FILE = "corpus_text_features.safetensors"
+#: How the shipped checkpoint stores its floating-point weights (the card's metrics are of these weights).
+WEIGHTS_DTYPE = "float16"
 
 #: The ablation rows, cumulative as in the issue: InfoNCE -> + S2P -> + augmentation -> + ER.
 ABLATION: dict[str, dict[str, bool]] = {
@@ -233,11 +237,16 @@ def save_retrieval_checkpoint(
     models_dir: str | Path = "models",
     command: str = "",
     history: dict | None = None,
+    weights_dtype: str = WEIGHTS_DTYPE,
 ) -> ModelCard:
     """Write ``models_dir/<name>/``: the weights (GIN, both projections, fine-tuned text layers if any) and the card.
 
-    With fine-tuned text layers the stored corpus description features are those of the fine-tuned encoder.
+    The floating-point weights are stored as ``weights_dtype`` (recorded in the card's architecture config) and
+    ``model`` is rounded to them in place, so it is the model the checkpoint holds. With fine-tuned text layers
+    the stored corpus description features are those of the fine-tuned encoder (as stored).
     """
+    state = cast_floating(model.state_dict(), weights_dtype)
+    model.load_state_dict(state)  # the parameters keep their dtype and take the stored values
     gin = model.gnn
     losses = ["symmetric InfoNCE" if not cfg.s2p else f"S2P (tau1={cfg.tau1}, tau2={cfg.tau2})"]
     if cfg.augment:
@@ -292,6 +301,7 @@ def save_retrieval_checkpoint(
                 "jk": gin.jk,
                 "text_backbone": text_spec,
                 "trained_parts": trained_parts,
+                "weights_dtype": weights_dtype,
             },
         },
         "featurizer": featurizer_spec(GRAPH_FEATURIZER),
@@ -316,7 +326,6 @@ def save_retrieval_checkpoint(
         card["init_encoder"] = {k: v for k, v in init_info.items()}
     folder = Path(models_dir) / cfg.name
     folder.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(folder / f"seed{cfg.seed}.safetensors"), metadata={"format": "workbench"})
     files = [{"file": f"seed{cfg.seed}.safetensors", "format": "safetensors", "seed": cfg.seed, "role": "model"}]
     if all_features is not None:
@@ -360,6 +369,7 @@ def train_retrieval(
         model, history = train_dual_encoder(
             corpus, split, cfg, device=device, log=log, cache_dir=run_dir / "cache", run=run
         )
+        model.load_state_dict(cast_floating(model.state_dict(), WEIGHTS_DTYPE))  # the metrics are of the stored weights
         metrics = {
             "valid": evaluate_retrieval(model, corpus, split.valid),
             "test": evaluate_retrieval(model, corpus, split.test),
