@@ -2,14 +2,14 @@
 
 ``ARCHITECTURES`` maps a card's ``architecture.type`` to its builder; a new architecture is added
 to this table (no import-time registration). Retrieval checkpoints have no entry: they are not
-property predictors.
+property predictors. Builders import their featurizer, network and model library (PyTorch Geometric,
+scikit-learn, XGBoost, ONNX Runtime) when they run, so importing this package stays light.
 """
 
 from __future__ import annotations
 
 import torch
 
-from workbench.featurizers import FEATURIZER_VERSION
 from workbench.models.builders.base import Builder, Predictor, TorchEnsemble, output_transform
 from workbench.models.builders.baseline import BaselineEnsemble, build_baseline
 from workbench.models.builders.chemprop import build_chemprop_mpnn
@@ -45,6 +45,8 @@ def can_predict(checkpoint: Checkpoint) -> bool:
 
 def build_predictor(checkpoint: Checkpoint, device: torch.device) -> Predictor:
     """Build the predictor for a checkpoint on ``device``."""
+    from workbench.featurizers import FEATURIZER_VERSION
+
     builder = ARCHITECTURES.get(checkpoint.architecture)
     if builder is None:
         raise ValueError(

@@ -7,10 +7,11 @@ string per molecule. Network code stays in :mod:`workbench.nn`; featurizers in :
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
+from itertools import chain
 from typing import Protocol
 
 import numpy as np
@@ -18,9 +19,9 @@ import torch
 from rdkit import Chem
 
 from workbench.models.card import ModelCard
-from workbench.models.store import Checkpoint
+from workbench.models.store import Checkpoint, CheckpointError
 
-__all__ = ["Builder", "Predictor", "TorchEnsemble", "output_transform"]
+__all__ = ["Builder", "Predictor", "TorchEnsemble", "load_module", "output_transform"]
 
 
 class Predictor(Protocol):
@@ -30,6 +31,37 @@ class Predictor(Protocol):
 
 
 Builder = Callable[[Checkpoint, torch.device], "Predictor"]
+
+
+#: Byte alignment of torch's CPU allocations (what the weights of a randomly initialised module have).
+_ALIGNMENT = 64
+
+
+def load_module(make: Callable[[], torch.nn.Module], state: Mapping[str, torch.Tensor]) -> torch.nn.Module:
+    """``make()`` with the weights of ``state``, in eval mode on the CPU, without a random initialisation.
+
+    The module is built on the meta device (no memory, no init) and takes the state's tensors (``assign``),
+    each cast to the dtype the module declares, as ``load_state_dict`` without ``assign`` would copy it.
+    A tensor not aligned as torch allocates (safetensors gives some at odd offsets) is copied once:
+    matrix kernels round differently on unaligned data, and outputs must not depend on how weights were
+    read. Keys and shapes are checked as usual (strict).
+
+    Raises:
+        CheckpointError: the module holds a tensor the state does not give (it would stay empty).
+    """
+    with torch.device("meta"):
+        module = make()
+    declared = {k: v.dtype for k, v in chain(module.named_parameters(), module.named_buffers())}
+    tensors = {}
+    for key, value in state.items():
+        if key in declared and value.dtype != declared[key]:
+            value = value.to(declared[key])
+        tensors[key] = value.clone() if value.data_ptr() % _ALIGNMENT else value
+    module.load_state_dict(tensors, assign=True)
+    empty = [k for k, v in chain(module.named_parameters(), module.named_buffers()) if v.is_meta]
+    if empty:
+        raise CheckpointError(f"the weights give no values for {', '.join(empty)}")
+    return module.eval()
 
 
 def output_transform(card: ModelCard) -> Callable[[np.ndarray], np.ndarray]:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from rdkit import Chem
 
-from workbench.featurizers.chemprop import CHEMPROP_FEATURIZER, chemprop_batch
-from workbench.models.builders.base import Predictor
+from workbench.models.builders.base import Predictor, load_module
 from workbench.models.store import Checkpoint, CheckpointError, load_state_dicts
-from workbench.nn.chemprop import ChempropMPNN
+
+if TYPE_CHECKING:
+    from workbench.nn.chemprop import ChempropMPNN
 
 __all__ = ["ARCHITECTURE", "ChempropPredictor", "build_chemprop_mpnn"]
 
@@ -32,6 +34,8 @@ class ChempropPredictor:
     def predict(self, mols: Sequence[Chem.Mol], batch_size: int = 512) -> tuple[np.ndarray, list[str]]:
         n_members = self.parts[0].n_models
         out = np.full((n_members, len(mols), self.n_tasks), np.nan)
+        from workbench.featurizers.chemprop import chemprop_batch
+
         step = min(batch_size, FORWARD_BATCH)
         with torch.inference_mode():
             for start in range(0, len(mols), step):
@@ -44,15 +48,17 @@ class ChempropPredictor:
 
 def build_chemprop_mpnn(checkpoint: Checkpoint, device: torch.device) -> Predictor:
     """Predictor for a ``chemprop_mpnn`` card (one stacked ensemble per part, same member count)."""
+    from workbench.featurizers.chemprop import CHEMPROP_FEATURIZER
+    from workbench.nn.chemprop import ChempropMPNN
+
     card = checkpoint.card
     if card.featurizer.name != CHEMPROP_FEATURIZER:
         raise ValueError(f"chemprop_mpnn checkpoints take the '{CHEMPROP_FEATURIZER}' featurizer")
     states = dict(zip((w.file for w in card.weights), load_state_dicts(checkpoint.path, card), strict=True))
     parts = []
     for part in card.architecture.config["parts"]:
-        model = ChempropMPNN(**part["config"])
-        model.load_state_dict(states[part["file"]])
-        parts.append(model.to(device).eval())
+        config = part["config"]
+        parts.append(load_module(lambda config=config: ChempropMPNN(**config), states[part["file"]]).to(device))
     if len({p.n_models for p in parts}) != 1:
         raise CheckpointError(f"{checkpoint.name}: parts have different ensemble sizes")
     if sum(p.n_tasks for p in parts) != len(card.tasks):

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import torch
 from rdkit import Chem
 
-from workbench.featurizers.minimol import MINIMOL_FEATURIZER, MinimolEmbedder, get_embedder
-from workbench.models.builders.base import Predictor, TorchEnsemble, output_transform
+from workbench.models.builders.base import Predictor, TorchEnsemble, load_module, output_transform
 from workbench.models.store import Checkpoint, CheckpointError, load_state_dicts
-from workbench.nn import FeatureMLP
+
+if TYPE_CHECKING:
+    from workbench.featurizers.minimol import MinimolEmbedder
 
 __all__ = ["ARCHITECTURE", "build_minimol_head"]
 
@@ -30,14 +32,16 @@ def _check_featurizer(checkpoint: Checkpoint, embedder: MinimolEmbedder) -> None
 
 def build_minimol_head(checkpoint: Checkpoint, device: torch.device) -> Predictor:
     """An ensemble of :class:`FeatureMLP` heads on MiniMol embeddings."""
+    from workbench.featurizers.minimol import MINIMOL_FEATURIZER, get_embedder
+    from workbench.nn import FeatureMLP
+
     card = checkpoint.card
     if card.featurizer.name != MINIMOL_FEATURIZER:
         raise ValueError(f"{ARCHITECTURE} checkpoints take the '{MINIMOL_FEATURIZER}' featurizer")
-    members = []
-    for state in load_state_dicts(checkpoint.path, card):
-        model = FeatureMLP(**card.architecture.config)
-        model.load_state_dict(state)
-        members.append(model.to(device).eval())
+    config = card.architecture.config
+    members = [
+        load_module(lambda: FeatureMLP(**config), state).to(device) for state in load_state_dicts(checkpoint.path, card)
+    ]
     embedder = get_embedder()
     _check_featurizer(checkpoint, embedder)
 

@@ -1,23 +1,32 @@
-"""Builders for our own torch checkpoints: the GIN ensembles and MLPs on ECFP."""
+"""Builders for our own torch checkpoints: the GIN ensembles and MLPs on ECFP.
+
+Featurizers, networks and PyTorch Geometric are imported by the builders, not with this module, so that
+importing the inference module stays light (see ``tests/test_lazy_imports.py``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from rdkit import Chem
-from torch_geometric.data import Batch
 
-from workbench.featurizers import ecfp_batch, mols_to_graphs
-from workbench.models.builders.base import Predictor, TorchEnsemble, output_transform
+from workbench.models.builders.base import Predictor, TorchEnsemble, load_module, output_transform
 from workbench.models.store import Checkpoint, load_state_dicts
-from workbench.nn import FeatureMLP, GINPredictor
+
+if TYPE_CHECKING:
+    from torch_geometric.data import Batch
+
+    from workbench.nn import GINPredictor
 
 __all__ = ["build_feature_mlp", "build_gin"]
 
 
 def _ecfp_input(params: dict) -> Callable[[Sequence[Chem.Mol]], tuple[object, list[str]]]:
+    from workbench.featurizers.fingerprints import ecfp_batch
+
     n_bits, radius, counts = int(params.get("n_bits", 2048)), int(params.get("radius", 2)), bool(params.get("counts"))
 
     def featurize(mols: Sequence[Chem.Mol]) -> tuple[object, list[str]]:
@@ -29,14 +38,15 @@ def _ecfp_input(params: dict) -> Callable[[Sequence[Chem.Mol]], tuple[object, li
 
 def build_feature_mlp(checkpoint: Checkpoint, device: torch.device) -> Predictor:
     """An ensemble of MLPs on ECFP bits or counts."""
+    from workbench.nn import FeatureMLP
+
     card = checkpoint.card
     if card.featurizer.name != "ecfp":
         raise ValueError("feature_mlp checkpoints take the 'ecfp' featurizer")
-    members = []
-    for state in load_state_dicts(checkpoint.path, card):
-        model = FeatureMLP(**card.architecture.config)
-        model.load_state_dict(state)
-        members.append(model.to(device).eval())
+    config = card.architecture.config
+    members = [
+        load_module(lambda: FeatureMLP(**config), state).to(device) for state in load_state_dicts(checkpoint.path, card)
+    ]
     return TorchEnsemble(
         members=members,
         featurize=_ecfp_input(card.featurizer.params),
@@ -48,6 +58,10 @@ def build_feature_mlp(checkpoint: Checkpoint, device: torch.device) -> Predictor
 
 
 def _graph_input(mols: Sequence[Chem.Mol]) -> tuple[object, list[str]]:
+    from torch_geometric.data import Batch
+
+    from workbench.featurizers.graph import mols_to_graphs
+
     graphs, errors = mols_to_graphs(mols)
     ok = [g for g in graphs if g is not None]
     return (Batch.from_data_list(ok) if ok else None), errors
@@ -65,14 +79,15 @@ class _GraphMember(torch.nn.Module):
 
 
 def build_gin(checkpoint: Checkpoint, device: torch.device) -> Predictor:
-    """An ensemble of fine-tuned GINs (one member per seed)."""
+    """An ensemble of fine-tuned GINs (one member per seed; weights stored in a smaller dtype run in float32)."""
+    from workbench.nn import GINPredictor
+
     card = checkpoint.card
     config = {k: v for k, v in card.architecture.config.items() if k != "weights_dtype"}
-    members = []
-    for state in load_state_dicts(checkpoint.path, card):
-        model = GINPredictor(**config)
-        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
-        members.append(_GraphMember(model).to(device).eval())
+    members = [
+        _GraphMember(load_module(lambda: GINPredictor(**config), state)).to(device).eval()
+        for state in load_state_dicts(checkpoint.path, card)
+    ]
     return TorchEnsemble(
         members=members,
         featurize=_graph_input,

@@ -21,12 +21,9 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-from workbench.featurizers import FEATURIZER_VERSION
-from workbench.featurizers.chemprop import ATOM_DIM, BOND_DIM, CHEMPROP_FEATURIZER
 from workbench.hashing import sha256_file
 from workbench.models import CheckpointError, ModelCard, write_card
 from workbench.models.builders.chemprop import ARCHITECTURE
-from workbench.nn.chemprop import ChempropMPNN
 
 __all__ = ["admet_ai_package_dir", "import_admet_ai", "read_chemprop_pt"]
 
@@ -91,6 +88,8 @@ def _class_name(obj: object) -> str:
 
 def _config_of(data: dict, part: str, path: Path) -> dict:
     """Our :class:`ChempropMPNN` config from a chemprop checkpoint, refusing anything it does not reproduce."""
+    from workbench.featurizers.chemprop import ATOM_DIM, BOND_DIM
+
     hp = data["hyper_parameters"]
     mp, agg, pred = hp["message_passing"], hp["agg"], hp["predictor"]
     problems = []
@@ -140,6 +139,11 @@ def import_admet_ai(
 ) -> ModelCard:
     """Convert the admet-ai package's Chemprop ensembles into ``<models_dir>/<name>/``; returns the card."""
     from importlib.metadata import version
+
+    # featurizers and networks are imported here, not with this module (importing workbench.models stays light)
+    from workbench.featurizers import FEATURIZER_VERSION
+    from workbench.featurizers.chemprop import CHEMPROP_FEATURIZER
+    from workbench.nn.chemprop import ChempropMPNN
 
     package = Path(package_dir) if package_dir else admet_ai_package_dir()
     folder = Path(models_dir) / name
