@@ -249,7 +249,75 @@ def worker_single(args: argparse.Namespace) -> dict:
     }
 
 
-WORKERS = {"admet_ours": worker_admet_ours, "admet_ref": worker_admet_ref, "gin": worker_gin, "single": worker_single}
+def worker_models(args: argparse.Namespace) -> dict:
+    """Seconds per default model over the same parsed molecules (where a batch with every model spends its time)."""
+    from workbench import chem
+    from workbench.cli.predict_cmd import resolve_models
+    from workbench.predict import inference
+
+    smiles = _hiv(args.n)
+    parsed, warm = chem.parse(smiles, inchikey=False), chem.parse(smiles[:8], inchikey=False)
+    valid = int((parsed["error"] == "").sum())
+    seconds = {}
+    for name in resolve_models(None):  # `workbench predict`'s default: every MoleculeNet checkpoint
+        model = inference.load_model(name, device="cpu")
+        inference.predict_parsed(warm, [model])
+        t0 = time.perf_counter()
+        inference.predict_parsed(parsed, [model])
+        seconds[name] = time.perf_counter() - t0
+    architecture = {c.name: c.architecture for c in inference.list_models()}
+    return {"molecules": valid, "seconds": seconds, "architecture": {n: architecture[n] for n in seconds}}
+
+
+WORKERS = {
+    "admet_ours": worker_admet_ours,
+    "admet_ref": worker_admet_ref,
+    "gin": worker_gin,
+    "models": worker_models,
+    "single": worker_single,
+}
+
+MODELS_HEADING = "## Batch prediction with every default model: where the time goes"
+
+
+def models_section(n: int, threads: int) -> list[str]:
+    """Per-model seconds over ``n`` HIV molecules (parsed once), in one fresh process with ``threads`` threads."""
+    result = _run("models", threads, n)
+    seconds, molecules = result["seconds"], result["molecules"]
+    total = sum(seconds.values())
+    gin = sum(v for k, v in seconds.items() if result["architecture"][k] == "gin")
+    rows = [
+        f"| {name} | {result['architecture'][name]} | {molecules / value:,.0f} | {100 * value / total:.1f} % |"
+        for name, value in sorted(seconds.items(), key=lambda item: -item[1])
+    ]
+    n_gin = sum(1 for a in result["architecture"].values() if a == "gin")
+    return [
+        MODELS_HEADING,
+        "",
+        f"`inference.predict_parsed` on the same {molecules:,} parsed HIV molecules, one default model at a time "
+        f"({threads} torch thread(s), models loaded and warmed first; parsing not included). Together: "
+        f"**{molecules / total:,.0f} molecules/s** (goal 100). The {n_gin} GIN ensembles (3 networks each) take "
+        f"{100 * gin / total:.0f} % of the time: each network's forward pass is near the core's arithmetic limit "
+        "(see the GIN section), so the goal would need fewer or smaller networks, or `--precision bf16` "
+        "(GIN section: about 2x faster, outputs differ by up to ~2e-2), not less overhead.",
+        "",
+        "| model | architecture | molecules/s alone | share of the time |",
+        "|---|---|---:|---:|",
+        *rows,
+        "",
+    ]
+
+
+def main_models(args: argparse.Namespace) -> None:
+    """``--only models``: the per-model breakdown, spliced into the results file."""
+    load_at_start = load_average()
+    threads = os.cpu_count() or 1
+    section = models_section(args.models_n, threads)
+    command = "python -m bench.throughput " + " ".join(sys.argv[1:])
+    section[2:2] = [f"`{command.strip()}` on {describe_machine(load_at_start)}.", ""]
+    old = RESULTS.read_text() if RESULTS.is_file() else "# Prediction throughput (CPU)\n"
+    RESULTS.write_text(_splice(old, MODELS_HEADING, section))
+    print("\n".join(section))
 
 
 def _run(name: str, threads: int, n: int, **extra: str) -> dict:
@@ -318,7 +386,8 @@ def cli_section(rows: int, predict_rows: int, model: str, chunk_size: int | None
             result = _time_v([workbench, verb, str(source), "-o", f"{tmp}/out.csv", *extra, *chunk])
             with open(f"{tmp}/out.csv", encoding="utf-8") as handle:
                 written = sum(1 for _ in handle) - 1
-            what = " ".join(extra) if "--models" in extra else f"{' '.join(extra)} (every default model)"
+            every = verb == "predict" and "--models" not in extra
+            what = f"{' '.join(extra)} (every default model)" if every else " ".join(extra)
             table.append(
                 f"| `workbench {verb} molecules.csv -o out.csv {what}`{shown} | {n:,} | {written:,} | "
                 f"{result['wall_s']:,.0f} | {n / max(result['wall_s'], 1e-9):,.0f} | **{result['peak_mb']:,.0f}** |"
@@ -374,7 +443,10 @@ def main() -> None:
     parser.add_argument("--gin-threads", type=int, nargs="*", help="torch threads for the GIN rows (default --threads)")
     parser.add_argument("--repeats", type=int, default=20, help="single-molecule repeats")
     parser.add_argument("--skip", nargs="*", default=[], choices=["admet", "gin", "single", "cli"])
-    parser.add_argument("--only", choices=["cli"], help="run only this section and splice it into the results file")
+    parser.add_argument(
+        "--only", choices=["cli", "models"], help="run only this section and splice it into the results file"
+    )
+    parser.add_argument("--models-n", type=int, default=1000, help="HIV molecules for --only models")
     parser.add_argument("--cli-rows", type=int, default=100_000, help="rows for `workbench standardize`")
     parser.add_argument(
         "--cli-predict-rows", type=int, help="rows for `workbench predict` with one GIN (default --cli-rows)"
@@ -399,6 +471,9 @@ def main() -> None:
         return
     if args.cli_predict_rows is None:
         args.cli_predict_rows = args.cli_rows
+    if args.only == "models":
+        main_models(args)
+        return
     if args.only == "cli":
         main_cli(args)
         return

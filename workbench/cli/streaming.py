@@ -35,6 +35,7 @@ __all__ = [
     "check_output",
     "chunks_or_empty",
     "read_errors_first",
+    "release_freed_memory",
     "user_part",
 ]
 
@@ -138,6 +139,31 @@ class RowCounts:
             self.warned += int((frame["warnings"].fillna("").astype(str) != "").sum())
 
 
+def release_freed_memory() -> bool:
+    """Hand memory freed by the last chunk back to the system (glibc ``malloc_trim``); False where unavailable.
+
+    Without it glibc keeps the freed arenas of each chunk's RDKit molecules and tensors, and the peak
+    creeps up over a long file (``workbench predict`` with one GIN: ~0.93 GB after 65,000 rows, 1.13 GB
+    at 100,000 before this and atom-bounded batches).
+    """
+    global _LIBC
+    if _LIBC is None:
+        try:
+            import ctypes
+
+            _LIBC = ctypes.CDLL("libc.so.6")
+            _LIBC.malloc_trim.argtypes = [ctypes.c_size_t]
+        except (OSError, AttributeError):
+            _LIBC = False
+    if not _LIBC:
+        return False
+    _LIBC.malloc_trim(0)
+    return True
+
+
+_LIBC: object = None
+
+
 def _exit_on_sigterm(_signum: int, _frame: object) -> None:
     """SIGTERM while writing: unwind (so the ``.partial`` file is deleted) and exit with 128 + 15."""
     raise SystemExit(128 + signal.SIGTERM)
@@ -188,6 +214,7 @@ class ChunkWriter:
             frame = frame.reindex(columns=self.columns)
         frame.to_csv(self._handle, index=False, header=header)
         self.counts.add(frame)
+        release_freed_memory()
 
     def write_text(self, text: str) -> None:
         """Append text as it is (SDF blocks)."""

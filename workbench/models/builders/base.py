@@ -21,7 +21,15 @@ from rdkit import Chem
 from workbench.models.card import ModelCard
 from workbench.models.store import Checkpoint, CheckpointError
 
-__all__ = ["Builder", "Predictor", "TorchEnsemble", "load_module", "output_transform"]
+__all__ = [
+    "ATOMS_PER_MOLECULE",
+    "Builder",
+    "Predictor",
+    "TorchEnsemble",
+    "batch_bounds",
+    "load_module",
+    "output_transform",
+]
 
 
 class Predictor(Protocol):
@@ -80,6 +88,26 @@ def output_transform(card: ModelCard) -> Callable[[np.ndarray], np.ndarray]:
     return transform
 
 
+#: A batch holds at most ``batch_size`` molecules and at most this many atoms per molecule of ``batch_size`` on
+#: average: a run of large molecules makes smaller batches, so a network call's memory has a bound.
+ATOMS_PER_MOLECULE = 32
+
+
+def batch_bounds(mols: Sequence[Chem.Mol], batch_size: int) -> list[tuple[int, int]]:
+    """``(start, end)`` of consecutive batches: ``batch_size`` molecules, fewer where they are large."""
+    budget = batch_size * ATOMS_PER_MOLECULE
+    bounds, start, atoms = [], 0, 0
+    for i, mol in enumerate(mols):
+        size = mol.GetNumAtoms() if mol is not None else 0
+        if i > start and (i - start >= batch_size or atoms + size > budget):
+            bounds.append((start, i))
+            start, atoms = i, 0
+        atoms += size
+    if start < len(mols):
+        bounds.append((start, len(mols)))
+    return bounds
+
+
 @dataclass
 class TorchEnsemble:
     """Several torch members sharing one featurizer; featurizer output is a batch input.
@@ -121,8 +149,8 @@ class TorchEnsemble:
                 out[m, rows] = self.transform(raw)
 
         with ThreadPoolExecutor(max_workers=1) as pool:
-            for start in range(0, len(mols), batch_size):
-                chunk = mols[start : start + batch_size]
+            for start, end in batch_bounds(mols, batch_size):
+                chunk = mols[start:end]
                 inputs, chunk_errors = self.featurize(chunk)  # overlaps the forward of the previous chunk
                 errors[start : start + len(chunk)] = chunk_errors
                 if pending is not None:
