@@ -63,6 +63,7 @@ PAGES = (
     PageSpec("Activity cliffs", "activity-cliffs", ".js-plotly-plot"),  # the SAS map (first tab)
     PageSpec("IFM lab", "ifm-lab", ".js-plotly-plot"),  # the encoding plot
     PageSpec("Text retrieval", "text-retrieval", "text=1. score"),  # the first hit of the default query
+    PageSpec("Pretraining lab", "pretraining-lab", ".js-plotly-plot"),  # the comparison chart
 )
 
 
