@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BROWSER_SETUP_S, CHROMIUM, CHROMIUM_ARGS, ROOT, _free_port, fresh_home_env
+from tests.conftest import BROWSER_SETUP_S, CHROMIUM, ROOT, _free_port, fresh_home_env
 
 
 def test_the_launcher_turns_off_streamlits_legacy_pages_folder_mode(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -30,10 +30,8 @@ def test_the_launcher_turns_off_streamlits_legacy_pages_folder_mode(monkeypatch:
 @pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed (.ci/run installs it)")
-def test_a_deep_link_as_a_fresh_servers_first_request_opens_its_page(tmp_path) -> None:
+def test_a_deep_link_as_a_fresh_servers_first_request_opens_its_page(tmp_path, browser) -> None:
     """``streamlit run app.py`` showed "Page not found" and a blank page for this first request."""
-    from playwright.sync_api import sync_playwright
-
     port = _free_port()
     env = fresh_home_env(tmp_path / "home")
     command = [sys.executable, "-m", "workbench.app.serve", "--server.port", str(port)]
@@ -50,14 +48,14 @@ def test_a_deep_link_as_a_fresh_servers_first_request_opens_its_page(tmp_path) -
                 except OSError:
                     assert time.time() < deadline and server.poll() is None, "the app did not start"
                     time.sleep(0.5)
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                page = browser.new_page()
+            page = browser.new_page()  # the session's Chromium (a second sync_playwright cannot start)
+            try:
                 page.goto(url + "/model-zoo?smiles=CCO")  # nobody has opened the app before
                 page.get_by_role("heading", name="Model zoo").first.wait_for(timeout=90_000)
                 assert page.get_by_text("Page not found").count() == 0
                 assert "/model-zoo" in page.url
-                browser.close()
+            finally:
+                page.close()
         finally:
             server.terminate()
             server.wait(timeout=20)
