@@ -103,11 +103,12 @@ def test_depiction_is_inline_svg_with_highlights_and_weights():
         chem.depict_svg("((")
 
 
-def test_integer_descriptors_are_descriptor_columns_that_describe_returns_as_ints():
+def test_the_cli_writes_as_integers_exactly_the_descriptors_describe_returns_as_ints():
     from rdkit import Chem
 
-    from workbench.chem.molecule import DESCRIPTOR_COLUMNS, INTEGER_DESCRIPTORS, describe
+    from workbench.chem.molecule import DESCRIPTOR_COLUMNS, describe
+    from workbench.cli.parse_cmd import FRACTIONAL_DESCRIPTORS
 
     values = describe(Chem.MolFromSmiles("CC(=O)Oc1ccccc1C(=O)O"))
-    assert set(INTEGER_DESCRIPTORS) < set(DESCRIPTOR_COLUMNS)
-    assert {c for c in DESCRIPTOR_COLUMNS if isinstance(values[c], int)} == set(INTEGER_DESCRIPTORS)
+    assert set(FRACTIONAL_DESCRIPTORS) < set(DESCRIPTOR_COLUMNS)
+    assert {c for c in DESCRIPTOR_COLUMNS if not isinstance(values[c], int)} == set(FRACTIONAL_DESCRIPTORS)

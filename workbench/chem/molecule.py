@@ -30,7 +30,6 @@ from workbench.chem.standardize import (
 __all__ = [
     "DEFAULT_MAX_HEAVY_ATOMS",
     "DESCRIPTOR_COLUMNS",
-    "INTEGER_DESCRIPTORS",
     "ParsedMolecule",
     "depict_svg",
     "describe",
@@ -60,17 +59,6 @@ DESCRIPTOR_COLUMNS = [
     "QED",
     "lipinski_violations",
 ]
-#: The columns of :data:`DESCRIPTOR_COLUMNS` that are whole numbers (counts, charge, violations).
-INTEGER_DESCRIPTORS = (
-    "HBD",
-    "HBA",
-    "rotatable_bonds",
-    "rings",
-    "aromatic_rings",
-    "heavy_atoms",
-    "formal_charge",
-    "lipinski_violations",
-)
 
 _BRACKET_ATOM = re.compile(r"\[(?:\d+)?([A-Za-z][a-z]?)")
 

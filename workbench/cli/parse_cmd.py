@@ -73,13 +73,16 @@ def _stream(args: argparse.Namespace, table: Callable) -> int:
     return 0
 
 
+#: The descriptors that are not whole numbers; every other one is written as ``2``, not ``2.0``, in every chunk.
+FRACTIONAL_DESCRIPTORS = ("MW", "cLogP", "TPSA", "QED")
+
+
 def _descriptors(smiles: list[str], **options: object):
     """The descriptor table with whole-number columns as integers, so every chunk prints them alike."""
-    from workbench.chem import descriptor_table
-    from workbench.chem.molecule import INTEGER_DESCRIPTORS
+    from workbench.chem import DESCRIPTOR_COLUMNS, descriptor_table
 
     table = descriptor_table(smiles, **options)
-    for column in INTEGER_DESCRIPTORS:
+    for column in (c for c in DESCRIPTOR_COLUMNS if c not in FRACTIONAL_DESCRIPTORS):
         table[column] = table[column].astype("Int64")
     return table
 
