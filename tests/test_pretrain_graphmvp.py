@@ -10,15 +10,14 @@ from rdkit import Chem
 from safetensors.torch import load_file
 from torch_geometric.nn.models import SchNet as PygSchNet
 
+from tests.pretrain_helpers import build_tiny_corpus, run_pretrain
 from workbench.cli import main
-from workbench.data.corpus import build_corpus
 from workbench.data.corpus_conformers import build_corpus_conformers, conformer_folder, load_corpus_conformers
 from workbench.data.corpus_files import load_corpus_info
-from workbench.data.corpus_sources import Source
 from workbench.nn.gin import GIN
 from workbench.nn.graphmvp import VariationalReconstruction, contrastive_loss
 from workbench.nn.schnet import SchNet, radius_graph_per_molecule
-from workbench.train.pretrain import PretrainConfig, PretrainInterrupted, pretrain
+from workbench.train.pretrain import PretrainConfig, PretrainInterrupted
 from workbench.train.pretrain.graphmvp import ConformerBatch, choose_conformers
 
 SMILES = [
@@ -29,9 +28,7 @@ FAST = {"conformers": 2, "optimize": None, "shard_size": 5, "log": lambda _m: 0}
 
 @pytest.fixture
 def corpus(tmp_path):
-    build_corpus(
-        tmp_path / "corpus", sources=[Source("tiny", lambda: iter(SMILES))], test_sets=[], workers=1, log=lambda _m: 0
-    )
+    build_tiny_corpus(tmp_path / "corpus", SMILES)
     return load_corpus_info(tmp_path / "corpus")
 
 
@@ -47,10 +44,7 @@ def tiny(corpus, **kw):
     return PretrainConfig(**(base | kw))
 
 
-def run(cfg, tmp_path, **kw):
-    return pretrain(
-        cfg, runs_dir=tmp_path / "runs", out_dir=tmp_path / "enc" / cfg.run_name, log=lambda _m: 0, bar=False, **kw
-    )
+run = run_pretrain
 
 
 def test_the_radius_graph_joins_distinct_atoms_of_one_molecule_within_the_cutoff():

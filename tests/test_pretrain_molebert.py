@@ -1,6 +1,5 @@
 """Mole-BERT-style pretraining: the family-split codebook, the two stages, exact resume, the hash, the CLI."""
 
-import csv
 import json
 import math
 
@@ -8,14 +7,13 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from tests.pretrain_helpers import build_tiny_corpus, loss_rows, run_pretrain
 from workbench.cli import main
-from workbench.data.corpus import build_corpus
-from workbench.data.corpus_sources import Source
 from workbench.models import find_checkpoints, load_state_dicts
 from workbench.nn import GINPredictor
 from workbench.nn.molebert import nt_xent, triplet_loss
 from workbench.nn.vq_tokenizer import FamilyCodebook, VQTokenizer, atom_family
-from workbench.train.pretrain import PretrainConfig, PretrainInterrupted, pretrain
+from workbench.train.pretrain import PretrainConfig, PretrainInterrupted
 from workbench.train.pretrain.config import hashed_config
 from workbench.train.pretrain.corpus_loader import pack_smiles
 from workbench.train.pretrain.molebert import MoleBERT
@@ -32,9 +30,7 @@ SPLIT = (12, 6, 5, 4)  # a small codebook for the tiny runs
 
 @pytest.fixture
 def corpus(tmp_path):
-    return build_corpus(
-        tmp_path / "corpus", sources=[Source("tiny", lambda: iter(SMILES))], test_sets=[], workers=1, log=lambda _m: 0
-    ).path
+    return build_tiny_corpus(tmp_path / "corpus", SMILES).path
 
 
 def tiny(corpus, **kw):
@@ -45,15 +41,7 @@ def tiny(corpus, **kw):
     return PretrainConfig(**(base | kw))
 
 
-def run(cfg, tmp_path, **kw):
-    return pretrain(
-        cfg, runs_dir=tmp_path / "runs", out_dir=tmp_path / "enc" / cfg.run_name, log=lambda _m: 0, bar=False, **kw
-    )
-
-
-def loss_rows(tmp_path, name):
-    with open(tmp_path / "runs" / "pretrain" / name / "loss.csv", newline="") as handle:
-        return list(csv.DictReader(handle))
+run = run_pretrain
 
 
 def test_a_codebook_never_gives_an_atom_a_code_of_another_family():

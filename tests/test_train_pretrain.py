@@ -1,6 +1,5 @@
 """AttrMask pretraining: masking, packed batches, loss going down, exact resume, refused resume, the shipped card."""
 
-import csv
 import json
 
 import numpy as np
@@ -10,9 +9,8 @@ from rdkit import Chem
 from safetensors.torch import load_file
 from torch_geometric.data import Batch
 
+from tests.pretrain_helpers import build_tiny_corpus, loss_rows, run_pretrain
 from workbench.cli import main
-from workbench.data.corpus import build_corpus
-from workbench.data.corpus_sources import Source
 from workbench.featurizers import mol_to_graph
 from workbench.models import find_checkpoints, load_state_dicts
 from workbench.models.builders import can_predict
@@ -32,9 +30,7 @@ SMILES = [
 
 @pytest.fixture
 def corpus(tmp_path):
-    return build_corpus(
-        tmp_path / "corpus", sources=[Source("tiny", lambda: iter(SMILES))], test_sets=[], workers=1, log=lambda _m: 0
-    ).path
+    return build_tiny_corpus(tmp_path / "corpus", SMILES).path
 
 
 def tiny(corpus, **kw):
@@ -42,15 +38,11 @@ def tiny(corpus, **kw):
     return PretrainConfig(**(base | kw))
 
 
-def run(cfg, tmp_path, **kw):
-    return pretrain(
-        cfg, runs_dir=tmp_path / "runs", out_dir=tmp_path / "enc" / cfg.run_name, log=lambda _m: 0, bar=False, **kw
-    )
+run = run_pretrain
 
 
 def logged_steps(tmp_path, name):
-    with open(tmp_path / "runs" / "pretrain" / name / "loss.csv", newline="") as handle:
-        return [int(r["step"]) for r in csv.DictReader(handle)]
+    return [int(r["step"]) for r in loss_rows(tmp_path, name)]
 
 
 def final_weights(tmp_path, cfg):
