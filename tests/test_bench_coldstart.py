@@ -11,7 +11,7 @@ from bench.coldstart import PageResult
 
 def _rows() -> list[PageResult]:
     return [
-        PageResult("Home", 3.25, 0.5, 15, 2, load_average=1.5),
+        PageResult("Home", 3.25, 0.5, 15, 2, load_average=1.5, idle_wait_s=12.34),
         PageResult("Property prediction", 12.0, 1.0, 10, 2, load_average=2.0),
         PageResult("Text retrieval", None, None, 15, 2, messages=["This library is not available here"]),
     ]
@@ -21,9 +21,9 @@ def test_report_has_one_row_per_page_with_times_budget_and_verdict():
     text = coldstart.format_report(_rows(), machine="box (2 CPUs)", command="workbench bench coldstart")
     table = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| page")]
     assert table == [
-        "| Home | 3.2 | 0.5 | 15 / 2 | yes | 1.5 |",
-        "| Property prediction | 12.0 | 1.0 | 10 / 2 | no | 2.0 |",
-        "| Text retrieval | no result | no result | 15 / 2 | no |  |",
+        "| Home | 3.2 | 0.5 | 15 / 2 | yes | 12.3 | 1.5 |",
+        "| Property prediction | 12.0 | 1.0 | 10 / 2 | no |  | 2.0 |",
+        "| Text retrieval | no result | no result | 15 / 2 | no |  |  |",
     ]
     assert "- Text retrieval: This library is not available here" in text
     assert "Machine: box (2 CPUs)." in text and "workbench bench coldstart" in text
@@ -56,3 +56,7 @@ def test_every_page_has_a_result_selector_and_the_predict_page_the_stricter_budg
     assert len(by_name) == len(pages) == 8 and all(spec.result for spec in coldstart.PAGES)  # every page timed
     assert by_name["Property prediction"].cold_budget_s == coldstart.PREDICT_COLD_BUDGET_S == 10
     assert {spec.cold_budget_s for name, spec in by_name.items() if name != "Property prediction"} == {15}
+
+
+def test_wait_idle_returns_at_once_when_no_server_serves_the_url():
+    assert coldstart.wait_idle("http://127.0.0.1:1", cap_s=5) < 1.0
