@@ -212,8 +212,8 @@ def retrieval_model(tiny_model):  # noqa: F811
     return NAME
 
 
-@pytest.mark.slow
-def test_sigterm_while_writing_deletes_the_partial_file_and_exits_143(tmp_path):
+def _interrupt_while_writing(tmp_path, sig):
+    """Start ``standardize`` on a large file, send ``sig`` once its partial output exists; (exit code, stderr)."""
     import subprocess
     import sys
     import time
@@ -221,11 +221,29 @@ def test_sigterm_while_writing_deletes_the_partial_file_and_exits_143(tmp_path):
     src = tmp_path / "in.csv"
     src.write_text("smiles\n" + "CCO\nc1ccccc1O\n" * 100_000)
     command = [sys.executable, "-m", "workbench", "standardize", str(src), "-o", str(tmp_path / "out.csv")]
-    proc = subprocess.Popen([*command, "--chunk-size", "500"], stderr=subprocess.PIPE)
+    proc = subprocess.Popen([*command, "--chunk-size", "500"], stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while not list(tmp_path.glob(".out.csv.*.partial")):
         assert time.time() < deadline and proc.poll() is None, "no partial output appeared"
         time.sleep(0.05)
-    proc.terminate()
-    assert proc.wait(timeout=60) == 143
+    proc.send_signal(sig)
+    code = proc.wait(timeout=60)
     assert list(tmp_path.iterdir()) == [src]  # neither out.csv nor the hidden partial file
+    return code, proc.stderr.read()
+
+
+@pytest.mark.slow
+def test_sigterm_while_writing_deletes_the_partial_file_and_exits_143(tmp_path):
+    import signal
+
+    code, _ = _interrupt_while_writing(tmp_path, signal.SIGTERM)
+    assert code == 143
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_writing_says_so_in_one_line_and_exits_130(tmp_path):
+    import signal
+
+    code, stderr = _interrupt_while_writing(tmp_path, signal.SIGINT)
+    assert code == 130
+    assert "Traceback" not in stderr and "workbench: interrupted; no output file was written" in stderr

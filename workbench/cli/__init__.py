@@ -68,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:  # a bad argument, found before any work
         print(f"workbench: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: the partial output is already deleted (ChunkWriter), no traceback
+        print("workbench: interrupted; no output file was written", file=sys.stderr)
+        return 130
     except MemoryError:
         print("workbench: error: out of memory; try a smaller --chunk-size", file=sys.stderr)
         return 1
