@@ -253,9 +253,10 @@ def _running(page) -> bool:
     return page.locator('[data-testid="stStatusWidget"]').count() > 0
 
 
-def wait_for_result(page, spec: PageSpec, timeout_s: float, settle_s: float = 3.0) -> bool:
+def wait_for_result(page, spec: PageSpec, timeout_s: float, settle_s: float = 3.0, info_settle_s: float = 10.0) -> bool:
     """Poll until the result is visible (True); False on timeout, on an exception shown, or when the script
-    has finished (no "Running..." indicator for ``settle_s``) with an alert shown and no result."""
+    has finished (no "Running..." indicator) with no result and a warning or error shown for ``settle_s``, or
+    only an info message for ``info_settle_s`` (a chart can take seconds to mount after an early info line)."""
     result = _result_locator(page, spec)
     deadline = time.perf_counter() + timeout_s
     idle_since: float | None = None
@@ -267,11 +268,12 @@ def wait_for_result(page, spec: PageSpec, timeout_s: float, settle_s: float = 3.
             pass
         if page.locator('[data-testid="stException"]').count():
             return False
+        serious = page.locator('[data-testid="stAlertContentWarning"], [data-testid="stAlertContentError"]').count()
         if _running(page) or not page.locator('[data-testid="stAlert"]').count():
             idle_since = None
         elif idle_since is None:
             idle_since = time.perf_counter()
-        elif time.perf_counter() - idle_since > settle_s:
+        elif time.perf_counter() - idle_since > (settle_s if serious else info_settle_s):
             return False
         page.wait_for_timeout(100)
     return False
