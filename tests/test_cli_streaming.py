@@ -247,3 +247,12 @@ def test_ctrl_c_while_writing_says_so_in_one_line_and_exits_130(tmp_path):
     code, stderr = _interrupt_while_writing(tmp_path, signal.SIGINT)
     assert code == 130
     assert "Traceback" not in stderr and "workbench: interrupted; no output file was written" in stderr
+
+
+def test_predict_reads_1000_rows_per_chunk_by_default_and_large_blocks_are_mapped_on_their_own():
+    from workbench.cli import build_parser
+    from workbench.cli.streaming import map_large_blocks
+
+    args = build_parser().parse_args(["predict", "in.csv"])
+    assert args.chunk_size == 1_000  # one GIN over HIV: 0.67 GB peak; 5,000 rows reached 1.1 GB
+    assert map_large_blocks() is True  # glibc: mallopt accepted the fixed 1 MiB threshold
