@@ -82,6 +82,7 @@ class PageResult:
     load_average: float | None = None
     messages: list[str] = field(default_factory=list)  # alerts and exceptions shown on the cold visit
     idle_wait_s: float | None = None  # seconds between the cold result and the server going idle
+    reference: bool = False  # the one-table Streamlit app (REFERENCE_APP): the floor, no budget
 
     @property
     def within_budget(self) -> bool:
@@ -106,7 +107,8 @@ def format_report(rows: Sequence[PageResult], *, machine: str, command: str, not
         "visible. *Cold*: the first visit to a freshly started server with an empty cache folder and HOME; "
         "*warm*: a second visit (a new session) to the same server once it has gone idle (its background "
         "warm-up finished: under 5 % of a CPU for 2 s; *idle after s* is how long that took after the cold "
-        "result). Budget: cold / warm seconds.",
+        "result). Budget: cold / warm seconds. The last row, a Streamlit app that shows one small table and "
+        "nothing else, served and timed the same way, is the floor that Streamlit and Chromium set here.",
         "",
         "| page | cold s | warm s | budget s (cold / warm) | within budget? | idle after s "
         "| load average (1 min) at the cold visit |",
@@ -115,9 +117,10 @@ def format_report(rows: Sequence[PageResult], *, machine: str, command: str, not
     for r in rows:
         load = "" if r.load_average is None else f"{r.load_average:.1f}"
         idle = "" if r.idle_wait_s is None else f"{r.idle_wait_s:.1f}"
+        budget = "reference" if r.reference else f"{r.cold_budget_s:g} / {r.warm_budget_s:g}"
+        verdict = "" if r.reference else ("yes" if r.within_budget else "no")
         lines.append(
-            f"| {r.page} | {_seconds(r.cold_s)} | {_seconds(r.warm_s)} | {r.cold_budget_s:g} / {r.warm_budget_s:g} "
-            f"| {'yes' if r.within_budget else 'no'} | {idle} | {load} |"
+            f"| {r.page} | {_seconds(r.cold_s)} | {_seconds(r.warm_s)} | {budget} | {verdict} | {idle} | {load} |"
         )
     said = [(r.page, m) for r in rows for m in r.messages]
     if said:
@@ -170,13 +173,23 @@ def _fresh_env(home: Path, data_dir: Path | None, warmup: bool) -> dict[str, str
     return env
 
 
+#: The reference row: a Streamlit app that shows one small table and nothing else, served and timed as the
+#: pages are. Its times are the floor set by Streamlit and Chromium on this machine, not by the workbench.
+REFERENCE_APP = 'import streamlit as st\n\nst.dataframe({"a": [1, 2, 3]})\n'
+REFERENCE = PageSpec("Reference: a one-table Streamlit app", "", '[data-testid="stDataFrame"]')
+
+
 @contextmanager
-def serve_app(data_dir: Path | None = None, *, warmup: bool = True, start_timeout: float = 120) -> Iterator[str]:
-    """``streamlit run app.py`` in a fresh process with an empty HOME and cache; yields its URL."""
+def serve_app(
+    data_dir: Path | None = None, *, warmup: bool = True, start_timeout: float = 120, script: Path | None = None
+) -> Iterator[str]:
+    """``streamlit run app.py`` (or ``script``) in a fresh process with an empty HOME and cache; yields its URL."""
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="coldstart_") as tmp, tempfile.TemporaryFile() as log:
         env = _fresh_env(Path(tmp), data_dir, warmup)
         cmd = [sys.executable, "-m", "workbench.app.serve", "--server.port", str(port)]  # = streamlit run app.py
+        if script is not None:
+            cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
         cmd += ["--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
         cmd += ["--server.fileWatcherType", "none"]
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -299,8 +312,10 @@ def run(
     warmup: bool = True,
     timeout_s: float = 240,
     log=print,
+    reference: bool = True,
 ) -> list[PageResult]:
-    """Cold and warm time of every page (a fresh server per page unless ``one_server``)."""
+    """Cold and warm time of every page (a fresh server per page unless ``one_server``), then of
+    :data:`REFERENCE_APP` when ``reference``."""
     from playwright.sync_api import sync_playwright
 
     results: list[PageResult] = []
@@ -308,18 +323,22 @@ def run(
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=60_000)
         try:
             groups = [list(pages)] if one_server else [[spec] for spec in pages]
+            if reference:
+                groups.append([REFERENCE])
             for group in groups:
-                with serve_app(data_dir, warmup=warmup) as url:
+                script = None
+                if group == [REFERENCE]:
+                    script = Path(tempfile.mkdtemp(prefix="coldstart_ref_")) / "reference_app.py"
+                    script.write_text(REFERENCE_APP)
+                with serve_app(data_dir, warmup=warmup, script=script) as url:
                     for spec in group:
                         load = load_average()
                         cold, messages = visit(browser, url, spec, timeout_s)
                         idle = wait_idle(url)
                         warm, _ = visit(browser, url, spec, timeout_s)
-                        results.append(
-                            PageResult(
-                                spec.name, cold, warm, spec.cold_budget_s, spec.warm_budget_s, load, messages, idle
-                            )
-                        )
+                        row = PageResult(spec.name, cold, warm, spec.cold_budget_s, spec.warm_budget_s, load, messages)
+                        row.idle_wait_s, row.reference = idle, spec is REFERENCE
+                        results.append(row)
                         log(f"{spec.name}: cold {_seconds(cold)} s, idle after {idle:.1f} s, warm {_seconds(warm)} s")
         finally:
             browser.close()
@@ -345,6 +364,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "coldstart.md")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON to this file")
     parser.add_argument("--note", default="", help="a sentence for the report (e.g. what else ran on the machine)")
+    parser.add_argument("--no-reference", action="store_true", help="skip the one-table Streamlit reference app")
 
 
 def run_from_args(args: argparse.Namespace, command: str) -> int:
@@ -357,6 +377,7 @@ def run_from_args(args: argparse.Namespace, command: str) -> int:
         warmup=not args.no_warmup,
         timeout_s=args.timeout,
         log=lambda m: print(m, file=sys.stderr, flush=True),
+        reference=not args.no_reference,
     )
     note = (
         f"Settings: {'one server for all pages' if args.one_server else 'a fresh server per page'}, "

@@ -60,3 +60,9 @@ def test_every_page_has_a_result_selector_and_the_predict_page_the_stricter_budg
 
 def test_wait_idle_returns_at_once_when_no_server_serves_the_url():
     assert coldstart.wait_idle("http://127.0.0.1:1", cap_s=5) < 1.0
+
+
+def test_the_reference_row_has_no_budget_verdict():
+    row = PageResult("Reference: a one-table Streamlit app", 2.0, 1.5, 15, 2, reference=True)
+    text = coldstart.format_report([row], machine="box", command="c")
+    assert "| Reference: a one-table Streamlit app | 2.0 | 1.5 | reference |  |  |  |" in text
