@@ -11,11 +11,14 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Iterator
+from gzip import BadGzipFile, GzipFile
 from pathlib import Path
 from typing import IO
 
 import pandas as pd
 from rdkit import Chem, rdBase
+
+from workbench.chem.line_limit import LineTooLongError, limit_lines
 
 __all__ = [
     "MoleculeFileError",
@@ -173,12 +176,12 @@ def _csv_chunks(
     """CSV/TSV in frames; a stray or unclosed quote that would swallow records is refused, naming its line."""
     line, records = 2, 0  # the next data row's line (the header is line 1) and the rows read so far
     rename: dict[str, str] | None = None
-    with opener() as handle:
+    with opener() as raw:
+        handle = limit_lines(GzipFile(fileobj=raw) if gzip else raw)
         try:
             reader = pd.read_csv(
                 handle,
                 sep="\t" if tsv else ",",
-                compression="gzip" if gzip else None,
                 dtype=str,
                 keep_default_na=False,
                 skip_blank_lines=False,
@@ -191,10 +194,12 @@ def _csv_chunks(
                 records += len(frame)
                 yield frame.rename(columns=rename)
             if rename is None:  # a header and no rows: still check the columns, and say which they are
-                handle.seek(0)
-                header = pd.read_csv(handle, sep="\t" if tsv else ",", compression="gzip" if gzip else None, nrows=0)
+                with opener() as again:
+                    header = pd.read_csv(
+                        again, sep="\t" if tsv else ",", compression="gzip" if gzip else None, nrows=0
+                    )
                 yield header.rename(columns=_smiles_rename(header.columns, smiles_column, name)).astype(str)
-        except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as exc:
+        except (pd.errors.ParserError, UnicodeDecodeError, EOFError, BadGzipFile, OSError) as exc:
             raise MoleculeFileError(csv_problem(exc, name, line - records)) from exc
         except pd.errors.EmptyDataError as exc:
             raise MoleculeFileError(f"{name} is empty: a CSV needs a header line with a smiles column") from exc
@@ -279,21 +284,24 @@ def _chunks(
 ) -> Iterator[pd.DataFrame]:
     kind = _format(name)
     shown = Path(name).name
-    if kind == "sdf":
-        with opener() as handle:
-            yield from _sdf_chunks(handle, chunk_size)
-    elif kind == "smi":
-        with opener() as raw, io.TextIOWrapper(raw, encoding="utf-8", errors="replace") as handle:
-            yield from _smi_chunks(handle, chunk_size)
-    else:
-        yield from _csv_chunks(
-            opener,
-            shown,
-            tsv=kind == "tsv",
-            gzip=name.lower().endswith(".gz"),
-            chunk_size=chunk_size,
-            smiles_column=smiles_column,
-        )
+    try:
+        if kind == "sdf":
+            with opener() as raw:
+                yield from _sdf_chunks(limit_lines(raw), chunk_size)
+        elif kind == "smi":
+            with opener() as raw, io.TextIOWrapper(limit_lines(raw), encoding="utf-8", errors="replace") as handle:
+                yield from _smi_chunks(handle, chunk_size)
+        else:
+            yield from _csv_chunks(
+                opener,
+                shown,
+                tsv=kind == "tsv",
+                gzip=name.lower().endswith(".gz"),
+                chunk_size=chunk_size,
+                smiles_column=smiles_column,
+            )
+    except LineTooLongError as exc:  # raised from inside the parsers' reads
+        raise MoleculeFileError(f"{shown}, {exc}") from None
 
 
 def iter_molecule_chunks(
