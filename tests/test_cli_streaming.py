@@ -255,4 +255,4 @@ def test_predict_reads_1000_rows_per_chunk_by_default_and_large_blocks_are_mappe
 
     args = build_parser().parse_args(["predict", "in.csv"])
     assert args.chunk_size == 1_000  # one GIN over HIV: 0.67 GB peak; 5,000 rows reached 1.1 GB
-    assert map_large_blocks() is True  # glibc: mallopt accepted the fixed 1 MiB threshold
+    assert map_large_blocks() is True  # glibc: mallopt accepted the fixed threshold
