@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: What Ctrl-C prints: rows already sent to stdout stay there; a file named with -o is never half-written.
+INTERRUPTED = "workbench: interrupted before the end; an output file (-o) is only written by a finished run"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``workbench`` console script."""
     parser = build_parser()
@@ -69,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"workbench: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C: the partial output is already deleted (ChunkWriter), no traceback
-        print("workbench: interrupted; no output file was written", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return 130
     except MemoryError:
         print("workbench: error: out of memory; try a smaller --chunk-size", file=sys.stderr)
