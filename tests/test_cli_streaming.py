@@ -214,14 +214,20 @@ def retrieval_model(tiny_model):  # noqa: F811
 
 def _interrupt_while_writing(tmp_path, sig):
     """Start ``standardize`` on a large file, send ``sig`` once its partial output exists; (exit code, stderr)."""
+    import signal
     import subprocess
     import sys
     import time
 
+    def default_signals() -> None:  # a background shell starts its jobs with SIGINT ignored; a terminal does not
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
     src = tmp_path / "in.csv"
     src.write_text("smiles\n" + "CCO\nc1ccccc1O\n" * 100_000)
     command = [sys.executable, "-m", "workbench", "standardize", str(src), "-o", str(tmp_path / "out.csv")]
-    proc = subprocess.Popen([*command, "--chunk-size", "500"], stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*command, "--chunk-size", "500"], stderr=subprocess.PIPE, text=True, preexec_fn=default_signals
+    )
     deadline = time.time() + 120
     while not list(tmp_path.glob(".out.csv.*.partial")):
         assert time.time() < deadline and proc.poll() is None, "no partial output appeared"
@@ -245,7 +251,7 @@ def test_ctrl_c_while_writing_says_so_in_one_line_and_exits_130(tmp_path):
     import signal
 
     code, stderr = _interrupt_while_writing(tmp_path, signal.SIGINT)
-    assert code == 130
+    assert code == 130, stderr
     assert "Traceback" not in stderr and "workbench: interrupted before the end" in stderr
 
 

@@ -235,18 +235,12 @@ def test_bench_pretraining_uses_the_library_published_averages():
 
 @pytest.mark.slow
 def test_a_shipped_pretrained_encoder_carries_its_loss_curve_and_embeds(tmp_path):
+    from tests.pretrain_helpers import build_tiny_corpus
     from tests.test_train_pretrain import SMILES as CORPUS_SMILES
-    from tests.test_train_pretrain import build_corpus, tiny
-    from workbench.data.corpus_sources import Source
+    from tests.test_train_pretrain import tiny
     from workbench.train.pretrain import pretrain
 
-    corpus = build_corpus(
-        tmp_path / "corpus",
-        sources=[Source("tiny", lambda: iter(CORPUS_SMILES))],
-        test_sets=[],
-        workers=1,
-        log=lambda _m: 0,
-    ).path
+    corpus = build_tiny_corpus(tmp_path / "corpus", CORPUS_SMILES).path
     out = tmp_path / "models" / "encoders" / "attrmask"
     card = pretrain(tiny(corpus, epochs=1), runs_dir=tmp_path / "runs", out_dir=out, log=lambda _m: 0, bar=False)
     assert card["training"]["loss_curve"]["file"] == LOSS_CURVE_FILE
