@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from bench.machine import describe_machine, load_average
-from bench.throughput import RESULTS, _hiv, _splice
+from bench.throughput import RESULTS, _hiv, _splice, time_v_peak_mb
 
 HEADING = "## Streaming CLI: 1 GB inputs"
 SIZE = 1 << 30
@@ -72,12 +72,11 @@ def _run(path: Path, seconds: float | None) -> dict:
         err.seek(0)
         text = err.read().decode(errors="replace")
     said = [line for line in text.splitlines() if line.startswith("workbench")]
-    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
     status = re.search(r"Exit status: (\d+)", text)
     return {
         "rows": rows,
         "wall_s": wall,
-        "peak_mb": int(rss.group(1)) / 1024 if rss else float("nan"),
+        "peak_mb": time_v_peak_mb(text),
         "exit": int(status.group(1)) if status else ("signal" if "signal" in text else "?"),
         "said": said[-1] if said else "",
     }

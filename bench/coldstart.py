@@ -215,23 +215,27 @@ def serve_app(
                 proc.kill()
 
 
+def server_process(url: str):
+    """The app server serving ``url`` (a child process started with ``--server.port``; psutil), or ``None``."""
+    import psutil
+
+    port = str(urllib.parse.urlparse(url).port)
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            cmd = child.cmdline()
+            if "--server.port" in cmd[:-1] and cmd[cmd.index("--server.port") + 1] == port:
+                return child
+    return None
+
+
 def wait_idle(url: str, quiet_s: float = 2.0, busy_fraction: float = 0.05, cap_s: float = 180.0) -> float:
     """Wait until the server serving ``url`` used under ``busy_fraction`` of a CPU for ``quiet_s`` (its
     background warm-up done), at most ``cap_s``; returns the seconds waited."""
     import psutil
 
-    port = str(urllib.parse.urlparse(url).port)
-    server = None
-    for child in psutil.Process().children(recursive=True):
-        with contextlib.suppress(psutil.Error):
-            cmd = child.cmdline()
-            if "--server.port" in cmd[:-1] and cmd[cmd.index("--server.port") + 1] == port:
-                server = child
-    start = time.perf_counter()
+    server, start, step, window = server_process(url), time.perf_counter(), 0.25, []
     if server is None:
         return 0.0
-    step = 0.25
-    window: list[float] = []
     while time.perf_counter() - start < cap_s:
         try:
             times = server.cpu_times()

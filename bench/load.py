@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
-from bench.coldstart import CHROMIUM, CHROMIUM_ARGS, PAGES, serve_app, wait_for_result
+from bench.coldstart import CHROMIUM, CHROMIUM_ARGS, PAGES, serve_app, server_process, wait_for_result
 from bench.machine import describe_machine, load_average
 from bench.throughput import RESULTS
 from bench.throughput import _splice as splice  # the same splicing as `bench.throughput --only cli`
@@ -325,18 +325,11 @@ def _molecules(count: int, skip: int = 0) -> list[str]:
 
 
 def _server(url: str):
-    """The Streamlit server process serving ``url`` (a child of this process, started with ``--server.port``)."""
-    import psutil
-
-    port = str(urlparse(url).port)
-    for child in psutil.Process().children(recursive=True):
-        try:
-            cmd = child.cmdline()
-        except psutil.Error:
-            continue
-        if "--server.port" in cmd[:-1] and cmd[cmd.index("--server.port") + 1] == port:
-            return child
-    raise RuntimeError(f"no server process for {url}")
+    """The Streamlit server process serving ``url``; raises when there is none."""
+    server = server_process(url)
+    if server is None:
+        raise RuntimeError(f"no server process for {url}")
+    return server
 
 
 def _tree(process) -> list:

@@ -352,16 +352,21 @@ def _cli_input(folder: Path, rows: int) -> Path:
     return path
 
 
+def time_v_peak_mb(stderr: str) -> float:
+    """The maximum resident set size, in MB, that ``/usr/bin/time -v`` wrote to ``stderr`` (NaN if absent)."""
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
+    return int(rss.group(1)) / 1024 if rss else float("nan")
+
+
 def _time_v(command: list[str]) -> dict:
     """Peak RSS (MB) and wall seconds of a command from ``/usr/bin/time -v``; raises with its stderr on failure."""
     done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
-    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
     wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", done.stderr)
     seconds = sum(float(part) * 60**k for k, part in enumerate(reversed(wall.group(1).split(":")))) if wall else 0.0
     summary = [line for line in done.stderr.splitlines() if not line.startswith("\t")]
-    return {"peak_mb": int(rss.group(1)) / 1024 if rss else float("nan"), "wall_s": seconds, "said": summary[-1:]}
+    return {"peak_mb": time_v_peak_mb(done.stderr), "wall_s": seconds, "said": summary[-1:]}
 
 
 def cli_section(rows: int, predict_rows: int, model: str, chunk_size: int | None, all_rows: int = 0) -> list[str]:
