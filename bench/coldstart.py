@@ -181,15 +181,18 @@ REFERENCE = PageSpec("Reference: a one-table Streamlit app", "", '[data-testid="
 
 @contextmanager
 def serve_app(
-    data_dir: Path | None = None, *, warmup: bool = True, start_timeout: float = 120, script: Path | None = None
+    data_dir: Path | None = None, *, warmup: bool = True, start_timeout: float = 120, script: str | None = None
 ) -> Iterator[str]:
-    """``streamlit run app.py`` (or ``script``) in a fresh process with an empty HOME and cache; yields its URL."""
+    """``streamlit run app.py`` (or an app whose source is ``script``) in a fresh process with an empty HOME and
+    cache; yields its URL."""
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="coldstart_") as tmp, tempfile.TemporaryFile() as log:
         env = _fresh_env(Path(tmp), data_dir, warmup)
         cmd = [sys.executable, "-m", "workbench.app.serve", "--server.port", str(port)]  # = streamlit run app.py
         if script is not None:
-            cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
+            (Path(tmp) / "reference_app.py").write_text(script)
+            cmd = [sys.executable, "-m", "streamlit", "run", str(Path(tmp) / "reference_app.py")]
+            cmd += ["--server.port", str(port)]
         cmd += ["--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
         cmd += ["--server.fileWatcherType", "none"]
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -330,10 +333,7 @@ def run(
             if reference:
                 groups.append([REFERENCE])
             for group in groups:
-                script = None
-                if group == [REFERENCE]:
-                    script = Path(tempfile.mkdtemp(prefix="coldstart_ref_")) / "reference_app.py"
-                    script.write_text(REFERENCE_APP)
+                script = REFERENCE_APP if group == [REFERENCE] else None
                 with serve_app(data_dir, warmup=warmup, script=script) as url:
                     for spec in group:
                         load = load_average()
