@@ -123,10 +123,10 @@ def worker_admet_ref(args: argparse.Namespace) -> dict:
 def worker_gin(args: argparse.Namespace) -> dict:
     """A GIN checkpoint: whole ensemble, one member end to end (fp32, bf16), and the parts of one prediction."""
     import torch
-    from torch_geometric.data import Batch
 
     from workbench import chem
     from workbench.featurizers import mols_to_graphs
+    from workbench.featurizers.graph_batch import GraphBatch
     from workbench.models import Checkpoint
     from workbench.nn.gin import GIN
     from workbench.predict import inference
@@ -162,7 +162,7 @@ def worker_gin(args: argparse.Namespace) -> dict:
     graphs, _ = mols_to_graphs(mols)
     t_feat = time.perf_counter() - t0
     member = single.predictor.members[0]
-    batches = [Batch.from_data_list(graphs[i : i + 512]) for i in range(0, len(graphs), 512)]
+    batches = [GraphBatch.from_graphs(graphs[i : i + 512]) for i in range(0, len(graphs), 512)]
 
     def forward(module) -> float:
         start = time.perf_counter()

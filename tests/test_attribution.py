@@ -3,11 +3,10 @@ import copy
 import numpy as np
 import pytest
 import torch
-from torch_geometric.data import Batch
 
 from tests.tiny_model import train_tiny_checkpoint
 from workbench.chem import parse_one
-from workbench.featurizers import GRAPH_FEATURIZER, featurizer_spec, mol_to_graph
+from workbench.featurizers import GRAPH_FEATURIZER, GraphBatch, featurizer_spec, mol_to_graph
 from workbench.models import save_torch_checkpoint
 from workbench.nn import GINPredictor
 from workbench.predict import inference
@@ -58,7 +57,7 @@ def test_gradient_x_input_is_the_derivative_of_the_output_along_each_atom_embedd
     result = atom_attributions(model, mol, task=task)
     assert result.method == "gradient_x_input" and result.weights.shape == (7,)
 
-    batch = Batch.from_data_list([mol_to_graph(mol)])
+    batch = GraphBatch.from_graphs([mol_to_graph(mol)])
     nets = [copy.deepcopy(member.model).double().eval() for member in model.predictor.members]
     assert len(nets) == 2
 

@@ -3,11 +3,10 @@
 import torch
 from rdkit import Chem
 from torch import nn
-from torch_geometric.data import Batch
 from torch_geometric.nn import MessagePassing, global_mean_pool
 from torch_geometric.utils import add_self_loops
 
-from workbench.featurizers import mol_to_graph
+from workbench.featurizers import GraphBatch, mol_to_graph
 from workbench.nn import GIN, GINPredictor, masked_bce_loss, masked_mse_loss
 
 
@@ -54,7 +53,7 @@ class ReferenceGNN(nn.Module):
 
 
 def batch_of(smiles):
-    return Batch.from_data_list([mol_to_graph(Chem.MolFromSmiles(s)) for s in smiles])
+    return GraphBatch.from_graphs([mol_to_graph(Chem.MolFromSmiles(s)) for s in smiles])
 
 
 def test_state_dict_in_pretrain_gnns_layout_loads_unchanged_and_matches():
@@ -116,7 +115,7 @@ def test_masked_losses_ignore_missing_labels():
 def test_inference_fast_path_equals_the_per_edge_sum():
     torch.manual_seed(0)
     smiles = ["CC(=O)Oc1ccccc1C(=O)O", "[Na+].[Cl-]", "C", "C1CC1N", "O=C=O"]
-    batch = Batch.from_data_list([mol_to_graph(Chem.MolFromSmiles(s)) for s in smiles])
+    batch = GraphBatch.from_graphs([mol_to_graph(Chem.MolFromSmiles(s)) for s in smiles])
     model = GIN(num_layer=3, emb_dim=32, drop_ratio=0.0).eval()
     with torch.enable_grad():
         slow = model(batch.x, batch.edge_index, batch.edge_attr).detach()
@@ -132,8 +131,8 @@ def test_inference_fast_path_equals_the_per_edge_sum():
 
 def test_gradient_free_forward_runs_under_cpu_bfloat16_autocast():
     torch.manual_seed(0)
-    batch = Batch.from_data_list([mol_to_graph(Chem.MolFromSmiles(s)) for s in ["CCO", "c1ccccc1N"]])
+    batch = GraphBatch.from_graphs([mol_to_graph(Chem.MolFromSmiles(s)) for s in ["CCO", "c1ccccc1N"]])
     model = GIN(num_layer=2, emb_dim=16, drop_ratio=0.0).eval()
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
         out = model(batch.x, batch.edge_index, batch.edge_attr)  # the sparse CSR fast path has no bf16 kernel
-    assert out.shape == (batch.num_nodes, 16) and torch.isfinite(out.float()).all()
+    assert out.shape == (batch.x.shape[0], 16) and torch.isfinite(out.float()).all()

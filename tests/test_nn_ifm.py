@@ -39,11 +39,10 @@ def test_ifm_mlp_and_gin_shapes():
     mlp = IFMMLP(16, 2, sigma=4.0, d=3, hidden=8)
     assert mlp(torch.rand(4, 16)).shape == (4, 2)
     from rdkit import Chem
-    from torch_geometric.data import Batch
 
-    from workbench.featurizers import mol_to_graph
+    from workbench.featurizers import GraphBatch, mol_to_graph
 
-    batch = Batch.from_data_list([mol_to_graph(Chem.MolFromSmiles(s)) for s in ("CCO", "c1ccccc1N")])
+    batch = GraphBatch.from_graphs([mol_to_graph(Chem.MolFromSmiles(s)) for s in ("CCO", "c1ccccc1N")])
     for use_ifm in (True, False):
         net = IFMGINPredictor(1, num_layer=2, emb_dim=8, use_ifm=use_ifm)
         out = net(batch.x, batch.edge_index, batch.edge_attr, batch.batch, batch.num_graphs)

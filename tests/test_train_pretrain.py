@@ -7,7 +7,7 @@ import pytest
 import torch
 from rdkit import Chem
 from safetensors.torch import load_file
-from torch_geometric.data import Batch
+from torch_geometric.data import Batch, Data
 
 from tests.pretrain_helpers import build_tiny_corpus, loss_rows, run_pretrain
 from workbench.cli import main
@@ -73,7 +73,8 @@ def test_packed_batches_equal_pyg_batches_of_the_same_molecules():
     assert packed.failed.tolist() == [4] and len(packed) == 4
     rows = np.array([3, 0, 2])
     batch = packed.batch(rows)
-    reference = Batch.from_data_list([mol_to_graph(Chem.MolFromSmiles(smiles[i])) for i in rows])
+    graphs = [mol_to_graph(Chem.MolFromSmiles(smiles[i])) for i in rows]
+    reference = Batch.from_data_list([Data(x=g.x, edge_index=g.edge_index, edge_attr=g.edge_attr) for g in graphs])
     assert torch.equal(batch.x, reference.x) and torch.equal(batch.edge_index, reference.edge_index)
     assert torch.equal(batch.edge_attr, reference.edge_attr) and torch.equal(batch.ptr, reference.ptr)
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from rdkit import Chem
-from torch_geometric.data import Batch
 
 from workbench.featurizers import mols_to_graphs
+from workbench.featurizers.graph_batch import GraphBatch
 from workbench.models import Checkpoint, CheckpointError, find_checkpoints, load_card, load_state_dicts
 from workbench.nn import GIN, mean_pool
 
@@ -68,7 +68,7 @@ def embed(encoder: GIN, smiles: Sequence[str], batch_size: int = 256) -> np.ndar
     with torch.no_grad():
         for start in range(0, len(rows), batch_size):
             chunk = rows[start : start + batch_size]
-            batch = Batch.from_data_list([graphs[i] for i in chunk])
+            batch = GraphBatch.from_graphs([graphs[i] for i in chunk])
             h = encoder(batch.x, batch.edge_index, batch.edge_attr)
             out[chunk] = mean_pool(h, batch.batch, len(chunk)).float().numpy()
     return out

@@ -22,6 +22,7 @@ from workbench.featurizers.graph import (
     mol_to_graph,
     mols_to_graphs,
 )
+from workbench.featurizers.graph_batch import GraphBatch, MolGraph, segment_mean
 
 __all__ = [
     "FEATURIZER_VERSION",
@@ -32,10 +33,13 @@ __all__ = [
     "NUM_BOND_TYPES",
     "NUM_CHIRALITY_TAGS",
     "FeaturizationError",
+    "GraphBatch",
+    "MolGraph",
     "ecfp",
     "ecfp_batch",
     "featurizer_spec",
     "graph_arrays",
     "mol_to_graph",
     "mols_to_graphs",
+    "segment_mean",
 ]

@@ -22,7 +22,8 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import torch
 from rdkit import Chem
-from torch_geometric.data import Data
+
+from workbench.featurizers.graph_batch import MolGraph
 
 __all__ = [
     "FEATURIZER_VERSION",
@@ -76,7 +77,7 @@ class FeaturizationError(ValueError):
     """A molecule cannot be represented by a featurizer (message says why)."""
 
 
-def mol_to_graph(mol: Chem.Mol) -> Data:
+def mol_to_graph(mol: Chem.Mol) -> MolGraph:
     """Convert an RDKit molecule to a pretrain-gnns style graph.
 
     Raises:
@@ -85,9 +86,11 @@ def mol_to_graph(mol: Chem.Mol) -> Data:
     return _to_data(graph_arrays(mol))
 
 
-def _to_data(arrays: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Data:
+def _to_data(arrays: tuple[np.ndarray, np.ndarray, np.ndarray]) -> MolGraph:
     x, edge_index, edge_attr = arrays
-    return Data(x=torch.from_numpy(x), edge_index=torch.from_numpy(edge_index), edge_attr=torch.from_numpy(edge_attr))
+    return MolGraph(
+        x=torch.from_numpy(x), edge_index=torch.from_numpy(edge_index), edge_attr=torch.from_numpy(edge_attr)
+    )
 
 
 def graph_arrays(mol: Chem.Mol) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -142,7 +145,7 @@ def _graphs_chunk(mols: list[Chem.Mol | None]) -> list[tuple[np.ndarray, np.ndar
 
 def mols_to_graphs(
     mols: Sequence[Chem.Mol | None], *, workers: int | None = None
-) -> tuple[list[Data | None], list[str]]:
+) -> tuple[list[MolGraph | None], list[str]]:
     """Featurize a batch; returns graphs (``None`` where it failed) and per-row error strings.
 
     Batches of :data:`POOL_THRESHOLD` molecules or more are spread over a process pool

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 from torch.nn import functional as F
-from torch_geometric.utils import scatter
 
+from workbench.featurizers.graph_batch import segment_mean
 from workbench.nn.gin import GIN
 
 __all__ = ["GINPredictor", "masked_bce_loss", "masked_mse_loss", "mean_pool"]
@@ -14,7 +14,7 @@ __all__ = ["GINPredictor", "masked_bce_loss", "masked_mse_loss", "mean_pool"]
 
 def mean_pool(h: torch.Tensor, batch: torch.Tensor, num_graphs: int) -> torch.Tensor:
     """Average node rows per graph."""
-    return scatter(h, batch, dim=0, dim_size=num_graphs, reduce="mean")
+    return segment_mean(h, batch, num_graphs)
 
 
 class GINPredictor(nn.Module):

@@ -9,9 +9,9 @@ import numpy as np
 import torch
 from rdkit import Chem
 from rdkit.Chem import rdFingerprintGenerator
-from torch_geometric.data import Batch
 
 from workbench.featurizers import mol_to_graph
+from workbench.featurizers.graph_batch import GraphBatch
 from workbench.models.builders import BaselineEnsemble, TorchEnsemble
 from workbench.nn.heads import mean_pool
 from workbench.predict.inference import LoadedModel
@@ -60,7 +60,7 @@ def atom_attributions(model: LoadedModel, mol: Chem.Mol, task: int = 0) -> Attri
 
 
 def _gradient_x_input(predictor: TorchEnsemble, mol: Chem.Mol, task: int) -> np.ndarray:
-    batch = Batch.from_data_list([mol_to_graph(mol)]).to(predictor.device)
+    batch = GraphBatch.from_graphs([mol_to_graph(mol)]).to(predictor.device)
     total = np.zeros(mol.GetNumAtoms())
     for member in predictor.members:
         net = member.model

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch_geometric.data import Data
 
 from workbench.data.prepared import Prepared, prepare
 from workbench.featurizers import GRAPH_FEATURIZER, featurizer_spec, mols_to_graphs
+from workbench.featurizers.graph_batch import MolGraph
 from workbench.hashing import sha256_file
 from workbench.models import ModelCard, save_torch_checkpoint
 from workbench.nn import GINPredictor, masked_bce_loss, masked_mse_loss
@@ -100,7 +100,7 @@ def run_config(cfg: FinetuneConfig, seed: int, prep: Prepared) -> dict:
 def _train_seed(
     cfg: FinetuneConfig,
     prep: Prepared,
-    graphs: list[Data],
+    graphs: list[MolGraph],
     y: np.ndarray,
     seed: int,
     run_dir: Path,
@@ -141,7 +141,7 @@ def _without(idx: np.ndarray, drop: Sequence[int]) -> np.ndarray:
     return idx[~np.isin(idx, np.asarray(drop, dtype=idx.dtype))]
 
 
-def featurize_prepared(prep: Prepared) -> tuple[list[Data | None], list[str], list[int]]:
+def featurize_prepared(prep: Prepared) -> tuple[list[MolGraph | None], list[str], list[int]]:
     """Graphs of a prepared data set; molecules that cannot be featurized leave the split (``prep`` is updated).
 
     Returns:

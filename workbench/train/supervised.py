@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
-from torch_geometric.data import Batch, Data
 
+from workbench.featurizers.graph_batch import GraphBatch, MolGraph
 from workbench.train.loop import EarlyStopping, LoopResult, fit, shuffled
 from workbench.train.run_folder import RunFolder
 
@@ -26,23 +26,23 @@ Shuffle = np.random.Generator | torch.Generator
 
 
 def graph_batches(
-    graphs: Sequence[Data], y: np.ndarray, order: np.ndarray, size: int
-) -> Iterator[tuple[Batch, torch.Tensor]]:
-    """``(Batch, targets)`` for consecutive chunks of ``order``."""
+    graphs: Sequence[MolGraph], y: np.ndarray, order: np.ndarray, size: int
+) -> Iterator[tuple[GraphBatch, torch.Tensor]]:
+    """``(GraphBatch, targets)`` for consecutive chunks of ``order``."""
     for start in range(0, len(order), size):
         rows = order[start : start + size]
-        yield Batch.from_data_list([graphs[i] for i in rows]), torch.from_numpy(y[rows])
+        yield GraphBatch.from_graphs([graphs[i] for i in rows]), torch.from_numpy(y[rows])
 
 
 def predict_graphs(
-    model: torch.nn.Module, graphs: Sequence[Data], idx: np.ndarray, device: torch.device, batch_size: int = 256
+    model: torch.nn.Module, graphs: Sequence[MolGraph], idx: np.ndarray, device: torch.device, batch_size: int = 256
 ) -> np.ndarray:
     """Raw outputs (logits / standardized values) of a graph model for rows ``idx``, in eval mode."""
     model.eval()
     out = []
     with torch.inference_mode():
         for start in range(0, len(idx), batch_size):
-            batch = Batch.from_data_list([graphs[i] for i in idx[start : start + batch_size]]).to(device)
+            batch = GraphBatch.from_graphs([graphs[i] for i in idx[start : start + batch_size]]).to(device)
             out.append(model(batch.x, batch.edge_index, batch.edge_attr, batch.batch, batch.num_graphs).float().cpu())
     return torch.cat(out).numpy() if out else np.zeros((0, model.graph_pred_linear.out_features), np.float32)
 
@@ -65,7 +65,7 @@ def _mean(losses: list[float]) -> dict[str, float]:
 
 def fit_graph_model(
     model: torch.nn.Module,
-    graphs: Sequence[Data],
+    graphs: Sequence[MolGraph],
     y: np.ndarray,
     train_idx: np.ndarray,
     valid_idx: np.ndarray,

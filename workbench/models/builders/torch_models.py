@@ -17,8 +17,7 @@ from workbench.models.builders.base import Predictor, TorchEnsemble, load_module
 from workbench.models.store import Checkpoint, load_state_dicts
 
 if TYPE_CHECKING:
-    from torch_geometric.data import Batch
-
+    from workbench.featurizers.graph_batch import GraphBatch
     from workbench.nn import GINPredictor
 
 __all__ = ["build_feature_mlp", "build_gin"]
@@ -58,13 +57,12 @@ def build_feature_mlp(checkpoint: Checkpoint, device: torch.device) -> Predictor
 
 
 def _graph_input(mols: Sequence[Chem.Mol]) -> tuple[object, list[str]]:
-    from torch_geometric.data import Batch
-
     from workbench.featurizers.graph import mols_to_graphs
+    from workbench.featurizers.graph_batch import GraphBatch
 
     graphs, errors = mols_to_graphs(mols)
     ok = [g for g in graphs if g is not None]
-    return (Batch.from_data_list(ok) if ok else None), errors
+    return (GraphBatch.from_graphs(ok) if ok else None), errors
 
 
 class _GraphMember(torch.nn.Module):
@@ -74,7 +72,7 @@ class _GraphMember(torch.nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, batch: Batch) -> torch.Tensor:
+    def forward(self, batch: GraphBatch) -> torch.Tensor:
         return self.model(batch.x, batch.edge_index, batch.edge_attr, batch.batch, batch.num_graphs)
 
 

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch_geometric.data import Data
 
 from workbench.data.prepared import Prepared
 from workbench.featurizers import GRAPH_FEATURIZER, featurizer_spec
+from workbench.featurizers.graph_batch import MolGraph
 from workbench.hashing import sha256_file
 from workbench.nn import GINPredictor, masked_bce_loss, masked_mse_loss
 from workbench.train.encoder_init import load_encoder_weights
@@ -76,7 +76,7 @@ def primary_metric(task_type: str) -> tuple[str, str]:
 
 def finetune_cell(
     prep: Prepared,
-    graphs: list[Data | None],
+    graphs: list[MolGraph | None],
     y: np.ndarray,
     mean: np.ndarray,
     std: np.ndarray,
