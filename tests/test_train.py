@@ -141,7 +141,7 @@ def test_regression_targets_are_standardized_and_restored(tiny_data, tmp_path):
 def test_classification_baselines_round_trip_without_pickle(tiny_data, kind):
     card = train_baseline(BaselineConfig("bbbp", kind, f"tiny_{kind}", seeds=[0, 1]), models_dir=tiny_data)
     formats = {w.format for w in card.weights}
-    assert formats == ({"xgboost-json"} if kind == "xgboost" else {"skops"})
+    assert formats == ({"xgboost-json"} if kind == "xgboost" else {"safetensors"})
     prep = prepare("bbbp")
     out = inference.predict([prep.smiles[i] for i in prep.split.test], [f"tiny_{kind}"])
     from workbench.train.metrics import roc_auc
@@ -154,7 +154,7 @@ def test_classification_baselines_round_trip_without_pickle(tiny_data, kind):
 @pytest.mark.slow
 def test_svr_baseline_is_one_member(tiny_data):
     card = train_baseline(BaselineConfig("esol", "svr", "tiny_svr"), models_dir=tiny_data)
-    assert card.seeds == (0,) and card.weights[0].format == "skops"
+    assert card.seeds == (0,) and card.weights[0].format == "safetensors"
     out = inference.predict(["c1ccccc1CCCO"], ["tiny_svr"])
     assert out.loc[0, "tiny_svr:log_solubility:std"] == 0.0
 

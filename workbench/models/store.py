@@ -1,7 +1,7 @@
 """Checkpoints as data: a folder with weight files and a validated JSON model card.
 
 A checkpoint folder ``models/<name>/`` holds ``card.json`` and one weight file
-per ensemble member (safetensors for networks; XGBoost JSON, skops or ONNX for
+per ensemble member (safetensors for networks and forest / SVR arrays; XGBoost JSON, legacy skops or ONNX for
 other model kinds). Loading verifies every file's sha256 and never unpickles.
 """
 

@@ -1,20 +1,20 @@
 """Fingerprint baselines: random forest, XGBoost and SVR on ECFP4 (``workbench train baseline``).
 
-One model per task (labels may be missing) and per seed; saved without pickle:
-XGBoost models as XGBoost JSON, scikit-learn models with skops (loaded with an
-explicit list of trusted types).
+One model per task (labels may be missing) and per seed; saved without pickle: XGBoost models as XGBoost's
+gzip JSON, random forests and SVRs as their arrays in safetensors (:mod:`workbench.models.builders.flat_trees`,
+:mod:`workbench.models.builders.flat_svr`). Before a model is written, the stored form's predictions on the
+training molecules are checked against the library's own (:data:`STORED_TOLERANCE`).
 """
 
 from __future__ import annotations
 
 import gzip
+import json
 import logging
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import skops.io as sio
 import xgboost as xgb
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.svm import SVR
@@ -22,6 +22,8 @@ from sklearn.svm import SVR
 from workbench.data.prepared import Prepared, prepare
 from workbench.featurizers import ecfp_batch, featurizer_spec
 from workbench.models import write_card
+from workbench.models.builders.flat_svr import FlatSVR
+from workbench.models.builders.flat_trees import FlatBooster, FlatTrees, UnsupportedTrees
 from workbench.predict.references import store_references
 from workbench.train.metrics import regression_metrics, roc_auc, summarize_seeds
 
@@ -29,6 +31,10 @@ __all__ = ["BaselineConfig", "fit_predict", "train_baseline"]
 
 log = logging.getLogger("workbench.train")
 N_BITS = 2048
+#: Largest difference allowed between the stored form's prediction and the library's (float32 sums in boosters).
+STORED_TOLERANCE = 1e-5
+#: About this many training molecules (evenly spaced) take part in that check.
+CHECK_ROWS = 2000
 MODEL_TITLES = {"rf": "Random forest", "xgboost": "XGBoost", "svr": "Support-vector regression (RBF)"}
 
 
@@ -113,16 +119,42 @@ def _metrics(prep: Prepared, preds: np.ndarray, idx: np.ndarray) -> dict[str, fl
     return regression_metrics(prep.y[idx], preds[idx])
 
 
-def _save(model, kind: str, folder: Path, stem: str) -> dict:
+def _library_predict(model, x: np.ndarray) -> np.ndarray:
+    return model.predict_proba(x)[:, 1] if hasattr(model, "predict_proba") else model.predict(x)
+
+
+def _stored_predict(model, kind: str, raw: bytes | None) -> tuple[dict[str, np.ndarray] | None, object]:
+    """The arrays to store (``None`` for boosters) and a predictor of the stored form."""
+    if kind == "xgboost":
+        try:
+            return None, FlatBooster.from_json(json.loads(raw)).predict
+        except UnsupportedTrees:
+            return None, None  # loaded through XGBoost itself
+    flat = FlatSVR.from_sklearn(model) if kind == "svr" else FlatTrees.from_sklearn(model)
+    tensors = flat.tensors()
+    stored = FlatSVR.from_tensors(tensors) if kind == "svr" else FlatTrees.from_tensors(tensors)
+    return tensors, (stored.predict if kind == "svr" else stored.mean)
+
+
+def _save(model, kind: str, folder: Path, stem: str, x: np.ndarray) -> dict:
+    """Write one model and return its weight entry; refuses when the stored form predicts differently."""
+    raw = bytes(model.get_booster().save_raw(raw_format="json")) if kind == "xgboost" else None
+    tensors, stored = _stored_predict(model, kind, raw)
+    if stored is not None and len(x):
+        sample = x[:: max(1, len(x) // CHECK_ROWS)]
+        gap = float(np.abs(stored(sample) - _library_predict(model, sample)).max())
+        if gap > STORED_TOLERANCE:
+            raise RuntimeError(f"{stem}: the stored form predicts up to {gap:.2g} away from the fitted model")
     if kind == "xgboost":
         # XGBoost's JSON model format, gzip-compressed (about 6x smaller; multi-task sets have many models)
         path = folder / f"{stem}.json.gz"
-        raw = model.get_booster().save_raw(raw_format="json")
-        path.write_bytes(gzip.compress(bytes(raw), compresslevel=9, mtime=0))
+        path.write_bytes(gzip.compress(raw, compresslevel=9, mtime=0))
         return {"file": path.name, "format": "xgboost-json"}
-    path = folder / f"{stem}.skops"
-    sio.dump(model, path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
-    return {"file": path.name, "format": "skops"}
+    from safetensors.numpy import save_file
+
+    path = folder / f"{stem}.safetensors"
+    save_file(tensors, str(path))
+    return {"file": path.name, "format": "safetensors"}
 
 
 def train_baseline(cfg: BaselineConfig, *, models_dir: str | Path = "models", command: str = "") -> dict:
@@ -132,7 +164,7 @@ def train_baseline(cfg: BaselineConfig, *, models_dir: str | Path = "models", co
     folder = Path(models_dir) / cfg.name
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*"):
-        if old.name.endswith((".json", ".json.gz", ".skops")):
+        if old.name.endswith((".json", ".json.gz", ".skops", ".safetensors")):
             old.unlink()
     seeds = cfg.seeds if cfg.model != "svr" else cfg.seeds[:1]  # SVR is deterministic: one member
     files, test, valid = [], [], []
@@ -144,7 +176,7 @@ def train_baseline(cfg: BaselineConfig, *, models_dir: str | Path = "models", co
         for t, model in enumerate(models):
             if model is None:
                 continue
-            entry = _save(model, cfg.model, folder, f"seed{seed}_task{t}")
+            entry = _save(model, cfg.model, folder, f"seed{seed}_task{t}", x)
             files.append({**entry, "seed": seed, "task": t})
     constant = {
         t: float(np.nanmean(prep.y[prep.split.train, t]))

@@ -1,30 +1,37 @@
-"""Fingerprint baselines (RF / SVR via skops with an allow-list, XGBoost as gzip JSON): never unpickled.
+"""Fingerprint baselines, never unpickled: forests and SVRs as safetensors arrays, XGBoost boosters as gzip JSON.
 
-skops, scikit-learn and XGBoost are imported when a baseline is loaded, not with this module.
+Forests (:class:`FlatTrees`), support-vector regressors (:class:`FlatSVR`) and XGBoost boosters
+(:class:`FlatBooster`, read from XGBoost's own JSON with the standard library) are predicted with numpy, so a
+page that loads every default model imports neither scikit-learn, skops nor XGBoost (seconds of a cold start).
+Checkpoints written before the array formats (``skops`` files) still load, through skops with an allow-list;
+a booster the flat form cannot represent (multi-class, categorical splits) loads through XGBoost. Those
+libraries are imported only then.
 """
 
 from __future__ import annotations
 
 import gzip
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 from rdkit import Chem
 
 from workbench.models.builders.base import Predictor
-from workbench.models.builders.flat_forest import FlatForest
+from workbench.models.builders.flat_svr import FlatSVR
+from workbench.models.builders.flat_trees import FlatBooster, FlatTrees, UnsupportedTrees, best_iteration
 from workbench.models.store import Checkpoint, CheckpointError, read_verified
 
-__all__ = ["FLAT_FOREST_MAX_ROWS", "SKOPS_ALLOWED", "BaselineEnsemble", "build_baseline"]
+__all__ = ["BASELINE_FORMATS", "SKOPS_ALLOWED", "BaselineEnsemble", "build_baseline"]
 
-#: Up to this many rows a random forest is walked as flat arrays (:class:`FlatForest`, ~1 ms for one
-#: molecule instead of ~45 ms); above it scikit-learn's per-tree loop is the faster one.
-FLAT_FOREST_MAX_ROWS = 64
+#: Weight formats a baseline card may list.
+BASELINE_FORMATS = ("safetensors", "xgboost-json", "skops")
 
-
-#: Types a skops file may contain beyond skops' defaults; anything else is refused.
+#: Types a (legacy) skops file may contain beyond skops' defaults; anything else is refused.
 SKOPS_ALLOWED = {"sklearn.tree._tree.Tree"}
+
+Member = Callable[[np.ndarray], np.ndarray]
 
 
 def _load_skops(data: bytes, name: str) -> object:
@@ -44,18 +51,47 @@ def _load_skops(data: bytes, name: str) -> object:
         raise CheckpointError(f"{name} contains types that are not allowed: {untrusted}") from exc
 
 
-def _load_xgboost(data: bytes, gzipped: bool) -> object:
+def _library_booster(data: bytes, best: int | None) -> Member:
+    """A booster the flat form cannot hold, predicted by XGBoost itself (up to its best iteration)."""
     import xgboost as xgb
 
     booster = xgb.Booster()
-    booster.load_model(bytearray(gzip.decompress(data) if gzipped else data))
-    return booster
+    booster.load_model(bytearray(data))
+    used = (0, best + 1) if best is not None else (0, 0)
+    return lambda x: booster.predict(xgb.DMatrix(x), iteration_range=used).astype(np.float64)
 
 
-def _dmatrix(x: np.ndarray) -> object:
-    import xgboost as xgb
+def _booster(data: bytes, name: str) -> Member:
+    try:
+        document = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{name} is not an XGBoost JSON model: {exc}") from exc
+    try:
+        return FlatBooster.from_json(document).predict
+    except UnsupportedTrees:
+        return _library_booster(data, best_iteration(document))
 
-    return xgb.DMatrix(x)
+
+def _arrays(data: bytes, architecture: str, name: str) -> Member:
+    from safetensors import SafetensorError
+    from safetensors.numpy import load
+
+    try:
+        tensors = load(data)
+    except (SafetensorError, ValueError) as exc:
+        raise CheckpointError(f"{name} is not a readable safetensors file: {exc}") from exc
+    try:
+        if architecture == "svr":
+            return FlatSVR.from_tensors(tensors).predict
+        return FlatTrees.from_tensors(tensors).mean
+    except UnsupportedTrees as exc:
+        raise CheckpointError(f"{name}: {exc}") from exc
+
+
+def _skops_member(model: object, classification: bool) -> Member:
+    if classification:
+        return lambda x: model.predict_proba(x)[:, 1]
+    return model.predict
 
 
 class BaselineEnsemble:
@@ -69,27 +105,20 @@ class BaselineEnsemble:
         self.classification = [t.is_classification for t in card.tasks]
         self.constant = {int(k): float(v) for k, v in card.architecture.config.get("constant_tasks", {}).items()}
         self.seeds = list(card.seeds)
-        self.models: dict[tuple[int, int], object] = {}
-        #: Keys of the XGBoost boosters: they share one DMatrix per call (``inplace_predict`` gives the same values
-        #: but was slower here: 1.5-2x on 1-50 molecules with SIDER's 81 boosters, as fast on 1,000).
-        self.boosters: set[tuple[int, int]] = set()
-        #: Random forest classifiers as flat arrays, for small batches (the page's single molecule).
-        self.flat: dict[tuple[int, int], FlatForest] = {}
+        self.models: dict[tuple[int, int], Member] = {}
         for entry in card.weights:
-            if entry.format not in ("xgboost-json", "skops"):
+            if entry.format not in BASELINE_FORMATS:
                 raise CheckpointError(f"{entry.file}: {entry.format} is not a baseline format")
         for entry in card.weights:  # each file read once: the bytes hashed are the bytes loaded
             path = checkpoint.path / entry.file
             key = (int(entry.seed), int(entry.task))
             data = read_verified(path, entry.sha256)
             if entry.format == "xgboost-json":
-                self.models[key] = _load_xgboost(data, path.suffix == ".gz")
-                self.boosters.add(key)
+                self.models[key] = _booster(gzip.decompress(data) if path.suffix == ".gz" else data, str(path))
+            elif entry.format == "safetensors":
+                self.models[key] = _arrays(data, card.architecture.type, str(path))
             else:
-                self.models[key] = _load_skops(data, str(path))
-                flat = FlatForest.from_forest(self.models[key]) if self.classification[key[1]] else None
-                if flat is not None:
-                    self.flat[key] = flat
+                self.models[key] = _skops_member(_load_skops(data, str(path)), self.classification[key[1]])
 
     def predict(self, mols: Sequence[Chem.Mol], batch_size: int = 512) -> tuple[np.ndarray, list[str]]:
         from workbench.featurizers.fingerprints import ecfp_batch
@@ -100,22 +129,9 @@ class BaselineEnsemble:
     def predict_fingerprints(self, x: np.ndarray) -> np.ndarray:
         """Predictions ``(n_members, n, n_tasks)`` for fingerprint rows ``x`` (used by occlusion)."""
         out = np.full((len(self.seeds), len(x), self.n_tasks), np.nan)
-        matrix = None  # one DMatrix for every booster (Tox21/ToxCast have hundreds)
         for s, seed in enumerate(self.seeds):
             for t in range(self.n_tasks):
-                if t in self.constant:
-                    out[s, :, t] = self.constant[t]
-                    continue
-                model = self.models[(seed, t)]
-                if (seed, t) in self.boosters:
-                    matrix = _dmatrix(x) if matrix is None else matrix
-                    out[s, :, t] = model.predict(matrix)
-                elif (seed, t) in self.flat and len(x) <= FLAT_FOREST_MAX_ROWS:
-                    out[s, :, t] = self.flat[(seed, t)].predict_positive(x)
-                elif self.classification[t]:
-                    out[s, :, t] = model.predict_proba(x)[:, 1]
-                else:
-                    out[s, :, t] = model.predict(x)
+                out[s, :, t] = self.constant[t] if t in self.constant else self.models[(seed, t)](x)
         return out
 
 

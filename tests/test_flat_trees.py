@@ -1,0 +1,158 @@
+"""Forests, boosters and SVRs as flat arrays predict what scikit-learn and XGBoost predict, and refuse bad arrays."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import xgboost as xgb
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.svm import SVR
+
+from workbench.models.builders.flat_svr import FlatSVR
+from workbench.models.builders.flat_trees import FlatBooster, FlatTrees, UnsupportedTrees
+
+
+def _bits(rows: int, seed: int) -> np.ndarray:
+    return (np.random.default_rng(seed).random((rows, 64)) < 0.2).astype(np.float32)
+
+
+def _labels(x: np.ndarray, seed: int = 1) -> np.ndarray:
+    return (x[:, 3] + x[:, 7] + np.random.default_rng(seed).random(len(x)) > 0.9).astype(int)
+
+
+def test_a_stored_forest_classifier_gives_sklearn_probabilities_on_fingerprint_bits():
+    x = _bits(300, 0)
+    forest = RandomForestClassifier(n_estimators=25, random_state=0).fit(x, _labels(x))
+    flat = FlatTrees.from_tensors(FlatTrees.from_sklearn(forest).tensors())
+    assert flat.roots.size == 25
+    query = _bits(40, 2)
+    for rows in (query[:1], query):
+        expected = forest.predict_proba(rows)[:, 1]
+        assert np.abs(flat.mean(rows) - expected).max() < 1e-12
+    assert not np.allclose(forest.predict_proba(query)[:, 1], forest.predict_proba(query)[0, 1])  # not trivial
+
+
+def test_a_stored_forest_regressor_follows_continuous_thresholds():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(200, 5)).astype(np.float32)
+    forest = RandomForestRegressor(n_estimators=10, min_samples_leaf=3, random_state=0).fit(x, x[:, 0] * 2 + x[:, 1])
+    query = rng.normal(size=(25, 5)).astype(np.float32)
+    flat = FlatTrees.from_tensors(FlatTrees.from_sklearn(forest).tensors())
+    assert np.abs(flat.mean(query) - forest.predict(query)).max() < 1e-9
+
+
+def test_an_input_equal_to_a_threshold_goes_the_libraries_way():
+    # scikit-learn goes left at x <= t, XGBoost at x < t: a float32 threshold stands for both exactly
+    x = np.repeat(np.array([[0.0], [1.0], [2.0]], dtype=np.float32), 20, axis=0)
+    y = np.repeat([0.0, 1.0, 5.0], 20)
+    forest = RandomForestRegressor(n_estimators=3, bootstrap=False, random_state=0).fit(x, y)
+    booster = xgb.XGBRegressor(n_estimators=5, max_depth=2, base_score=0.5).fit(x, y)
+    ties = np.array([[0.5], [1.5], [1.0]], dtype=np.float32)
+    assert np.abs(FlatTrees.from_sklearn(forest).mean(ties) - forest.predict(ties)).max() < 1e-12
+    document = json.loads(bytes(booster.get_booster().save_raw(raw_format="json")))
+    assert np.abs(FlatBooster.from_json(document).predict(ties) - booster.predict(ties)).max() < 1e-5
+
+
+@pytest.mark.parametrize("objective", ["binary:logistic", "reg:squarederror"])
+def test_a_flat_booster_gives_xgboosts_predictions(objective):
+    x = _bits(400, 4)
+    if objective == "binary:logistic":
+        model = xgb.XGBClassifier(n_estimators=40, max_depth=4, objective=objective).fit(x, _labels(x))
+        expected = model.predict_proba(_bits(50, 5))[:, 1]
+    else:
+        model = xgb.XGBRegressor(n_estimators=40, max_depth=4, objective=objective).fit(x, x[:, :8].sum(axis=1))
+        expected = model.predict(_bits(50, 5))
+    document = json.loads(bytes(model.get_booster().save_raw(raw_format="json")))
+    got = FlatBooster.from_json(document).predict(_bits(50, 5))
+    assert np.abs(got - expected).max() < 1e-5 and np.ptp(expected) > 0.05
+
+
+def test_a_multiclass_booster_or_forest_is_not_flattened():
+    x = _bits(90, 6)
+    classes = np.arange(90) % 3
+    booster = xgb.XGBClassifier(n_estimators=3, max_depth=2).fit(x, classes)
+    with pytest.raises(UnsupportedTrees):
+        FlatBooster.from_json(json.loads(bytes(booster.get_booster().save_raw(raw_format="json"))))
+    with pytest.raises(UnsupportedTrees):
+        FlatTrees.from_sklearn(RandomForestClassifier(n_estimators=3, random_state=0).fit(x, classes))
+
+
+def test_a_stored_svr_gives_sklearns_values_and_stores_fingerprint_bits_without_values():
+    x = _bits(150, 7).astype(np.float64)
+    model = SVR(kernel="rbf", C=5.0, gamma="scale").fit(x, x[:, :5].sum(axis=1))
+    tensors = FlatSVR.from_sklearn(model).tensors()
+    assert "values" not in tensors and tensors["indices"].dtype == np.int16
+    query = _bits(30, 8)
+    assert np.abs(FlatSVR.from_tensors(tensors).predict(query) - model.predict(query)).max() < 1e-10
+
+
+def test_corrupt_arrays_are_refused_with_a_reason():
+    x = _bits(100, 9)
+    tensors = FlatTrees.from_sklearn(
+        RandomForestClassifier(n_estimators=2, random_state=0).fit(x, _labels(x))
+    ).tensors()
+    broken = {**tensors, "left": np.where(tensors["left"] > 0, 10**6, tensors["left"]).astype(np.int32)}
+    with pytest.raises(UnsupportedTrees, match="out of range"):
+        FlatTrees.from_tensors(broken)
+    with pytest.raises(UnsupportedTrees, match="leaf_value"):
+        FlatTrees.from_tensors({k: v for k, v in tensors.items() if k != "leaf_value"})
+    svr = FlatSVR.from_sklearn(SVR().fit(x, x[:, 0])).tensors()
+    with pytest.raises(UnsupportedTrees, match="do not fit"):
+        FlatSVR.from_tensors({**svr, "indices": (svr["indices"] + 500).astype(np.int16)})
+
+
+@pytest.mark.slow
+def test_loading_and_running_every_shipped_baseline_imports_neither_sklearn_skops_nor_xgboost():
+    code = (
+        "import json, sys\n"
+        "from rdkit import Chem\n"
+        "from workbench.predict.inference import list_models, load_model\n"
+        "names = [c.name for c in list_models() if c.card.architecture.type in ('rf', 'svr', 'xgboost')]\n"
+        "for name in names:\n"
+        "    load_model(name).predictor.predict([Chem.MolFromSmiles('CCO')])\n"
+        "heavy = sorted(m for m in ('sklearn', 'skops', 'xgboost', 'scipy') if m in sys.modules)\n"
+        "print(json.dumps({'names': names, 'heavy': heavy}))\n"
+    )
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert len(report["names"]) >= 3 and report["heavy"] == []
+
+
+def test_an_early_stopped_booster_predicts_with_the_trees_up_to_its_best_iteration():
+    x, query = _bits(400, 10), _bits(60, 11)
+    y = _labels(x, seed=12)
+    model = xgb.XGBClassifier(n_estimators=300, max_depth=4, learning_rate=0.3, early_stopping_rounds=5)
+    model.fit(x[:300], y[:300], eval_set=[(x[300:], y[300:])], verbose=False)
+    document = json.loads(bytes(model.get_booster().save_raw(raw_format="json")))
+    trees = len(document["learner"]["gradient_booster"]["model"]["trees"])
+    assert model.best_iteration + 1 < trees  # trees were grown after the best iteration
+    flat = FlatBooster.from_json(document)
+    assert len(flat.trees.roots) == model.best_iteration + 1
+    assert np.abs(flat.predict(query) - model.predict_proba(query)[:, 1]).max() < 1e-5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "dataset"), [("bace_xgboost", "bace"), ("bbbp_rf", "bbbp")])
+def test_a_shipped_baseline_reproduces_its_cards_per_seed_test_metric(name, dataset):
+    from workbench.data.prepared import prepare
+    from workbench.featurizers import ecfp_batch
+    from workbench.predict.inference import load_model
+    from workbench.train.metrics import roc_auc
+
+    try:
+        prep = prepare(dataset, "scaffold")
+    except FileNotFoundError:
+        pytest.skip(f"the {dataset} data file is not available here")
+    model = load_model(name)
+    test = prep.split.test
+    x = ecfp_batch([prep.mols[i] for i in test], n_bits=2048).astype(np.float32)
+    shipped = [roc_auc(prep.y[test], member) for member in model.predictor.predict_fingerprints(x)]
+    card = model.checkpoint.card.metrics["test"]["roc_auc"].per_seed
+    assert np.allclose(shipped, card, atol=1e-3)

@@ -1,0 +1,259 @@
+"""Tree ensembles as flat arrays, walked with numpy: random forests and XGBoost boosters without their libraries.
+
+Loading a forest with skops imports all of scikit-learn (its trusted-type scan lists every estimator), and
+loading a booster imports XGBoost (which imports scikit-learn): seconds of a cold start that a prediction
+does not need. A tree ensemble is only arrays: per node its two children, the feature it tests, the threshold
+and (at a leaf) the value. :class:`FlatTrees` holds every tree's nodes concatenated and walks all (row, tree)
+pairs together, dropping each pair as it reaches its leaf, so the work is the total path length.
+
+Decisions are the libraries' own: inputs as float32, ``x[feature] <= threshold`` goes left. scikit-learn
+compares a float32 input with a float64 threshold; XGBoost goes left when ``x < condition`` (float32). Both
+are stored as one float32 threshold that gives the same decision for every float32 input (the largest float32
+at or below scikit-learn's threshold; the float32 just below XGBoost's condition). A forest's prediction is the
+mean of its trees' leaf values (a classifier's leaf value: the normalized positive-class fraction); a booster's
+is the sum of its leaf values on the base margin (float32), through the objective's link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["FlatBooster", "FlatTrees", "UnsupportedTrees", "best_iteration", "used_trees"]
+
+
+class UnsupportedTrees(ValueError):
+    """The model holds something the flat form does not represent (the caller uses the library instead)."""
+
+
+@dataclass(frozen=True)
+class FlatTrees:
+    """Concatenated nodes of every tree; ``left == -1`` marks a leaf."""
+
+    left: np.ndarray  # int32
+    right: np.ndarray  # int32
+    feature: np.ndarray  # int32
+    threshold: np.ndarray  # float32: go left when x <= threshold
+    value: np.ndarray  # float64: the leaf's value (0 at internal nodes)
+    roots: np.ndarray  # int64: each tree's first node
+
+    @classmethod
+    def from_sklearn(cls, forest: object) -> FlatTrees:
+        """A fitted scikit-learn random forest: a binary classifier (positive-class fraction) or a regressor.
+
+        Raises:
+            UnsupportedTrees: for more than two classes or several outputs.
+        """
+        classes = getattr(forest, "classes_", None)
+        if getattr(forest, "n_outputs_", 1) != 1 or (classes is not None and len(classes) != 2):
+            raise UnsupportedTrees("only binary classifiers and single-output regressors are flattened")
+        parts = []
+        for estimator in forest.estimators_:
+            tree = estimator.tree_
+            leaf = tree.children_left == -1
+            if classes is not None:
+                counts = tree.value[:, 0, :].astype(np.float64)
+                total = counts.sum(axis=1)
+                total[total == 0.0] = 1.0
+                value = counts[:, 1] / total
+            else:
+                value = tree.value[:, 0, 0].astype(np.float64)
+            threshold = _at_or_below(np.where(leaf, 0.0, tree.threshold))
+            parts.append((tree.children_left, tree.children_right, np.where(leaf, 0, tree.feature), threshold, value))
+        return cls._concatenate(parts)
+
+    @classmethod
+    def _concatenate(cls, parts: list[tuple[np.ndarray, ...]]) -> FlatTrees:
+        left, right, feature, threshold, value, roots = [], [], [], [], [], []
+        offset = 0
+        for lo, hi, feat, thr, val in parts:
+            leaf = np.asarray(lo) == -1
+            left.append(np.where(leaf, -1, np.asarray(lo) + offset))
+            right.append(np.where(leaf, -1, np.asarray(hi) + offset))
+            feature.append(np.asarray(feat))
+            threshold.append(np.asarray(thr, dtype=np.float32))
+            value.append(np.where(leaf, np.asarray(val, dtype=np.float64), 0.0))
+            roots.append(offset)
+            offset += len(lo)
+        return cls(
+            left=np.concatenate(left).astype(np.int32),
+            right=np.concatenate(right).astype(np.int32),
+            feature=np.concatenate(feature).astype(np.int32),
+            threshold=np.concatenate(threshold),
+            value=np.concatenate(value),
+            roots=np.asarray(roots, dtype=np.int64),
+        )
+
+    def tensors(self) -> dict[str, np.ndarray]:
+        """The arrays by name, for safetensors: leaf values only at leaves, feature indices as int16 when they fit."""
+        small = self.feature.size == 0 or int(self.feature.max()) <= np.iinfo(np.int16).max
+        return {
+            "left": np.ascontiguousarray(self.left),
+            "right": np.ascontiguousarray(self.right),
+            "feature": self.feature.astype(np.int16 if small else np.int32),
+            "threshold": np.ascontiguousarray(self.threshold),
+            "leaf_value": np.ascontiguousarray(self.value[self.left == -1]),
+            "roots": np.ascontiguousarray(self.roots),
+        }
+
+    @classmethod
+    def from_tensors(cls, tensors: Mapping[str, np.ndarray]) -> FlatTrees:
+        """The inverse of :meth:`tensors`; checks that every array fits and every index is in range.
+
+        Raises:
+            UnsupportedTrees: for a missing array, a wrong dtype or an index out of range.
+        """
+        expected = {
+            "left": (np.int32,),
+            "right": (np.int32,),
+            "feature": (np.int16, np.int32),
+            "threshold": (np.float32,),
+            "leaf_value": (np.float64,),
+            "roots": (np.int64,),
+        }
+        for name, dtypes in expected.items():
+            array = tensors.get(name)
+            if array is None or array.dtype not in dtypes or array.ndim != 1:
+                raise UnsupportedTrees(f"'{name}' is missing or not a one-dimensional {np.dtype(dtypes[0]).name} array")
+        left, right = np.asarray(tensors["left"]), np.asarray(tensors["right"])
+        n = len(left)
+        leaf = left == -1
+        if not (len(right) == len(tensors["feature"]) == len(tensors["threshold"]) == n):
+            raise UnsupportedTrees("the node arrays have different lengths")
+        if len(tensors["leaf_value"]) != int(leaf.sum()):
+            raise UnsupportedTrees("the number of leaf values is not the number of leaves")
+        children = np.concatenate([left[~leaf], right[~leaf]])
+        roots = np.asarray(tensors["roots"])
+        if (children < 0).any() or (children >= n).any() or (roots < 0).any() or (roots >= n).any():
+            raise UnsupportedTrees("a child or root index is out of range")
+        feature = np.asarray(tensors["feature"]).astype(np.int32)
+        if (feature < 0).any():
+            raise UnsupportedTrees("a feature index is negative")
+        value = np.zeros(n, dtype=np.float64)
+        value[leaf] = tensors["leaf_value"]
+        return cls(left, right, feature, np.asarray(tensors["threshold"]), value, roots)
+
+    @property
+    def n_features(self) -> int:
+        """The smallest input width the trees can read."""
+        inner = self.left >= 0
+        return int(self.feature[inner].max()) + 1 if inner.any() else 0
+
+    def leaves(self, x: np.ndarray) -> np.ndarray:
+        """The leaf each row of ``x`` reaches in each tree: ``(n_rows, n_trees)`` node indices."""
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        n_rows, n_trees = len(x), len(self.roots)
+        if x.ndim != 2 or x.shape[1] < self.n_features:
+            raise ValueError(f"the trees read {self.n_features} features; the input has shape {x.shape}")
+        nodes = np.tile(self.roots, n_rows)
+        rows = np.repeat(np.arange(n_rows), n_trees)
+        active = np.flatnonzero(self.left[nodes] >= 0)
+        while active.size:
+            at = nodes[active]
+            goes_left = x[rows[active], self.feature[at]] <= self.threshold[at]
+            at = np.where(goes_left, self.left[at], self.right[at])
+            nodes[active] = at
+            active = active[self.left[at] >= 0]
+        return nodes.reshape(n_rows, n_trees)
+
+    def mean(self, x: np.ndarray) -> np.ndarray:
+        """A forest's prediction: the mean leaf value over trees, per row."""
+        return self.value[self.leaves(x)].mean(axis=1)
+
+
+@dataclass(frozen=True)
+class FlatBooster:
+    """An XGBoost ``gbtree`` booster with one output: its trees, base margin and objective."""
+
+    trees: FlatTrees
+    base_margin: np.float32
+    objective: str
+
+    LINKS = ("binary:logistic", "reg:squarederror")
+
+    @classmethod
+    def from_json(cls, document: Mapping) -> FlatBooster:
+        """A booster from XGBoost's JSON model (``Booster.save_raw(raw_format="json")``), cut at its best iteration.
+
+        A booster trained with early stopping keeps the trees grown after its best iteration; XGBoost's
+        scikit-learn interface (and so the training run's metrics) predicts with the trees up to
+        ``best_iteration`` only, and so does this (:func:`used_trees`).
+
+        Raises:
+            UnsupportedTrees: for anything but a single-output ``gbtree`` with numerical splits and one of
+                :attr:`LINKS` as objective.
+        """
+        try:
+            learner = document["learner"]
+            params = learner["learner_model_param"]
+            objective = learner["objective"]["name"]
+            booster = learner["gradient_booster"]
+            model = booster["model"]
+            raw_trees = model["trees"][: used_trees(document)]
+            base = float(str(params["base_score"]).strip("[]"))
+            single = params.get("num_class", "0") in ("0", "1") and params.get("num_target", "1") == "1"
+            parallel = model["gbtree_model_param"].get("num_parallel_tree", "1") == "1"
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UnsupportedTrees(f"not an XGBoost JSON model ({exc})") from exc
+        if booster.get("name") != "gbtree" or not single or not parallel or objective not in cls.LINKS:
+            raise UnsupportedTrees(f"only single-output gbtree boosters with {', '.join(cls.LINKS)} are flattened")
+        parts = []
+        for tree in raw_trees:
+            if any(tree.get("split_type", [])):
+                raise UnsupportedTrees("categorical splits are not flattened")
+            left = np.asarray(tree["left_children"], dtype=np.int64)
+            condition = np.asarray(tree["split_conditions"], dtype=np.float32)
+            leaf = left == -1
+            # XGBoost goes left when x < condition: for float32 x that is x <= the float32 just below it
+            below = np.nextafter(condition, np.float32(-np.inf), dtype=np.float32)
+            threshold = np.where(leaf, np.float32(0.0), below)
+            feature = np.where(leaf, 0, np.asarray(tree["split_indices"], dtype=np.int64))
+            value = np.where(leaf, condition.astype(np.float64), 0.0)  # a leaf's condition holds its value
+            parts.append((left, np.asarray(tree["right_children"], dtype=np.int64), feature, threshold, value))
+        if not parts:
+            raise UnsupportedTrees("the booster has no trees")
+        if objective == "binary:logistic":
+            if not 0.0 < base < 1.0:
+                raise UnsupportedTrees(f"base_score {base} is not a probability")
+            margin = np.float32(np.log(np.float32(base) / (np.float32(1.0) - np.float32(base))))
+        else:
+            margin = np.float32(base)
+        return cls(FlatTrees._concatenate(parts), margin, objective)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """The booster's output per row: a probability (``binary:logistic``) or a value."""
+        leaf_values = self.trees.value[self.trees.leaves(x)].astype(np.float32)
+        margin = self.base_margin + leaf_values.sum(axis=1, dtype=np.float32)
+        if self.objective == "binary:logistic":
+            return (np.float32(1.0) / (np.float32(1.0) + np.exp(-margin))).astype(np.float64)
+        return margin.astype(np.float64)
+
+
+def best_iteration(document: Mapping) -> int | None:
+    """The ``best_iteration`` an early-stopped booster's JSON records (``None`` when it records none)."""
+    try:
+        return int(document["learner"]["attributes"]["best_iteration"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def used_trees(document: Mapping) -> int | None:
+    """How many of the booster's trees its predictions use: those up to its best iteration (``None``: all)."""
+    best = best_iteration(document)
+    if best is None:
+        return None
+    try:
+        indptr = document["learner"]["gradient_booster"]["model"]["iteration_indptr"]
+        return int(indptr[best + 1])
+    except (KeyError, TypeError, IndexError, ValueError):
+        return best + 1
+
+
+def _at_or_below(threshold: np.ndarray) -> np.ndarray:
+    """The largest float32 at or below each float64 threshold (same ``<=`` decision for every float32 input)."""
+    rounded = threshold.astype(np.float32)
+    above = rounded.astype(np.float64) > threshold
+    rounded[above] = np.nextafter(rounded[above], np.float32(-np.inf), dtype=np.float32)
+    return rounded
