@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -199,28 +200,18 @@ class FlatBooster:
             raise UnsupportedTrees(f"not an XGBoost JSON model ({exc})") from exc
         if booster.get("name") != "gbtree" or not single or not parallel or objective not in cls.LINKS:
             raise UnsupportedTrees(f"only single-output gbtree boosters with {', '.join(cls.LINKS)} are flattened")
-        parts = []
-        for tree in raw_trees:
-            if any(tree.get("split_type", [])):
-                raise UnsupportedTrees("categorical splits are not flattened")
-            left = np.asarray(tree["left_children"], dtype=np.int64)
-            condition = np.asarray(tree["split_conditions"], dtype=np.float32)
-            leaf = left == -1
-            # XGBoost goes left when x < condition: for float32 x that is x <= the float32 just below it
-            below = np.nextafter(condition, np.float32(-np.inf), dtype=np.float32)
-            threshold = np.where(leaf, np.float32(0.0), below)
-            feature = np.where(leaf, 0, np.asarray(tree["split_indices"], dtype=np.int64))
-            value = np.where(leaf, condition.astype(np.float64), 0.0)  # a leaf's condition holds its value
-            parts.append((left, np.asarray(tree["right_children"], dtype=np.int64), feature, threshold, value))
-        if not parts:
+        if not raw_trees:
             raise UnsupportedTrees("the booster has no trees")
+        if any(chain.from_iterable(tree.get("split_type", ()) for tree in raw_trees)):
+            raise UnsupportedTrees("categorical splits are not flattened")
+        trees = _booster_trees(raw_trees)
         if objective == "binary:logistic":
             if not 0.0 < base < 1.0:
                 raise UnsupportedTrees(f"base_score {base} is not a probability")
             margin = np.float32(np.log(np.float32(base) / (np.float32(1.0) - np.float32(base))))
         else:
             margin = np.float32(base)
-        return cls(FlatTrees._concatenate(parts), margin, objective)
+        return cls(trees, margin, objective)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The booster's output per row: a probability (``binary:logistic``) or a value."""
@@ -229,6 +220,32 @@ class FlatBooster:
         if self.objective == "binary:logistic":
             return (np.float32(1.0) / (np.float32(1.0) + np.exp(-margin))).astype(np.float64)
         return margin.astype(np.float64)
+
+
+def _booster_trees(raw_trees: list) -> FlatTrees:
+    """Every tree's node lists concatenated at once (one numpy conversion per field, not per tree)."""
+    sizes = np.fromiter((len(tree["left_children"]) for tree in raw_trees), dtype=np.int64, count=len(raw_trees))
+    total = int(sizes.sum())
+    roots = np.zeros(len(raw_trees), dtype=np.int64)
+    np.cumsum(sizes[:-1], out=roots[1:])
+
+    def field(name: str, dtype: type) -> np.ndarray:
+        return np.fromiter(chain.from_iterable(tree[name] for tree in raw_trees), dtype=dtype, count=total)
+
+    left, right = field("left_children", np.int64), field("right_children", np.int64)
+    condition = field("split_conditions", np.float32)
+    leaf = left == -1
+    shift = np.repeat(roots, sizes)
+    # XGBoost goes left when x < condition: for float32 x that is x <= the float32 just below it
+    below = np.nextafter(condition, np.float32(-np.inf), dtype=np.float32)
+    return FlatTrees(
+        left=np.where(leaf, -1, left + shift).astype(np.int32),
+        right=np.where(leaf, -1, right + shift).astype(np.int32),
+        feature=np.where(leaf, 0, field("split_indices", np.int64)).astype(np.int32),
+        threshold=np.where(leaf, np.float32(0.0), below),
+        value=np.where(leaf, condition.astype(np.float64), 0.0),  # a leaf's condition holds its value
+        roots=roots,
+    )
 
 
 def best_iteration(document: Mapping) -> int | None:
