@@ -7,6 +7,10 @@ deep link such as ``/property-prediction?smiles=...`` opened as the server's ver
 shows Streamlit's "Page not found" dialog and a blank page. ``app.py`` builds its navigation with
 ``st.navigation`` (which turns the legacy mode off, but only once it has run); setting the flag
 before the server starts makes the first session behave like every later one.
+
+It also starts the background warm-up (:func:`workbench.app.warmup.start_warmup`) as the server starts,
+not when the first visitor arrives, so the models load while the server binds its port and the first
+browser fetches the page (``WORKBENCH_WARMUP=0`` turns it off, as everywhere).
 """
 
 from __future__ import annotations
@@ -33,10 +37,13 @@ def disable_legacy_pages_folder() -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``streamlit run app.py`` with ``argv`` as its options, the legacy first run turned off."""
+    """Run ``streamlit run app.py`` with ``argv`` as its options, the legacy first run turned off, warming up."""
     from streamlit.web import cli
 
     disable_legacy_pages_folder()
+    from workbench.app.warmup import start_warmup
+
+    start_warmup()  # a background thread: the server starts at once
     options = list(sys.argv[1:] if argv is None else argv)
     try:
         cli.main(["run", str(APP), *options], standalone_mode=False)
