@@ -195,9 +195,7 @@ def _csv_chunks(
                 yield frame.rename(columns=rename)
             if rename is None:  # a header and no rows: still check the columns, and say which they are
                 with opener() as again:
-                    header = pd.read_csv(
-                        again, sep="\t" if tsv else ",", compression="gzip" if gzip else None, nrows=0
-                    )
+                    header = pd.read_csv(again, sep="\t" if tsv else ",", compression="gzip" if gzip else None, nrows=0)
                 yield header.rename(columns=_smiles_rename(header.columns, smiles_column, name)).astype(str)
         except (pd.errors.ParserError, UnicodeDecodeError, EOFError, BadGzipFile, OSError) as exc:
             raise MoleculeFileError(csv_problem(exc, name, line - records)) from exc

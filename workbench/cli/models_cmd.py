@@ -15,7 +15,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     lst.set_defaults(func=run_list)
     refs = verbs.add_parser(
         "add-references",
-        help="store the domain index and approved-drug percentiles in checkpoint folders made without them",
+        help="store the domain index and approved-drug percentiles (a retrieval checkpoint: the approved-drug "
+        "embeddings) "
+        "in checkpoint folders made without them",
     )
     refs.add_argument("names", nargs="*", help="checkpoint names (default: every predictor lacking them)")
     refs.add_argument("--force", action="store_true", help="recompute even where the card lists them")
@@ -61,8 +63,28 @@ def run_add_references(args: argparse.Namespace) -> int:
     chosen = [by_name[n] for n in args.names] if args.names else [c for c in checkpoints if can_predict(c)]
     for checkpoint in chosen:
         card = checkpoint.card
+        if card.architecture.type == "dual_encoder":
+            _add_library_embeddings(checkpoint, args.force)
+            continue
         if not args.force and card.reference("percentile_reference") and card.reference("domain_index"):
             print(f"{checkpoint.name}: already has its reference files")
             continue
         store_references(checkpoint.path, log=lambda msg: print(msg, flush=True))
     return 0
+
+
+def _add_library_embeddings(checkpoint, force: bool) -> None:
+    """A retrieval checkpoint's reference file: the approved-drug library's embeddings."""
+    from workbench.retrieval import load_retriever
+    from workbench.retrieval.library import LIBRARY_REFERENCE, store_library_embeddings
+
+    if not force and checkpoint.card.reference(LIBRARY_REFERENCE):
+        print(f"{checkpoint.name}: already has its library embeddings")
+        return
+    try:
+        card = store_library_embeddings(load_retriever(checkpoint))
+    except FileNotFoundError as exc:
+        print(f"{checkpoint.name}: no library embeddings ({exc})")
+        return
+    entry = card.reference(LIBRARY_REFERENCE)
+    print(f"{checkpoint.name}: stored {entry.file} ({entry.molecules:,} molecules)")

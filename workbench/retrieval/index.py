@@ -71,9 +71,9 @@ def _rescore(queries: np.ndarray, vectors: np.ndarray, idx: np.ndarray) -> np.nd
     return np.einsum("qd,qkd->qk", queries, vectors[idx])
 
 
-def save_index(path: str | Path, vectors: np.ndarray, meta: dict) -> Path:
-    """Write embeddings and their metadata (model hash, library, ...) as one safetensors file."""
-    tensors = {"vectors": np.ascontiguousarray(vectors, dtype=np.float32)}
+def save_index(path: str | Path, vectors: np.ndarray, meta: dict, dtype: type = np.float32) -> Path:
+    """Write embeddings (as ``dtype``) and their metadata (model hash, library, ...) as one safetensors file."""
+    tensors = {"vectors": np.ascontiguousarray(vectors, dtype=dtype)}
     metadata = {"meta": json.dumps(meta), "format": INDEX_FORMAT}
     return atomic_write(path, lambda tmp: save_numpy(tensors, str(tmp), metadata=metadata))
 

@@ -2,11 +2,15 @@
 
 :func:`embed_library` embeds a library (``drugs``, ``chebi``, a molecule file or a table) once per
 process and keeps the embeddings on disk, keyed by the model's weight hash and the library's content.
+A retrieval checkpoint ships the approved-drug embeddings it was trained with (:func:`store_library_embeddings`,
+float16, hashed in its card like the weights), so the Text retrieval page's first search embeds nothing;
+they are used while the drug table's content is the one they were made from.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,17 +23,23 @@ from workbench.cache import prune, read_or_rebuild
 from workbench.chem.files import read_molecules
 from workbench.data import load_approved_drugs, load_chebi20
 from workbench.data.paths import cache_dir
+from workbench.models.card import ModelCard
+from workbench.models.card_schema import CheckpointError
+from workbench.models.store import reference_path, set_reference_files
 from workbench.retrieval.index import EmbeddingIndex, load_index, save_index
 from workbench.retrieval.model import Retriever, load_retriever, model_scoped_cache
 
 __all__ = [
     "LIBRARIES",
+    "LIBRARY_REFERENCE",
+    "SHIPPED_LIBRARIES",
     "UPLOAD_CACHE_AGE_S",
     "UPLOAD_CACHE_BYTES",
     "Library",
     "chebi20_pairs",
     "embed_library",
     "library_frame",
+    "store_library_embeddings",
 ]
 
 LIBRARIES = {"drugs": "ChEMBL approved drugs (small molecules)", "chebi": "ChEBI-20 molecules"}
@@ -37,6 +47,9 @@ LIBRARIES = {"drugs": "ChEMBL approved drugs (small molecules)", "chebi": "ChEBI
 #: about 100 libraries of 10,000 molecules at 256 float32 dimensions, or a month since last use.
 UPLOAD_CACHE_BYTES = 1024**3
 UPLOAD_CACHE_AGE_S = 30 * 24 * 3600
+#: Named libraries whose embeddings a retrieval checkpoint ships, and the card's reference kind for them.
+SHIPPED_LIBRARIES = ("drugs",)
+LIBRARY_REFERENCE = "library_embeddings"
 
 _LOCK = threading.Lock()
 _LIBRARIES: dict[tuple[str, str], Library] = model_scoped_cache()
@@ -123,7 +136,10 @@ def embed_library(
         meta = {"model_hash": retriever.model_hash, "library": name, "content_sha256": digest, "n": len(frame)}
         save_index(file, value[0], {**meta, "errors": value[1], "smiles": value[2]})
 
-    if cache:
+    shipped = _shipped(retriever, name, digest) if name in SHIPPED_LIBRARIES else None
+    if shipped is not None:
+        vectors, errors, smiles = shipped
+    elif cache:
         vectors, errors, smiles = read_or_rebuild(path, read, build, write, root=cache_dir())
         if name not in LIBRARIES:
             prune(folder, max_bytes=UPLOAD_CACHE_BYTES, max_age_s=UPLOAD_CACHE_AGE_S, pattern="*.safetensors")
@@ -136,3 +152,49 @@ def embed_library(
     with _LOCK:
         _LIBRARIES[key] = result
     return result
+
+
+def _library_file(name: str) -> str:
+    return f"library_{name}.safetensors"
+
+
+def _shipped(retriever: Retriever, name: str, digest: str) -> tuple[np.ndarray, list, list] | None:
+    """The checkpoint's own embeddings of library ``name`` when they match its content; else ``None``."""
+    entry = retriever.checkpoint.card.reference(LIBRARY_REFERENCE)
+    if entry is None or entry.file != _library_file(name):
+        return None
+    try:
+        path = reference_path(retriever.checkpoint, LIBRARY_REFERENCE)
+        vectors, meta = load_index(path, model_hash=retriever.model_hash)
+    except (CheckpointError, ValueError) as exc:  # tampered or unreadable: embed the library instead
+        logging.getLogger(__name__).warning("not using the shipped %s embeddings: %s", name, exc)
+        return None
+    if meta.get("content_sha256") != digest or len(meta.get("errors", ())) != len(vectors):
+        return None  # another version of the library: embed it
+    return vectors.astype(np.float32), list(meta["errors"]), list(meta["smiles"])
+
+
+def store_library_embeddings(retriever: Retriever, library: str = "drugs") -> ModelCard:
+    """Embed a named library with ``retriever``, store it in the retriever's checkpoint folder and record it.
+
+    Raises:
+        ValueError: for a library that is not in :data:`SHIPPED_LIBRARIES`.
+        FileNotFoundError: when the library's data file is not available.
+    """
+    if library not in SHIPPED_LIBRARIES:
+        raise ValueError(f"only {', '.join(SHIPPED_LIBRARIES)} embeddings are stored with a checkpoint")
+    name, frame = library_frame(library)
+    vectors, parsed = retriever.embed_molecules(frame["smiles"].astype(str).tolist())
+    meta = {
+        "model_hash": retriever.model_hash,
+        "library": name,
+        "content_sha256": _content_hash(frame),
+        "n": len(frame),
+        "errors": parsed["error"].tolist(),
+        "smiles": parsed["smiles"].tolist(),
+    }
+    folder = retriever.checkpoint.path
+    save_index(folder / _library_file(name), vectors, meta, dtype=np.float16)
+    return set_reference_files(
+        folder, [{"file": _library_file(name), "kind": LIBRARY_REFERENCE, "molecules": len(frame)}]
+    )

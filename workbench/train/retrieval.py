@@ -339,6 +339,19 @@ def save_retrieval_checkpoint(
     return write_card(folder, card, files)
 
 
+def _ship_library(card: ModelCard, folder: Path, log: Callable[[str], None]) -> ModelCard:
+    """Store the approved-drug embeddings with the new checkpoint (skipped, with a message, without the drug table)."""
+    from workbench.models import Checkpoint
+    from workbench.retrieval.library import store_library_embeddings
+    from workbench.retrieval.model import load_retriever
+
+    try:
+        return store_library_embeddings(load_retriever(Checkpoint(folder, card), device="cpu"))
+    except FileNotFoundError as exc:
+        log(f"no approved-drug embeddings stored ({exc})")
+        return card
+
+
 def train_retrieval(
     cfg: RetrievalConfig,
     *,
@@ -380,4 +393,5 @@ def train_retrieval(
             card = save_retrieval_checkpoint(
                 model.cpu(), corpus, split, cfg, metrics, models_dir=models_dir, command=command, history=history
             )
+            card = _ship_library(card, Path(models_dir) / cfg.name, log)
     return {**metrics, "history": history, "card": card}
