@@ -12,7 +12,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from workbench.app.molecule_input import sync_url
-from workbench.app.warmup import start_warmup
+from workbench.app.warmup import page_priority, start_warmup
 
 st.set_page_config(page_title="Molecular ML Workbench", page_icon="🧪", layout="wide")
 
@@ -71,4 +71,5 @@ navigation = st.navigation(
     }
 )
 start_warmup(navigation.url_path)  # loads the models in a background thread, once per process
-navigation.run()
+with page_priority(navigation.url_path):  # the warm-up waits while a page that needs none of its models runs
+    navigation.run()

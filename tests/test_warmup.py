@@ -156,3 +156,26 @@ def test_freeze_heap_moves_live_objects_out_of_the_collectors_scans():
         assert frozen > 1000 and gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+
+
+def test_the_warm_up_waits_while_a_page_that_needs_none_of_its_models_runs():
+    import threading
+
+    done = []
+    report = warmup.WarmupReport()
+    with warmup.page_priority("activity-cliffs"):
+        thread = threading.Thread(target=warmup.run_steps, args=([("step", lambda: done.append(1))], report, 5.0))
+        thread.start()
+        assert not report.done.wait(0.3) and done == []  # held back while the page runs
+    assert report.done.wait(5.0) and done == [1]  # runs as soon as the page's run ends
+    thread.join()
+
+
+def test_the_warm_up_runs_beside_pages_that_use_its_models_and_a_long_run_does_not_stop_it():
+    report = warmup.WarmupReport()
+    with warmup.page_priority("property-prediction"):
+        warmup.run_steps([("step", lambda: 1)], report, 5.0)
+    assert report.done.is_set() and [name for name, _ in report.loaded] == ["step"]
+    with warmup.page_priority("ifm-lab"):
+        late = warmup.run_steps([("step", lambda: 1)], None, 0.2)  # gives way at most 0.2 s per step
+    assert [name for name, _ in late.loaded] == ["step"]

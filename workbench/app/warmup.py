@@ -8,6 +8,10 @@ pages' cached loaders (:func:`workbench.app.models.cached_model`, ...) read thro
 opened after the warm-up finds everything loaded, and one opened during it waits for the model being
 loaded instead of loading it a second time (the library loaders hold a lock while they build).
 
+``python -m workbench.app.serve`` starts it with the server. It gives way to pages that need none of what
+it loads: while such a page runs (:func:`page_priority`, around every script run in ``app.py``), it waits
+before its next step, so on two CPUs the page a visitor opened is not slowed by models it does not use.
+
 The thread never raises into a page: a step that fails is recorded in :func:`warmup_report` and the page
 that needs the resource reports the problem itself when it loads it. Set ``WORKBENCH_WARMUP=0`` to turn the
 warm-up off; Streamlit's ``AppTest`` (unit tests) never starts it.
@@ -15,13 +19,14 @@ warm-up off; Streamlit's ``AppTest`` (unit tests) never starts it.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -30,6 +35,7 @@ __all__ = [
     "WarmupReport",
     "freeze_heap",
     "limit_threads",
+    "page_priority",
     "run_steps",
     "start_warmup",
     "warmup_enabled",
@@ -45,6 +51,12 @@ _THREADS_SET = False
 
 #: Pages whose own resources go first when a session opens them before anything else.
 RETRIEVAL_PAGE = "text-retrieval"
+#: Pages that use what the warm-up loads; while any other page runs, the warm-up waits between its steps.
+WARMUP_PAGES = ("property-prediction", RETRIEVAL_PAGE)
+#: Longest the warm-up waits before one step for other pages' runs to end (a long run does not stop it).
+PAUSE_LIMIT_S = 30.0
+_PAGES = threading.Condition()
+_RUNNING = 0  # runs of pages outside WARMUP_PAGES in progress
 
 Step = tuple[str, Callable[[], object]]
 
@@ -119,12 +131,40 @@ def warmup_steps(first_page: str | None = None) -> list[Step]:
     return [registry, *groups]
 
 
-def run_steps(steps: list[Step], report: WarmupReport | None = None) -> WarmupReport:
-    """Run each step, catching every exception; a step returning a :class:`StepList` has those run next."""
+@contextlib.contextmanager
+def page_priority(url_path: str | None) -> Iterator[None]:
+    """Around a page's run: unless the page uses the warm-up's resources, the warm-up waits while it runs."""
+    global _RUNNING
+    if url_path in WARMUP_PAGES:
+        yield
+        return
+    with _PAGES:
+        _RUNNING += 1
+    try:
+        yield
+    finally:
+        with _PAGES:
+            _RUNNING -= 1
+            _PAGES.notify_all()
+
+
+def _give_way(limit_s: float) -> None:
+    with _PAGES:
+        _PAGES.wait_for(lambda: _RUNNING == 0, timeout=limit_s)
+
+
+def run_steps(
+    steps: list[Step], report: WarmupReport | None = None, pause_limit_s: float = PAUSE_LIMIT_S
+) -> WarmupReport:
+    """Run each step, catching every exception; a step returning a :class:`StepList` has those run next.
+
+    Before each step it waits (at most ``pause_limit_s``) while a page outside :data:`WARMUP_PAGES` runs.
+    """
     report = report if report is not None else WarmupReport()
     queue = list(steps)
     try:
         while queue:
+            _give_way(pause_limit_s)
             name, step = queue.pop(0)
             start = time.perf_counter()
             try:
