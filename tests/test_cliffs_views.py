@@ -90,6 +90,7 @@ def test_sas_map_points_carry_the_pair_index():
     picked = sorted(int(c[0]) for trace in fig.data for c in trace.customdata)
     assert picked == sorted(pairs.index.tolist())
     assert fig.layout.xaxis.title.text == "levenshtein similarity"
+    assert A not in fig.to_json() and B not in fig.to_json()  # no SMILES in the hover text: the figure stays small
 
 
 def test_network_and_bar_figures():

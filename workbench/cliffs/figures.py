@@ -28,7 +28,8 @@ PAIR_KINDS = {True: "cliff (> 10-fold)", False: "similar, not a cliff"}
 def sas_map_figure(pairs: pd.DataFrame, similarity: str) -> go.Figure:
     """Structure–activity similarity map: ``similarity`` vs |Δ pActivity|, coloured by SALI, cliffs as symbols.
 
-    Each point's ``customdata[0]`` is the pair's index in ``pairs`` (see :func:`views.selected_pair`).
+    Each point's ``customdata[0]`` is the pair's index in ``pairs`` (see :func:`views.selected_pair`); the
+    hover text holds numbers only (the SMILES would be most of the figure's size), the pair view the rest.
     The symbol legend runs horizontally above the plot, so that it never meets the SALI colour bar
     (title included) on the right.
     """
@@ -42,7 +43,7 @@ def sas_map_figure(pairs: pd.DataFrame, similarity: str) -> go.Figure:
         symbol="pair",
         category_orders={"pair": list(PAIR_KINDS.values())},
         color_continuous_scale="Viridis",
-        hover_data={"index": True, "pair": False, "fold_change": ":.1f", "smiles_i": True, "smiles_j": True},
+        hover_data={"index": True, "pair": False, "fold_change": ":.1f"},  # SMILES: in the pair view on a click
         labels={"delta_p": "|Δ pActivity|", similarity: f"{similarity} similarity", "sali": "SALI"},
         render_mode="webgl",
     )

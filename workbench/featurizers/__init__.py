@@ -2,27 +2,33 @@
 
 The MiniMol embedder (:mod:`workbench.featurizers.minimol`) and Chemprop graphs
 (:mod:`workbench.featurizers.chemprop`) are imported from their modules; graphs and fingerprints from here.
+Names are imported on first use (PEP 562), so code that needs only fingerprints does not import torch.
 """
 
-from workbench.featurizers.fingerprints import (
-    ecfp,
-    ecfp_batch,
-)
-from workbench.featurizers.graph import (
-    FEATURIZER_VERSION,
-    GRAPH_FEATURIZER,
-    MASK_ATOM_INDEX,
-    NUM_ATOM_TYPES,
-    NUM_BOND_DIRECTIONS,
-    NUM_BOND_TYPES,
-    NUM_CHIRALITY_TAGS,
-    FeaturizationError,
-    featurizer_spec,
-    graph_arrays,
-    mol_to_graph,
-    mols_to_graphs,
-)
-from workbench.featurizers.graph_batch import GraphBatch, MolGraph, segment_mean
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+_SOURCES = {
+    "ecfp": "fingerprints",
+    "ecfp_batch": "fingerprints",
+    "FEATURIZER_VERSION": "graph",
+    "GRAPH_FEATURIZER": "graph",
+    "MASK_ATOM_INDEX": "graph",
+    "NUM_ATOM_TYPES": "graph",
+    "NUM_BOND_DIRECTIONS": "graph",
+    "NUM_BOND_TYPES": "graph",
+    "NUM_CHIRALITY_TAGS": "graph",
+    "FeaturizationError": "graph",
+    "featurizer_spec": "graph",
+    "graph_arrays": "graph",
+    "mol_to_graph": "graph",
+    "mols_to_graphs": "graph",
+    "GraphBatch": "graph_batch",
+    "MolGraph": "graph_batch",
+    "segment_mean": "graph_batch",
+}
 
 __all__ = [
     "FEATURIZER_VERSION",
@@ -43,3 +49,35 @@ __all__ = [
     "mols_to_graphs",
     "segment_mean",
 ]
+
+
+def __getattr__(name: str) -> object:
+    module = _SOURCES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'workbench.featurizers' has no attribute '{name}'")
+    value = getattr(importlib.import_module(f"workbench.featurizers.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_SOURCES])
+
+
+if TYPE_CHECKING:
+    from workbench.featurizers.fingerprints import ecfp, ecfp_batch
+    from workbench.featurizers.graph import (
+        FEATURIZER_VERSION,
+        GRAPH_FEATURIZER,
+        MASK_ATOM_INDEX,
+        NUM_ATOM_TYPES,
+        NUM_BOND_DIRECTIONS,
+        NUM_BOND_TYPES,
+        NUM_CHIRALITY_TAGS,
+        FeaturizationError,
+        featurizer_spec,
+        graph_arrays,
+        mol_to_graph,
+        mols_to_graphs,
+    )
+    from workbench.featurizers.graph_batch import GraphBatch, MolGraph, segment_mean

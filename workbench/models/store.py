@@ -13,13 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-
-import torch
-from safetensors.torch import load_file, save_file
+from typing import TYPE_CHECKING
 
 from workbench import __version__
 from workbench.hashing import sha256_bytes, sha256_file
 from workbench.models.card import CARD_FILE, FORMAT_VERSION, CheckpointError, ModelCard
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "CARD_MAX_BYTES",
@@ -119,6 +120,8 @@ def save_torch_checkpoint(
     seeds: Sequence[int | None],
 ) -> ModelCard:
     """Write one ``seed<k>.safetensors`` per ensemble member and the card."""
+    from safetensors.torch import save_file
+
     if len(state_dicts) != len(seeds):
         raise ValueError("one seed per state dict")
     folder = Path(folder)
@@ -352,6 +355,8 @@ def load_safetensors(path: str | Path) -> dict[str, torch.Tensor]:
     Raises:
         CheckpointError: one sentence saying why the file cannot be loaded.
     """
+    from safetensors.torch import load_file
+
     problem = safetensors_problem(path)
     if problem:
         raise CheckpointError(f"{path} {problem}.")
@@ -364,6 +369,8 @@ def load_safetensors(path: str | Path) -> dict[str, torch.Tensor]:
 def cast_floating(state: Mapping[str, torch.Tensor], dtype: str | torch.dtype) -> dict[str, torch.Tensor]:
     """A copy of a state dict with its floating-point tensors in ``dtype`` (``"float16"`` to store, ``"float32"``
     to load); integer tensors (counters, indices) are kept as they are."""
+    import torch
+
     target = getattr(torch, dtype, None) if isinstance(dtype, str) else dtype
     if not isinstance(target, torch.dtype) or not target.is_floating_point:
         raise ValueError(f"{dtype!r} is not a floating-point dtype")
