@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 
 import pytest
 
@@ -171,11 +172,15 @@ def test_the_warm_up_waits_while_a_page_that_needs_none_of_its_models_runs():
     thread.join()
 
 
-def test_the_warm_up_runs_beside_pages_that_use_its_models_and_a_long_run_does_not_stop_it():
+def test_the_warm_up_runs_beside_a_page_the_steps_that_page_uses_and_a_long_run_does_not_stop_it():
     report = warmup.WarmupReport()
     with warmup.page_priority("property-prediction"):
-        warmup.run_steps([("step", lambda: 1)], report, 5.0)
-    assert report.done.is_set() and [name for name, _ in report.loaded] == ["step"]
+        warmup.run_steps([("model bace_gin", lambda: 1)], report, 5.0)
+    assert report.done.is_set() and [name for name, _ in report.loaded] == ["model bace_gin"]
+    with warmup.page_priority("property-prediction"):
+        start = time.perf_counter()
+        warmup.run_steps([("retrieval model", lambda: 1)], None, 0.3)  # not a step this page uses
+    assert time.perf_counter() - start >= 0.3
     with warmup.page_priority("ifm-lab"):
         late = warmup.run_steps([("step", lambda: 1)], None, 0.2)  # gives way at most 0.2 s per step
     assert [name for name, _ in late.loaded] == ["step"]

@@ -8,9 +8,9 @@ pages' cached loaders (:func:`workbench.app.models.cached_model`, ...) read thro
 opened after the warm-up finds everything loaded, and one opened during it waits for the model being
 loaded instead of loading it a second time (the library loaders hold a lock while they build).
 
-``python -m workbench.app.serve`` starts it with the server. It gives way to pages that need none of what
-it loads: while such a page runs (:func:`page_priority`, around every script run in ``app.py``), it waits
-before its next step, so on two CPUs the page a visitor opened is not slowed by models it does not use.
+``python -m workbench.app.serve`` starts it with the server. It gives way to the pages visitors open: while a
+page runs (:func:`page_priority`, around every script run in ``app.py``), it runs only the steps that page
+uses and waits before any other, so on two CPUs a page is not slowed by models it does not use.
 
 The thread never raises into a page: a step that fails is recorded in :func:`warmup_report` and the page
 that needs the resource reports the problem itself when it loads it. Set ``WORKBENCH_WARMUP=0`` to turn the
@@ -19,6 +19,7 @@ warm-up off; Streamlit's ``AppTest`` (unit tests) never starts it.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import gc
 import logging
@@ -51,12 +52,15 @@ _THREADS_SET = False
 
 #: Pages whose own resources go first when a session opens them before anything else.
 RETRIEVAL_PAGE = "text-retrieval"
-#: Pages that use what the warm-up loads; while any other page runs, the warm-up waits between its steps.
-WARMUP_PAGES = ("property-prediction", RETRIEVAL_PAGE)
+#: The warm-up steps (by name prefix) each page uses; while a page runs, the warm-up waits before any other step.
+PAGE_STEPS = {
+    "property-prediction": ("registry", "property models", "model ", "domain index "),
+    RETRIEVAL_PAGE: ("registry", "retrieval"),
+}
 #: Longest the warm-up waits before one step for other pages' runs to end (a long run does not stop it).
 PAUSE_LIMIT_S = 30.0
 _PAGES = threading.Condition()
-_RUNNING = 0  # runs of pages outside WARMUP_PAGES in progress
+_RUNNING: collections.Counter[str] = collections.Counter()  # script runs in progress, by page
 
 Step = tuple[str, Callable[[], object]]
 
@@ -133,24 +137,26 @@ def warmup_steps(first_page: str | None = None) -> list[Step]:
 
 @contextlib.contextmanager
 def page_priority(url_path: str | None) -> Iterator[None]:
-    """Around a page's run: unless the page uses the warm-up's resources, the warm-up waits while it runs."""
-    global _RUNNING
-    if url_path in WARMUP_PAGES:
-        yield
-        return
+    """Around a page's run: while it runs, the warm-up runs only the steps that page uses (:data:`PAGE_STEPS`)."""
+    page = url_path or ""
     with _PAGES:
-        _RUNNING += 1
+        _RUNNING[page] += 1
     try:
         yield
     finally:
         with _PAGES:
-            _RUNNING -= 1
+            _RUNNING[page] -= 1
+            if _RUNNING[page] <= 0:
+                del _RUNNING[page]
             _PAGES.notify_all()
 
 
-def _give_way(limit_s: float) -> None:
+def _give_way(step: str, limit_s: float) -> None:
+    def free() -> bool:
+        return all(step.startswith(PAGE_STEPS.get(page, ())) for page in _RUNNING)
+
     with _PAGES:
-        _PAGES.wait_for(lambda: _RUNNING == 0, timeout=limit_s)
+        _PAGES.wait_for(free, timeout=limit_s)
 
 
 def run_steps(
@@ -158,14 +164,15 @@ def run_steps(
 ) -> WarmupReport:
     """Run each step, catching every exception; a step returning a :class:`StepList` has those run next.
 
-    Before each step it waits (at most ``pause_limit_s``) while a page outside :data:`WARMUP_PAGES` runs.
+    Before each step it waits (at most ``pause_limit_s``) while a page that does not use that step runs.
     """
     report = report if report is not None else WarmupReport()
     queue = list(steps)
     try:
         while queue:
-            _give_way(pause_limit_s)
-            name, step = queue.pop(0)
+            name, step = queue[0]
+            _give_way(name, pause_limit_s)
+            queue.pop(0)
             start = time.perf_counter()
             try:
                 result = step()
