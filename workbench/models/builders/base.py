@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from rdkit import Chem
 
+from workbench.models.builders.no_init import skipped_init
 from workbench.models.card import ModelCard
 from workbench.models.store import Checkpoint, CheckpointError
 
@@ -48,7 +49,8 @@ _ALIGNMENT = 64
 def load_module(make: Callable[[], torch.nn.Module], state: Mapping[str, torch.Tensor]) -> torch.nn.Module:
     """``make()`` with the weights of ``state``, in eval mode on the CPU, without a random initialisation.
 
-    The module is built on the meta device (no memory, no init) and takes the state's tensors (``assign``),
+    The module is built on the meta device (no memory) without running ``torch.nn.init``
+    (:func:`~workbench.models.builders.no_init.skipped_init`) and takes the state's tensors (``assign``),
     each cast to the dtype the module declares, as ``load_state_dict`` without ``assign`` would copy it.
     A tensor not aligned as torch allocates (safetensors gives some at odd offsets) is copied once:
     matrix kernels round differently on unaligned data, and outputs must not depend on how weights were
@@ -57,7 +59,7 @@ def load_module(make: Callable[[], torch.nn.Module], state: Mapping[str, torch.T
     Raises:
         CheckpointError: the module holds a tensor the state does not give (it would stay empty).
     """
-    with torch.device("meta"):
+    with torch.device("meta"), skipped_init():  # the initial values would be replaced at once
         module = make()
     declared = {k: v.dtype for k, v in chain(module.named_parameters(), module.named_buffers())}
     tensors = {}
