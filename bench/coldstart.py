@@ -86,16 +86,15 @@ class PageResult:
 
     @property
     def within_budget(self) -> bool:
-        return (
-            self.cold_s is not None
-            and self.warm_s is not None
-            and self.cold_s <= self.cold_budget_s
-            and self.warm_s <= self.warm_budget_s
-        )
+        return _met(self.cold_s, self.cold_budget_s) == _met(self.warm_s, self.warm_budget_s) == "yes"
 
 
 def _seconds(value: float | None) -> str:
     return "no result" if value is None else f"{value:.1f}"
+
+
+def _met(seconds: float | None, budget: float) -> str:
+    return "yes" if seconds is not None and seconds <= budget else "no"
 
 
 def format_report(rows: Sequence[PageResult], *, machine: str, command: str, note: str = "") -> str:
@@ -110,7 +109,7 @@ def format_report(rows: Sequence[PageResult], *, machine: str, command: str, not
         "result). Budget: cold / warm seconds. The last row, a Streamlit app that shows one small table and "
         "nothing else, served and timed the same way, is the floor that Streamlit and Chromium set here.",
         "",
-        "| page | cold s | warm s | budget s (cold / warm) | within budget? | idle after s "
+        "| page | cold s | warm s | budget s (cold / warm) | within budget? (cold / warm) | idle after s "
         "| load average (1 min) at the cold visit |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -118,7 +117,7 @@ def format_report(rows: Sequence[PageResult], *, machine: str, command: str, not
         load = "" if r.load_average is None else f"{r.load_average:.1f}"
         idle = "" if r.idle_wait_s is None else f"{r.idle_wait_s:.1f}"
         budget = "reference" if r.reference else f"{r.cold_budget_s:g} / {r.warm_budget_s:g}"
-        verdict = "" if r.reference else ("yes" if r.within_budget else "no")
+        verdict = "" if r.reference else f"{_met(r.cold_s, r.cold_budget_s)} / {_met(r.warm_s, r.warm_budget_s)}"
         lines.append(
             f"| {r.page} | {_seconds(r.cold_s)} | {_seconds(r.warm_s)} | {budget} | {verdict} | {idle} | {load} |"
         )

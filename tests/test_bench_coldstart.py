@@ -21,9 +21,9 @@ def test_report_has_one_row_per_page_with_times_budget_and_verdict():
     text = coldstart.format_report(_rows(), machine="box (2 CPUs)", command="workbench bench coldstart")
     table = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| page")]
     assert table == [
-        "| Home | 3.2 | 0.5 | 15 / 2 | yes | 12.3 | 1.5 |",
-        "| Property prediction | 12.0 | 1.0 | 10 / 2 | no |  | 2.0 |",
-        "| Text retrieval | no result | no result | 15 / 2 | no |  |  |",
+        "| Home | 3.2 | 0.5 | 15 / 2 | yes / yes | 12.3 | 1.5 |",
+        "| Property prediction | 12.0 | 1.0 | 10 / 2 | no / yes |  | 2.0 |",
+        "| Text retrieval | no result | no result | 15 / 2 | no / no |  |  |",
     ]
     assert "- Text retrieval: This library is not available here" in text
     assert "Machine: box (2 CPUs)." in text and "workbench bench coldstart" in text
