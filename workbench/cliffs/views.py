@@ -54,7 +54,7 @@ def sample_pairs(pairs: pd.DataFrame, limit: int = SAS_MAX_PAIRS, seed: int = 0)
     rest = pairs[~is_cliff]
     rest = rest.sample(max(0, limit - int(is_cliff.sum())), random_state=seed)
     shown = pd.concat([pairs[is_cliff], rest]).sort_index()
-    note = f"Showing all {int(is_cliff.sum())} cliffs and a sample, {len(shown):,} of {len(pairs)} pairs."
+    note = f"Showing all {int(is_cliff.sum()):,} cliffs and a sample, {len(shown):,} of {len(pairs):,} pairs."
     return shown, note
 
 
