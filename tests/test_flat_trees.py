@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -13,6 +10,7 @@ import xgboost as xgb
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.svm import SVR
 
+from tests.subprocess_helpers import python_json
 from workbench.models.builders.flat_svr import FlatSVR
 from workbench.models.builders.flat_trees import FlatBooster, FlatTrees, UnsupportedTrees
 
@@ -118,10 +116,7 @@ def test_loading_and_running_every_shipped_baseline_imports_neither_sklearn_skop
         "heavy = sorted(m for m in ('sklearn', 'skops', 'xgboost', 'scipy') if m in sys.modules)\n"
         "print(json.dumps({'names': names, 'heavy': heavy}))\n"
     )
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = python_json(code)
     assert len(report["names"]) >= 3 and report["heavy"] == []
 
 

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 import torch
 from rdkit import Chem
 from torch_geometric.data import Batch, Data
 from torch_geometric.utils import scatter
 
+from tests.subprocess_helpers import python_json
 from workbench.featurizers import GraphBatch, MolGraph, mol_to_graph, segment_mean
 
 SMILES = ("CCO", "c1ccccc1O", "[Na+]", "CC(=O)Oc1ccccc1C(=O)O")
@@ -62,8 +58,5 @@ def test_loading_and_running_a_shipped_gin_imports_no_pytorch_geometric():
         "values, errors = model.predictor.predict([Chem.MolFromSmiles('CCO')])\n"
         "print(json.dumps({'pyg': 'torch_geometric' in sys.modules, 'shape': list(values.shape)}))\n"
     )
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = python_json(code)
     assert report["pyg"] is False and report["shape"][1] == 1

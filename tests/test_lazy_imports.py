@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 
 import pytest
 import torch
 
+from tests.subprocess_helpers import python_json
 from workbench.models import CheckpointError, write_card
 from workbench.models.builders.base import load_module
 from workbench.nn import FeatureMLP
@@ -51,10 +49,7 @@ def test_importing_inference_models_and_chem_loads_no_model_library():
         f"for name in {LIGHT_MODULES!r}: importlib.import_module(name)\n"
         f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))\n"
     )
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+    assert python_json(code) == []
 
 
 def _reference_mlp() -> FeatureMLP:
@@ -134,3 +129,14 @@ def test_a_skops_baseline_with_a_type_outside_the_allow_list_is_refused(tmp_path
     assert isinstance(card, ModelCard)
     with pytest.raises(CheckpointError, match=r"not allowed: \['posix.system'\]"):
         BaselineEnsemble(Checkpoint(folder, card))
+
+
+@pytest.mark.slow
+def test_fingerprints_and_the_cliff_rules_import_no_torch():
+    code = (
+        "import json, sys\n"
+        "import workbench.cliffs, workbench.predict\n"
+        "from workbench.featurizers import ecfp_batch\n"
+        "print(json.dumps('torch' in sys.modules))\n"
+    )
+    assert python_json(code) is False

@@ -7,8 +7,9 @@ Names are imported on first use (PEP 562), so code that needs only fingerprints 
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from workbench.lazy_exports import lazy_exports
 
 _SOURCES = {
     "ecfp": "fingerprints",
@@ -51,17 +52,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    module = _SOURCES.get(name)
-    if module is None:
-        raise AttributeError(f"module 'workbench.featurizers' has no attribute '{name}'")
-    value = getattr(importlib.import_module(f"workbench.featurizers.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_SOURCES])
+__getattr__, __dir__ = lazy_exports(__name__, _SOURCES)
 
 
 if TYPE_CHECKING:

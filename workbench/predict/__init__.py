@@ -7,8 +7,9 @@ does not import torch with this package.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from workbench.lazy_exports import lazy_exports
 
 __all__ = [
     "LoadedModel",
@@ -23,16 +24,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    if name not in __all__:
-        raise AttributeError(f"module 'workbench.predict' has no attribute '{name}'")
-    value = getattr(importlib.import_module("workbench.predict.inference"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_exports(__name__, dict.fromkeys(__all__, "inference"))
 
 
 if TYPE_CHECKING:
