@@ -12,7 +12,7 @@ from sklearn.svm import SVR
 
 from tests.subprocess_helpers import python_json
 from workbench.models.builders.flat_svr import FlatSVR
-from workbench.models.builders.flat_trees import FlatBooster, FlatTrees, UnsupportedTrees
+from workbench.models.builders.flat_trees import CorruptTrees, FlatBooster, FlatTrees, UnsupportedTrees
 
 
 def _bits(rows: int, seed: int) -> np.ndarray:
@@ -151,3 +151,22 @@ def test_a_shipped_baseline_reproduces_its_cards_per_seed_test_metric(name, data
     shipped = [roc_auc(prep.y[test], member) for member in model.predictor.predict_fingerprints(x)]
     card = model.checkpoint.card.metrics["test"]["roc_auc"].per_seed
     assert np.allclose(shipped, card, atol=1e-3)
+
+
+def test_a_tree_that_loops_stops_with_an_error_instead_of_walking_for_ever():
+    x = _bits(100, 13)
+    tensors = FlatTrees.from_sklearn(
+        RandomForestClassifier(n_estimators=1, random_state=0).fit(x, _labels(x))
+    ).tensors()
+    looped = {**tensors, "left": np.where(tensors["left"] > 0, 0, tensors["left"]).astype(np.int32)}  # back to root
+    with pytest.raises(ValueError, match="cycle"):
+        FlatTrees.from_tensors(looped).mean(x[:3])
+
+
+def test_a_booster_with_an_index_out_of_range_is_a_corrupt_checkpoint():
+    x = _bits(200, 14)
+    model = xgb.XGBClassifier(n_estimators=3, max_depth=2).fit(x, _labels(x))
+    document = json.loads(bytes(model.get_booster().save_raw(raw_format="json")))
+    document["learner"]["gradient_booster"]["model"]["trees"][0]["left_children"][0] = 10**6
+    with pytest.raises(CorruptTrees, match="out of range"):
+        FlatBooster.from_json(document)

@@ -19,7 +19,13 @@ from rdkit import Chem
 
 from workbench.models.builders.base import Predictor
 from workbench.models.builders.flat_svr import FlatSVR
-from workbench.models.builders.flat_trees import FlatBooster, FlatTrees, UnsupportedTrees, best_iteration
+from workbench.models.builders.flat_trees import (
+    CorruptTrees,
+    FlatBooster,
+    FlatTrees,
+    UnsupportedTrees,
+    best_iteration,
+)
 from workbench.models.store import Checkpoint, CheckpointError, read_verified
 
 __all__ = ["BASELINE_FORMATS", "SKOPS_ALLOWED", "BaselineEnsemble", "build_baseline"]
@@ -69,6 +75,8 @@ def _booster(data: bytes, name: str) -> Member:
         raise CheckpointError(f"{name} is not an XGBoost JSON model: {exc}") from exc
     try:
         return FlatBooster.from_json(document).predict
+    except CorruptTrees as exc:
+        raise CheckpointError(f"{name}: {exc}") from exc
     except UnsupportedTrees:
         return _library_booster(data, best_iteration(document))
 

@@ -22,11 +22,15 @@ from itertools import chain
 
 import numpy as np
 
-__all__ = ["FlatBooster", "FlatTrees", "UnsupportedTrees", "best_iteration", "used_trees"]
+__all__ = ["CorruptTrees", "FlatBooster", "FlatTrees", "UnsupportedTrees", "best_iteration", "used_trees"]
 
 
 class UnsupportedTrees(ValueError):
     """The model holds something the flat form does not represent (the caller uses the library instead)."""
+
+
+class CorruptTrees(UnsupportedTrees):
+    """The arrays do not describe trees (an index out of range): no library could use them either."""
 
 
 @dataclass(frozen=True)
@@ -125,16 +129,26 @@ class FlatTrees:
             raise UnsupportedTrees("the node arrays have different lengths")
         if len(tensors["leaf_value"]) != int(leaf.sum()):
             raise UnsupportedTrees("the number of leaf values is not the number of leaves")
-        children = np.concatenate([left[~leaf], right[~leaf]])
-        roots = np.asarray(tensors["roots"])
-        if (children < 0).any() or (children >= n).any() or (roots < 0).any() or (roots >= n).any():
-            raise UnsupportedTrees("a child or root index is out of range")
-        feature = np.asarray(tensors["feature"]).astype(np.int32)
-        if (feature < 0).any():
-            raise UnsupportedTrees("a feature index is negative")
         value = np.zeros(n, dtype=np.float64)
         value[leaf] = tensors["leaf_value"]
-        return cls(left, right, feature, np.asarray(tensors["threshold"]), value, roots)
+        feature = np.asarray(tensors["feature"]).astype(np.int32)
+        return cls(
+            left, right, feature, np.asarray(tensors["threshold"]), value, np.asarray(tensors["roots"])
+        ).checked()
+
+    def checked(self) -> FlatTrees:
+        """These trees, after checking that every child, root and feature index is in range.
+
+        Raises:
+            CorruptTrees: for an index out of range (a walk could read outside the arrays).
+        """
+        n, inner = len(self.left), self.left >= 0
+        children = np.concatenate([self.left[inner], self.right[inner]])
+        if (children < 0).any() or (children >= n).any() or (self.roots < 0).any() or (self.roots >= n).any():
+            raise CorruptTrees("a child or root index is out of range")
+        if (self.feature[inner] < 0).any():
+            raise CorruptTrees("a feature index is negative")
+        return self
 
     @property
     def n_features(self) -> int:
@@ -151,13 +165,22 @@ class FlatTrees:
         nodes = np.tile(self.roots, n_rows)
         rows = np.repeat(np.arange(n_rows), n_trees)
         active = np.flatnonzero(self.left[nodes] >= 0)
-        while active.size:
+        # a path visits each node of its tree at most once: more steps than the largest tree means a cycle
+        for _ in range(self._largest_tree()):
+            if not active.size:
+                break
             at = nodes[active]
             goes_left = x[rows[active], self.feature[at]] <= self.threshold[at]
             at = np.where(goes_left, self.left[at], self.right[at])
             nodes[active] = at
             active = active[self.left[at] >= 0]
+        if active.size:
+            raise ValueError("the trees hold a cycle: a walk did not reach a leaf")
         return nodes.reshape(n_rows, n_trees)
+
+    def _largest_tree(self) -> int:
+        sizes = np.diff(np.append(self.roots, len(self.left)))
+        return int(sizes.max()) if sizes.size else 0
 
     def mean(self, x: np.ndarray) -> np.ndarray:
         """A forest's prediction: the mean leaf value over trees, per row."""
@@ -238,7 +261,7 @@ def _booster_trees(raw_trees: list) -> FlatTrees:
     shift = np.repeat(roots, sizes)
     # XGBoost goes left when x < condition: for float32 x that is x <= the float32 just below it
     below = np.nextafter(condition, np.float32(-np.inf), dtype=np.float32)
-    return FlatTrees(
+    trees = FlatTrees(
         left=np.where(leaf, -1, left + shift).astype(np.int32),
         right=np.where(leaf, -1, right + shift).astype(np.int32),
         feature=np.where(leaf, 0, field("split_indices", np.int64)).astype(np.int32),
@@ -246,6 +269,7 @@ def _booster_trees(raw_trees: list) -> FlatTrees:
         value=np.where(leaf, condition.astype(np.float64), 0.0),  # a leaf's condition holds its value
         roots=roots,
     )
+    return trees.checked()
 
 
 def best_iteration(document: Mapping) -> int | None:
