@@ -270,3 +270,25 @@ def test_the_run_folder_is_found_by_the_configuration_sha256_the_card_records(tm
     monkeypatch.chdir(tmp_path)
     assert main([str(folder)]) == 0  # no run folder given: the matching one is used
     assert (folder / LOSS_CURVE_FILE).is_file()
+
+
+def test_the_loss_figure_marks_a_new_stage_with_a_line_and_puts_accuracies_on_the_right_axis():
+    import pandas as pd
+
+    from workbench.encoders.figures import loss_figure
+
+    curve = pd.DataFrame(
+        {
+            "step": [50, 100, 150, 200],
+            "epoch": [0, 0, 1, 1],
+            "loss": [3.0, 2.0, -1.0, -2.0],
+            "stage": [0, 0.46, 1, 1],  # means over steps: the second point straddles the change
+            "accuracy": [0.5, 0.6, 0.7, 0.8],
+            "mam": [None, None, 1.0, 0.9],
+            "vq": [0.1, 0.05, None, None],
+        }
+    )
+    fig = loss_figure(curve)
+    axes = {trace.name: trace.yaxis for trace in fig.data}
+    assert "stage" not in axes and axes["accuracy"] == "y2" and axes["mam"] == axes["vq"] == axes["loss"] == "y"
+    assert [shape.x0 for shape in fig.layout.shapes] == [150.0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -42,21 +43,35 @@ def comparison_figure(comparison: Comparison, readout: str = "best_valid") -> go
 
 
 def loss_figure(curve: pd.DataFrame) -> go.Figure:
-    """The loss (left axis) and each method metric such as masked-atom accuracy (right axis) against the step."""
-    metrics = [c for c in curve.columns if c not in ("step", "epoch", "loss")]
-    fig = make_subplots(specs=[[{"secondary_y": bool(metrics)}]])
+    """The loss and its terms (left axis) and accuracies (right axis) against the step.
+
+    A ``stage`` column (Mole-BERT: 0 tokenizer, 1 masked atom modelling + contrastive) is not a series: a dashed
+    line marks the first point wholly in each new stage.
+    """
+    extra = [c for c in curve.columns if c not in ("step", "epoch", "loss", "stage") and curve[c].notna().any()]
+    rates = [c for c in extra if "accuracy" in c]
+    terms = [c for c in extra if c not in rates]
+    fig = make_subplots(specs=[[{"secondary_y": bool(rates)}]])
     fig.add_scatter(
         x=curve["step"], y=curve["loss"], name="loss", mode="lines", line={"color": _COLOURS[0]}, secondary_y=False
     )
-    for i, metric in enumerate(metrics):
+    for i, column in enumerate([*terms, *rates]):
         colour = _COLOURS[1 + i % (len(_COLOURS) - 1)]
+        line = {"color": colour, "width": 1, "dash": "dot"} if column in terms else {"color": colour}
         fig.add_scatter(
-            x=curve["step"], y=curve[metric], name=metric, mode="lines", line={"color": colour}, secondary_y=True
+            x=curve["step"], y=curve[column], name=column, mode="lines", line=line, secondary_y=column in rates
         )
+    if "stage" in curve.columns:
+        # the curve holds means over steps: a point that straddles two stages averages them, so whole stages count
+        stages = np.floor(curve["stage"].to_numpy(dtype=float) + 1e-9)
+        for row in (i for i in range(1, len(stages)) if stages[i] != stages[i - 1]):
+            fig.add_vline(
+                x=float(curve["step"].iloc[row]), line_dash="dash", annotation_text=f"stage {stages[row]:.0f}"
+            )
     fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10}, xaxis_title="step")
-    fig.update_yaxes(title_text="loss", secondary_y=False)
-    if metrics:
-        fig.update_yaxes(title_text=", ".join(metrics), secondary_y=True)
+    fig.update_yaxes(title_text="loss" + (" and its terms" if terms else ""), secondary_y=False)
+    if rates:
+        fig.update_yaxes(title_text=", ".join(rates), secondary_y=True)
     return fig
 
 
