@@ -174,8 +174,9 @@ def test_the_warm_up_waits_while_a_page_that_needs_none_of_its_models_runs():
 
 def test_the_warm_up_runs_beside_a_page_the_steps_that_page_uses_and_a_long_run_does_not_stop_it():
     report = warmup.WarmupReport()
+    group = ("property models", lambda: warmup.StepList([("model bace_gin", lambda: 1)]))
     with warmup.page_priority("property-prediction"):
-        warmup.run_steps([("model bace_gin", lambda: 1)], report, 5.0)
+        warmup.run_steps([group], report, 5.0)  # the group's own steps belong to it
     assert report.done.is_set() and [name for name, _ in report.loaded] == ["model bace_gin"]
     with warmup.page_priority("property-prediction"):
         start = time.perf_counter()

@@ -52,9 +52,10 @@ _THREADS_SET = False
 
 #: Pages whose own resources go first when a session opens them before anything else.
 RETRIEVAL_PAGE = "text-retrieval"
-#: The warm-up steps (by name prefix) each page uses; while a page runs, the warm-up waits before any other step.
+#: The warm-up's top-level steps each page uses (a group step's own steps belong to it); while a page runs, the
+#: warm-up waits before any other step.
 PAGE_STEPS = {
-    "property-prediction": ("registry", "property models", "model ", "domain index "),
+    "property-prediction": ("registry", "property models"),
     RETRIEVAL_PAGE: ("registry", "retrieval"),
 }
 #: Longest the warm-up waits before one step for other pages' runs to end (a long run does not stop it).
@@ -151,9 +152,9 @@ def page_priority(url_path: str | None) -> Iterator[None]:
             _PAGES.notify_all()
 
 
-def _give_way(step: str, limit_s: float) -> None:
+def _give_way(group: str, limit_s: float) -> None:
     def free() -> bool:
-        return all(step.startswith(PAGE_STEPS.get(page, ())) for page in _RUNNING)
+        return all(group in PAGE_STEPS.get(page, ()) for page in _RUNNING)
 
     with _PAGES:
         _PAGES.wait_for(free, timeout=limit_s)
@@ -164,14 +165,15 @@ def run_steps(
 ) -> WarmupReport:
     """Run each step, catching every exception; a step returning a :class:`StepList` has those run next.
 
-    Before each step it waits (at most ``pause_limit_s``) while a page that does not use that step runs.
+    Before each step it waits (at most ``pause_limit_s``) while a page that does not use that step runs; the
+    steps a group step returns belong to its group (:data:`PAGE_STEPS` names top-level steps).
     """
     report = report if report is not None else WarmupReport()
-    queue = list(steps)
+    queue = [(name, name, step) for name, step in steps]  # (group, name, step)
     try:
         while queue:
-            name, step = queue[0]
-            _give_way(name, pause_limit_s)
+            group, name, step = queue[0]
+            _give_way(group, pause_limit_s)
             queue.pop(0)
             start = time.perf_counter()
             try:
@@ -181,7 +183,7 @@ def run_steps(
                 _LOG.info("warm-up step %s failed: %s", name, exc)
                 continue
             if isinstance(result, StepList):
-                queue[0:0] = result
+                queue[0:0] = [(group, child, child_step) for child, child_step in result]
             else:
                 report.loaded.append((name, time.perf_counter() - start))
     finally:
