@@ -343,8 +343,9 @@ def _ship_library(card: ModelCard, folder: Path, log: Callable[[str], None]) -> 
     """Store the approved-drug embeddings with the new checkpoint (skipped, with a message, without the drug table)."""
     from workbench.models import Checkpoint
     from workbench.retrieval.library import store_library_embeddings
-    from workbench.retrieval.model import load_retriever
+    from workbench.retrieval.model import clear_cache, load_retriever
 
+    clear_cache()  # a retriever this process loaded from the folder before holds the weights just replaced
     try:
         return store_library_embeddings(load_retriever(Checkpoint(folder, card), device="cpu"))
     except FileNotFoundError as exc:
