@@ -59,6 +59,14 @@ def test_the_first_page_s_resources_load_first():
     ]  # fmt: skip
 
 
+def test_the_minimol_worker_starts_first_where_it_is_on_and_the_property_page_waits_for_it(monkeypatch):
+    monkeypatch.setenv("WORKBENCH_MINIMOL_WORKER", "1")
+    assert [name for name, _ in warmup.warmup_steps()] == ["MiniMol worker", "registry", "property models", "retrieval"]
+    assert "MiniMol worker" in warmup.PAGE_STEPS["property-prediction"]
+    monkeypatch.setenv("WORKBENCH_MINIMOL_WORKER", "0")
+    assert "MiniMol worker" not in [name for name, _ in warmup.warmup_steps()]
+
+
 def test_a_failing_step_is_recorded_and_the_others_still_run():
     def broken():
         raise RuntimeError("card unreadable")

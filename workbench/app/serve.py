@@ -10,11 +10,13 @@ before the server starts makes the first session behave like every later one.
 
 It also starts the background warm-up (:func:`workbench.app.warmup.start_warmup`) as the server starts,
 not when the first visitor arrives, so the models load while the server binds its port and the first
-browser fetches the page (``WORKBENCH_WARMUP=0`` turns it off, as everywhere).
+browser fetches the page (``WORKBENCH_WARMUP=0`` turns it off, as everywhere), and it embeds MiniMol in a
+worker process (:mod:`workbench.featurizers.minimol_worker`; ``WORKBENCH_MINIMOL_WORKER=0`` turns it off).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -41,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     from streamlit.web import cli
 
     disable_legacy_pages_folder()
+    from workbench.featurizers.minimol_worker import WORKER_VARIABLE
+
+    os.environ.setdefault(WORKER_VARIABLE, "1")  # MiniMol embeds in a worker process (its own CPU)
     from workbench.app.warmup import start_warmup
 
     start_warmup()  # a background thread: the server starts at once

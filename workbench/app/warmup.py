@@ -55,7 +55,7 @@ RETRIEVAL_PAGE = "text-retrieval"
 #: The warm-up's top-level steps each page uses (a group step's own steps belong to it); while a page runs, the
 #: warm-up waits before any other step.
 PAGE_STEPS = {
-    "property-prediction": ("registry", "property models"),
+    "property-prediction": ("MiniMol worker", "registry", "property models"),
     RETRIEVAL_PAGE: ("registry", "retrieval"),
 }
 #: Longest the warm-up waits before one step for other pages' runs to end (a long run does not stop it).
@@ -123,8 +123,15 @@ def _registry() -> object:
     return list_models()
 
 
+def _minimol_worker() -> object:
+    from workbench.featurizers.minimol_worker import get_worker
+
+    return get_worker()
+
+
 def warmup_steps(first_page: str | None = None) -> list[Step]:
-    """The warm-up's steps in order: the registry, then the first page's resources, then the others.
+    """The warm-up's steps in order: the MiniMol worker process where it is on (it imports the MiniMol
+    featurizer on another CPU meanwhile), the registry, then the first page's resources, then the others.
 
     Nothing is imported here (this runs in the page's thread): the group steps import the library and
     return the steps of each model (a :class:`StepList`) when the warm-up thread runs them.
@@ -133,7 +140,10 @@ def warmup_steps(first_page: str | None = None) -> list[Step]:
     property_group: Step = ("property models", _property_steps)
     retrieval_group: Step = ("retrieval", _retrieval_steps)
     groups = [retrieval_group, property_group] if first_page == RETRIEVAL_PAGE else [property_group, retrieval_group]
-    return [registry, *groups]
+    from workbench.featurizers.minimol_worker import worker_enabled
+
+    worker: list[Step] = [("MiniMol worker", _minimol_worker)] if worker_enabled() else []
+    return [*worker, registry, *groups]
 
 
 @contextlib.contextmanager

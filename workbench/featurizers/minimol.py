@@ -14,6 +14,7 @@ import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -21,6 +22,9 @@ from rdkit import Chem
 
 from workbench.featurizers import FEATURIZER_VERSION
 from workbench.hashing import sha256_file
+
+if TYPE_CHECKING:
+    from workbench.featurizers.minimol_worker import MinimolWorker
 
 __all__ = ["EMBEDDING_DIM", "MINIMOL_FEATURIZER", "MinimolEmbedder", "get_embedder"]
 
@@ -95,6 +99,10 @@ class MinimolEmbedder:
 
 
 @lru_cache(maxsize=1)
-def get_embedder() -> MinimolEmbedder:
-    """One embedder per process, shared by every MiniMol head."""
-    return MinimolEmbedder()
+def get_embedder() -> MinimolEmbedder | MinimolWorker:
+    """One embedder per process, shared by every MiniMol head: in a worker process where
+    ``WORKBENCH_MINIMOL_WORKER`` is on (the app server turns it on; :mod:`workbench.featurizers.minimol_worker`),
+    else in this process."""
+    from workbench.featurizers.minimol_worker import get_worker, worker_enabled
+
+    return get_worker() if worker_enabled() else MinimolEmbedder()
