@@ -26,3 +26,26 @@ def test_a_molecule_larger_than_the_budget_gets_a_batch_of_its_own():
 
 def test_freed_memory_is_handed_back_on_linux():
     assert release_freed_memory() is True
+
+
+def test_an_ensemble_predicts_the_same_in_one_batch_inline_as_in_many_overlapped_batches():
+    import numpy as np
+    import torch
+
+    from workbench.models.builders.base import TorchEnsemble
+
+    torch.manual_seed(0)
+    members = [torch.nn.Linear(1, 2), torch.nn.Linear(1, 2)]
+
+    def featurize(mols):
+        errors = ["" if m.GetNumAtoms() > 1 else "too small" for m in mols]
+        sizes = [[float(m.GetNumAtoms())] for m, e in zip(mols, errors, strict=True) if not e]
+        return torch.tensor(sizes), errors
+
+    ensemble = TorchEnsemble(members, featurize, lambda x, d: x, lambda raw: raw, torch.device("cpu"), n_tasks=2)
+    mols = [Chem.MolFromSmiles(s) for s in ("CCO", "C", "c1ccccc1", "CCN", "O", "CCCC")]
+    one, one_errors = ensemble.predict(mols, batch_size=512)
+    many, many_errors = ensemble.predict(mols, batch_size=2)
+    assert one_errors == many_errors == ["", "too small", "", "", "too small", ""]
+    assert np.array_equal(np.isnan(one), np.isnan(many)) and np.isnan(one[:, [1, 4]]).all()
+    assert np.allclose(np.nan_to_num(one), np.nan_to_num(many)) and np.isfinite(one[:, [0, 2, 3, 5]]).all()

@@ -110,6 +110,13 @@ def batch_bounds(mols: Sequence[Chem.Mol], batch_size: int) -> list[tuple[int, i
     return bounds
 
 
+def _done(value: object) -> Future:
+    """A future that already holds ``value``."""
+    future: Future = Future()
+    future.set_result(value)
+    return future
+
+
 @dataclass
 class TorchEnsemble:
     """Several torch members sharing one featurizer; featurizer output is a batch input.
@@ -150,8 +157,16 @@ class TorchEnsemble:
             for m, raw in enumerate(future.result()):
                 out[m, rows] = self.transform(raw)
 
+        bounds = batch_bounds(mols, batch_size)
+        if len(bounds) <= 1:  # nothing to overlap: no worker thread (a page predicting one molecule)
+            for start, end in bounds:
+                inputs, errors = self.featurize(mols[start:end])
+                ok = np.array([not e for e in errors])
+                if ok.any():
+                    collect((_done(self._forward(inputs)), np.flatnonzero(ok)))
+            return out, errors
         with ThreadPoolExecutor(max_workers=1) as pool:
-            for start, end in batch_bounds(mols, batch_size):
+            for start, end in bounds:
                 chunk = mols[start:end]
                 inputs, chunk_errors = self.featurize(chunk)  # overlaps the forward of the previous chunk
                 errors[start : start + len(chunk)] = chunk_errors
