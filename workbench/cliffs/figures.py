@@ -45,7 +45,7 @@ def sas_map_figure(pairs: pd.DataFrame, similarity: str) -> go.Figure:
         color_continuous_scale="Viridis",
         hover_data={"index": True, "pair": False, "fold_change": ":.1f"},  # SMILES: in the pair view on a click
         labels={"delta_p": "|Δ pActivity|", similarity: f"{similarity} similarity", "sali": "SALI"},
-        render_mode="webgl",
+        render_mode="svg",  # at most SAS_MAX_PAIRS points: SVG draws at once, WebGL waits for a GL context
     )
     fig.add_hline(y=1.0, line_dash="dot", annotation_text="10-fold")
     fig.update_layout(
@@ -62,7 +62,7 @@ def network_figure(network: CliffNetwork) -> go.Figure:
     nodes = network.nodes
     fig = go.Figure()
     fig.add_trace(
-        go.Scattergl(
+        go.Scatter(  # SVG: no GL context to wait for (a software one without a GPU)
             x=network.edge_x,
             y=network.edge_y,
             mode="lines",
@@ -71,7 +71,7 @@ def network_figure(network: CliffNetwork) -> go.Figure:
         )
     )
     fig.add_trace(
-        go.Scattergl(
+        go.Scatter(
             x=nodes["x"],
             y=nodes["y"],
             mode="markers",
