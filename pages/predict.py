@@ -5,7 +5,7 @@ import streamlit as st
 
 from workbench.app import show_depiction
 from workbench.app.dossier import dossier_download
-from workbench.app.models import cached_model, model_picker, registered_models
+from workbench.app.models import cached_model, model_picker, page_predictions, registered_models
 from workbench.app.molecule_list import molecule_list_input
 from workbench.app.prediction_details import every_model_expander, explain_prediction
 from workbench.app.prediction_view import (
@@ -21,7 +21,7 @@ from workbench.predict.panel import champion, panel
 from workbench.predict.row_tables import (
     screen_table,
 )
-from workbench.predict.table import MAX_ROWS, TooManyRowsError, prediction_table
+from workbench.predict.table import MAX_ROWS, TooManyRowsError
 from workbench.predict.user_columns import join_user_columns
 
 #: Endpoints the batch screen shows first (others can be added).
@@ -124,7 +124,7 @@ if st.session_state.get("pred_key") != key:
     bar = st.progress(0.0, text="Predicting…")
     try:
         with st.spinner("Predicting and checking each model's applicability domain…"):
-            table, notes = prediction_table(
+            table, notes = page_predictions(
                 smiles, models, callback=lambda done, total: bar.progress(done / max(total, 1))
             )
     except TooManyRowsError as exc:

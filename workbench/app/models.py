@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
+import pandas as pd
 import streamlit as st
 
 from workbench.models.builders import can_predict
 from workbench.predict.inference import LoadedModel, list_models, load_model
 
-__all__ = ["GROUP_ORDER", "cached_model", "default_model_names", "model_picker", "registered_models"]
+__all__ = [
+    "GROUP_ORDER",
+    "SHARED_PREDICTION_ROWS",
+    "cached_model",
+    "default_model_names",
+    "model_picker",
+    "page_predictions",
+    "registered_models",
+]
 
 GROUP_ORDER = ("MoleculeNet", "ADMET", "MiniMol", "MoleculeACE")
 
@@ -52,3 +63,39 @@ def model_picker(key: str = "models") -> list[str]:
         with column:
             chosen += st.multiselect(group, names, default=names, key=f"{key}_{group}")
     return chosen
+
+
+#: Largest request whose predictions every session shares (examples and pasted lists; files are per request).
+SHARED_PREDICTION_ROWS = 100
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _shared_predictions(
+    smiles: tuple[str, ...], models: tuple[tuple[str, str, tuple[str, ...]], ...]
+) -> tuple[pd.DataFrame, list[str]]:
+    from workbench.predict.table import prediction_table
+
+    return prediction_table(list(smiles), [name for name, _, _ in models])
+
+
+def _identity(name: str) -> tuple[str, str, tuple[str, ...]]:
+    """A model as the shared cache knows it: name, folder and weight hashes (a retrained model is another)."""
+    checkpoint = cached_model(name).checkpoint
+    return name, str(checkpoint.path), tuple(entry.sha256 for entry in checkpoint.card.weights)
+
+
+def page_predictions(
+    smiles: Sequence[str], models: Sequence[str], callback: Callable[[int, int], None] | None = None
+) -> tuple[pd.DataFrame, list[str]]:
+    """:func:`workbench.predict.table.prediction_table` for a page.
+
+    Up to :data:`SHARED_PREDICTION_ROWS` molecules, the table is computed once per process and shared by every
+    session, keyed by each model's folder and weight hashes, so a second visitor asking for the same molecule
+    gets it at once; each session gets its own copy. Larger requests are computed per request, with ``callback``
+    reporting progress.
+    """
+    from workbench.predict.table import prediction_table
+
+    if len(smiles) <= SHARED_PREDICTION_ROWS:
+        return _shared_predictions(tuple(smiles), tuple(_identity(m) for m in models))
+    return prediction_table(smiles, models, callback=callback)
