@@ -30,6 +30,13 @@ def test_the_launcher_turns_off_streamlits_legacy_pages_folder_mode(monkeypatch:
 @pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed (.ci/run installs it)")
+def test_the_launcher_s_worker_variable_is_the_minimol_worker_s() -> None:
+    from workbench.app.serve import WORKER_VARIABLE
+    from workbench.featurizers.minimol_worker import WORKER_VARIABLE as WORKER_MODULE_VARIABLE
+
+    assert WORKER_VARIABLE == WORKER_MODULE_VARIABLE
+
+
 def test_a_deep_link_as_a_fresh_servers_first_request_opens_its_page(tmp_path, browser) -> None:
     """``streamlit run app.py`` showed "Page not found" and a blank page for this first request."""
     port = _free_port()

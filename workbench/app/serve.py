@@ -20,7 +20,11 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["APP", "disable_legacy_pages_folder", "main"]
+__all__ = ["APP", "WORKER_VARIABLE", "disable_legacy_pages_folder", "main"]
+
+#: As :data:`workbench.featurizers.minimol_worker.WORKER_VARIABLE` (not imported here: the launcher imports as
+#: little as it can before the warm-up starts; a test checks that the two agree).
+WORKER_VARIABLE = "WORKBENCH_MINIMOL_WORKER"
 
 #: The Streamlit entry script.
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -43,8 +47,6 @@ def main(argv: list[str] | None = None) -> int:
     from streamlit.web import cli
 
     disable_legacy_pages_folder()
-    from workbench.featurizers.minimol_worker import WORKER_VARIABLE
-
     os.environ.setdefault(WORKER_VARIABLE, "1")  # MiniMol embeds in a worker process (its own CPU)
     from workbench.app.warmup import start_warmup
 
