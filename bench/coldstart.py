@@ -3,9 +3,10 @@
 For every page a fresh ``streamlit run app.py`` (headless, a free loopback port) starts with an empty
 ``HOME`` and ``WORKBENCH_CACHE_DIR`` (``WORKBENCH_DATA_DIR`` kept as given, or ``--data-dir``); headless
 Chromium (Playwright) opens the page's URL directly with its default input and waits for the page's result
-(:data:`PAGES`): that is the *cold* time. Once the server has gone idle (its background warm-up finished:
-:func:`wait_idle`), a second visit in a new tab of the same server (a new session: models and caches
-loaded, session state empty) gives the *warm* time. ``--one-server`` visits every page
+(:data:`PAGES`) in a fresh browser profile: that is the *cold* time. Once the server has gone idle (its
+background warm-up finished: :func:`wait_idle`), a second visit in a new tab of the same browser (a new
+session: models and caches loaded, session state empty, Streamlit's scripts in the browser's cache) gives the
+*warm* time. ``--one-server`` visits every page
 in one server instead, so the cold time of a later page profits from what earlier pages loaded.
 
     python -m bench.coldstart                 # or: workbench bench coldstart
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import shlex
 import socket
@@ -31,9 +31,10 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from bench.coldstart_report import PageResult, _seconds, format_report, write_report
 from bench.machine import describe_machine, load_average
 
 __all__ = ["PAGES", "PageResult", "PageSpec", "format_report", "main", "run", "write_report"]
@@ -70,84 +71,6 @@ PAGES = (
 )
 
 
-@dataclass
-class PageResult:
-    """One page's times (``None``: no result within the timeout) and what the page said instead."""
-
-    page: str
-    cold_s: float | None
-    warm_s: float | None
-    cold_budget_s: float
-    warm_budget_s: float
-    load_average: float | None = None
-    messages: list[str] = field(default_factory=list)  # alerts and exceptions shown on the cold visit
-    idle_wait_s: float | None = None  # seconds between the cold result and the server going idle
-    reference: bool = False  # the one-table Streamlit app (REFERENCE_APP): the floor, no budget
-
-    @property
-    def within_budget(self) -> bool:
-        return _met(self.cold_s, self.cold_budget_s) == _met(self.warm_s, self.warm_budget_s) == "yes"
-
-
-def _seconds(value: float | None) -> str:
-    return "no result" if value is None else f"{value:.1f}"
-
-
-def _met(seconds: float | None, budget: float) -> str:
-    return "yes" if seconds is not None and seconds <= budget else "no"
-
-
-def format_report(rows: Sequence[PageResult], *, machine: str, command: str, note: str = "") -> str:
-    """The Markdown report: one table row per page, then what pages said, the machine and the command."""
-    lines = [
-        "# Cold start: time to each page's first result",
-        "",
-        "Time from navigation (the page's URL opened in headless Chromium) until the page's main result is "
-        "visible. *Cold*: the first visit to a freshly started server with an empty cache folder and HOME; "
-        "*warm*: a second visit (a new session) to the same server once it has gone idle (its background "
-        "warm-up finished: under 5 % of a CPU for 2 s; *idle after s* is how long that took after the cold "
-        "result). Budget: cold / warm seconds. The last row, a Streamlit app that shows one small table and "
-        "nothing else, served and timed the same way, is the floor that Streamlit and Chromium set here.",
-        "",
-        "| page | cold s | warm s | budget s (cold / warm) | within budget? (cold / warm) | idle after s "
-        "| load average (1 min) at the cold visit |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        load = "" if r.load_average is None else f"{r.load_average:.1f}"
-        idle = "" if r.idle_wait_s is None else f"{r.idle_wait_s:.1f}"
-        budget = "reference" if r.reference else f"{r.cold_budget_s:g} / {r.warm_budget_s:g}"
-        verdict = "" if r.reference else f"{_met(r.cold_s, r.cold_budget_s)} / {_met(r.warm_s, r.warm_budget_s)}"
-        lines.append(
-            f"| {r.page} | {_seconds(r.cold_s)} | {_seconds(r.warm_s)} | {budget} | {verdict} | {idle} | {load} |"
-        )
-    said = [(r.page, m) for r in rows for m in r.messages]
-    if said:
-        lines += ["", "What the pages showed besides their result (alerts, errors):", ""]
-        lines += [f"- {page}: {message}" for page, message in said]
-    if note:
-        lines += ["", note]
-    lines += ["", f"Machine: {machine}.", "", "Command:", "", "```", command, "```", ""]
-    return "\n".join(lines)
-
-
-def write_report(
-    rows: Sequence[PageResult], path: Path, *, machine: str, command: str, note: str = "", json_path: Path | None = None
-) -> Path:
-    """Write the Markdown report (and the rows as JSON when ``json_path`` is given); returns ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(format_report(rows, machine=machine, command=command, note=note))
-    if json_path is not None:
-        payload = {
-            "machine": machine,
-            "command": command,
-            "rows": [{**asdict(r), "within_budget": r.within_budget} for r in rows],
-        }
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(payload, indent=2) + "\n")
-    return path
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -172,10 +95,18 @@ def _fresh_env(home: Path, data_dir: Path | None, warmup: bool) -> dict[str, str
     return env
 
 
-#: The reference row: a Streamlit app that shows one small table and nothing else, served and timed as the
-#: pages are. Its times are the floor set by Streamlit and Chromium on this machine, not by the workbench.
+#: The reference rows: Streamlit apps that show one small table, or one two-point Plotly chart, and nothing
+#: else, served and timed as the pages are: the floor Streamlit and Chromium (and Plotly.js, for pages whose
+#: result is a Plotly chart) set on this machine, not the workbench. (spec, app source) each.
 REFERENCE_APP = 'import streamlit as st\n\nst.dataframe({"a": [1, 2, 3]})\n'
 REFERENCE = PageSpec("Reference: a one-table Streamlit app", "", '[data-testid="stDataFrame"]')
+PLOTLY_APP = (
+    "import plotly.express as px\nimport streamlit as st\n\nst.plotly_chart(px.scatter(x=[1, 2, 3], y=[1, 3, 2]))\n"
+)
+REFERENCES = (
+    (REFERENCE, REFERENCE_APP),
+    (PageSpec("Reference: a one-Plotly-chart Streamlit app", "", ".js-plotly-plot"), PLOTLY_APP),
+)
 
 
 @contextmanager
@@ -298,9 +229,10 @@ def wait_for_result(page, spec: PageSpec, timeout_s: float, settle_s: float = 3.
     return False
 
 
-def visit(browser, url: str, spec: PageSpec, timeout_s: float) -> tuple[float | None, list[str]]:
-    """Open the page in a new tab; seconds until its result is visible (``None``: none came) and its alerts."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+def visit(context, url: str, spec: PageSpec, timeout_s: float) -> tuple[float | None, list[str]]:
+    """Open the page in a new tab of the browser ``context`` (a new Streamlit session); seconds until its result
+    is visible (``None``: none came) and its alerts."""
+    page = context.new_page()
     try:
         start = time.perf_counter()
         page.goto(f"{url}/{spec.url_path}", timeout=timeout_s * 1000)
@@ -320,27 +252,27 @@ def run(
     log=print,
     reference: bool = True,
 ) -> list[PageResult]:
-    """Cold and warm time of every page (a fresh server per page unless ``one_server``), then of
-    :data:`REFERENCE_APP` when ``reference``."""
+    """Cold and warm time of every page (a fresh server per page unless ``one_server``), then of the
+    :data:`REFERENCES` apps when ``reference``."""
     from playwright.sync_api import sync_playwright
 
     results: list[PageResult] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=60_000)
         try:
-            groups = [list(pages)] if one_server else [[spec] for spec in pages]
-            if reference:
-                groups.append([REFERENCE])
-            for group in groups:
-                script = REFERENCE_APP if group == [REFERENCE] else None
+            groups = [(list(pages), None)] if one_server else [([spec], None) for spec in pages]
+            groups += [([spec], script) for spec, script in REFERENCES] if reference else []
+            for group, script in groups:
                 with serve_app(data_dir, warmup=warmup, script=script) as url:
                     for spec in group:
                         load = load_average()
-                        cold, messages = visit(browser, url, spec, timeout_s)
-                        idle = wait_idle(url)
-                        warm, _ = visit(browser, url, spec, timeout_s)
+                        # a fresh browser profile per page: cold as a first visitor, warm as a returning one
+                        with contextlib.closing(browser.new_context(viewport={"width": 1400, "height": 1000})) as ctx:
+                            cold, messages = visit(ctx, url, spec, timeout_s)
+                            idle = wait_idle(url)
+                            warm, _ = visit(ctx, url, spec, timeout_s)
                         row = PageResult(spec.name, cold, warm, spec.cold_budget_s, spec.warm_budget_s, load, messages)
-                        row.idle_wait_s, row.reference = idle, spec is REFERENCE
+                        row.idle_wait_s, row.reference = idle, script is not None
                         results.append(row)
                         log(f"{spec.name}: cold {_seconds(cold)} s, idle after {idle:.1f} s, warm {_seconds(warm)} s")
         finally:
@@ -367,7 +299,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "coldstart.md")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON to this file")
     parser.add_argument("--note", default="", help="a sentence for the report (e.g. what else ran on the machine)")
-    parser.add_argument("--no-reference", action="store_true", help="skip the one-table Streamlit reference app")
+    parser.add_argument(
+        "--no-reference", action="store_true", help="skip the reference apps (one table; one Plotly chart)"
+    )
 
 
 def run_from_args(args: argparse.Namespace, command: str) -> int:

@@ -1,0 +1,93 @@
+"""The cold-start benchmark's report: one row per page (cold, warm, budget, verdict), as Markdown and JSON.
+
+:mod:`bench.coldstart` measures; this module writes what it measured.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+__all__ = ["PageResult", "format_report", "write_report"]
+
+
+@dataclass
+class PageResult:
+    """One page's times (``None``: no result within the timeout) and what the page said instead."""
+
+    page: str
+    cold_s: float | None
+    warm_s: float | None
+    cold_budget_s: float
+    warm_budget_s: float
+    load_average: float | None = None
+    messages: list[str] = field(default_factory=list)  # alerts and exceptions shown on the cold visit
+    idle_wait_s: float | None = None  # seconds between the cold result and the server going idle
+    reference: bool = False  # a reference app (bench.coldstart.REFERENCES): the floor, no budget
+
+    @property
+    def within_budget(self) -> bool:
+        return _met(self.cold_s, self.cold_budget_s) == _met(self.warm_s, self.warm_budget_s) == "yes"
+
+
+def _seconds(value: float | None) -> str:
+    return "no result" if value is None else f"{value:.1f}"
+
+
+def _met(seconds: float | None, budget: float) -> str:
+    return "yes" if seconds is not None and seconds <= budget else "no"
+
+
+def format_report(rows: Sequence[PageResult], *, machine: str, command: str, note: str = "") -> str:
+    """The Markdown report: one table row per page, then what pages said, the machine and the command."""
+    lines = [
+        "# Cold start: time to each page's first result",
+        "",
+        "Time from navigation (the page's URL opened in headless Chromium) until the page's main result is "
+        "visible. *Cold*: the first visit to a freshly started server with an empty cache folder and HOME, from "
+        "a browser profile that has never seen the app; *warm*: a second visit (a new tab, so a new session) "
+        "from the same browser to the same server once it has gone idle (its background warm-up finished: "
+        "under 5 % of a CPU for 2 s; *idle after s* is how long that took after the cold result), so the "
+        "browser has Streamlit's scripts cached as a returning visitor's would. Budget: cold / warm seconds. "
+        "The reference rows, Streamlit apps that show one small table or one two-point Plotly chart and nothing "
+        "else, served and timed the same way, are the floor that Streamlit, Plotly.js and Chromium set here.",
+        "",
+        "| page | cold s | warm s | budget s (cold / warm) | within budget? (cold / warm) | idle after s "
+        "| load average (1 min) at the cold visit |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        load = "" if r.load_average is None else f"{r.load_average:.1f}"
+        idle = "" if r.idle_wait_s is None else f"{r.idle_wait_s:.1f}"
+        budget = "reference" if r.reference else f"{r.cold_budget_s:g} / {r.warm_budget_s:g}"
+        verdict = "" if r.reference else f"{_met(r.cold_s, r.cold_budget_s)} / {_met(r.warm_s, r.warm_budget_s)}"
+        lines.append(
+            f"| {r.page} | {_seconds(r.cold_s)} | {_seconds(r.warm_s)} | {budget} | {verdict} | {idle} | {load} |"
+        )
+    said = [(r.page, m) for r in rows for m in r.messages]
+    if said:
+        lines += ["", "What the pages showed besides their result (alerts, errors):", ""]
+        lines += [f"- {page}: {message}" for page, message in said]
+    if note:
+        lines += ["", note]
+    lines += ["", f"Machine: {machine}.", "", "Command:", "", "```", command, "```", ""]
+    return "\n".join(lines)
+
+
+def write_report(
+    rows: Sequence[PageResult], path: Path, *, machine: str, command: str, note: str = "", json_path: Path | None = None
+) -> Path:
+    """Write the Markdown report (and the rows as JSON when ``json_path`` is given); returns ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(format_report(rows, machine=machine, command=command, note=note))
+    if json_path is not None:
+        payload = {
+            "machine": machine,
+            "command": command,
+            "rows": [{**asdict(r), "within_budget": r.within_budget} for r in rows],
+        }
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(payload, indent=2) + "\n")
+    return path
