@@ -79,7 +79,7 @@ def network_figure(network: CliffNetwork) -> go.Figure:
                 "size": 4 + 2 * nodes["degree"].astype(float) ** 0.5,
                 "color": nodes["pactivity"],
                 "colorscale": "Viridis",
-                "colorbar": {"title": "pActivity"},
+                "colorbar": {"title": {"text": "pActivity", "side": "right"}},  # beside the bar, not over its top
             },
             text=nodes["text"],
             hoverinfo="text",
