@@ -48,7 +48,7 @@ def training_data(checkpoint: Checkpoint) -> MolDataset:
     try:
         dataset = load_named_dataset(card.data.dataset)
     except KeyError as exc:
-        raise DataUnavailableError(f"'{checkpoint.name}' was trained on '{card.data.dataset}', unknown here") from exc
+        raise DataUnavailableError(f"it was trained on {card.data.dataset}, which the workbench does not have") from exc
     if dataset.sha256 != card.data.sha256:
         raise DataUnavailableError(
             f"{dataset.path} differs from the file '{checkpoint.name}' was trained on "

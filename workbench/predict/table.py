@@ -62,7 +62,7 @@ def prediction_table(
             try:
                 scores = domain_scores(mols, model.checkpoint)
             except (DataUnavailableError, CheckpointError) as exc:
-                notes.append(f"{model.name}: applicability domain unavailable ({exc})")
+                notes.append(f"{model.name}: applicability domain unavailable: {exc}")
                 scores = np.full(len(mols), np.nan)
             table[score_col] = scores
             table[flag_col] = np.where(np.isnan(scores), None, scores >= AD_THRESHOLD)
