@@ -11,7 +11,7 @@ from workbench.app.prediction_details import every_model_expander, explain_predi
 from workbench.app.prediction_view import (
     has_stored_reference,
     load_references,
-    radar_figure,
+    radar_svg_of,
     show_panel,
     show_row_notes,
 )
@@ -49,9 +49,9 @@ def _single(row: pd.Series, table: pd.DataFrame, models: list[str], cards: dict)
     left, right = st.columns([1.2, 2])
     with left:
         show_depiction(smiles, width=320, height=260)
-        radar = radar_figure(curated)
+        radar = radar_svg_of(curated)
         if radar is not None:
-            st.plotly_chart(radar, width="stretch")
+            st.image(radar, width=380)
             st.caption(
                 "Approved-drug percentiles of the curated endpoints, outward = favourable (for risks: the share "
                 "of approved drugs predicted at a higher risk)."

@@ -169,6 +169,16 @@ def test_radar_has_at_most_eight_axes_oriented_outward_favourable():
     assert radar_axes(table)["axis"].tolist()[:2] == ["a2", "a3"]  # no percentile or no axis: left out
 
 
+def test_the_page_radar_is_an_svg_image_with_one_labelled_spoke_per_axis_and_none_below_three():
+    from workbench.app.prediction_view import radar_svg_of
+
+    table = pd.DataFrame({"axis": ["Solubility", "hERG safety", "Ames <safety>"], "orientation": [1, -1, -1]})
+    table["percentile"] = [80.0, 30.0, 50.0]
+    svg = radar_svg_of(table)
+    assert svg.startswith("<svg") and svg.count("<line") == 3 and "Ames &lt;safety&gt;" in svg
+    assert "<script" not in svg and radar_svg_of(table.head(2)) is None
+
+
 def test_screen_table_puts_user_columns_and_row_notes_first_and_reads_like_the_panel():
     table = pd.DataFrame([_row(), _row()]).reset_index(drop=True)
     table.loc[1, ["error", "warnings"]] = ["", "removed fragment [Na+] (counter-ion)"]

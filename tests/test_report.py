@@ -13,9 +13,9 @@ import workbench.models.registry as registry
 from tests.tiny_model import train_tiny_checkpoint
 from workbench import conformers
 from workbench.predict import inference, percentiles
+from workbench.predict.percentile_svg import radar_svg
 from workbench.report import SECTIONS, build_dossier, render_html, write_dossier
 from workbench.report import html as report_html
-from workbench.report.html import radar_svg
 
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
 DRUGS = ["CC(=O)Nc1ccc(O)cc1", "CN1C=NC2=C1C(=O)N(C)C(=O)N2C", "CC(C)Cc1ccc(C(C)C(=O)O)cc1", "OCCN", "CCCCCCCC"]

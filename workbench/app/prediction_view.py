@@ -12,9 +12,10 @@ from workbench.app.render import plain
 from workbench.models import CheckpointError, reference_path
 from workbench.predict.inference import LoadedModel
 from workbench.predict.panel import display_panel, radar_axes
+from workbench.predict.percentile_svg import radar_svg
 from workbench.predict.percentiles import reference_predictions
 
-__all__ = ["bars_figure", "has_stored_reference", "load_references", "radar_figure", "show_panel", "show_row_notes"]
+__all__ = ["bars_figure", "has_stored_reference", "load_references", "radar_svg_of", "show_panel", "show_row_notes"]
 
 
 def show_row_notes(row: pd.Series) -> None:
@@ -58,22 +59,15 @@ def show_panel(table: pd.DataFrame) -> None:
     )
 
 
-def radar_figure(table: pd.DataFrame) -> go.Figure | None:
-    """A radar of at most 8 curated endpoints (outward = favourable); ``None`` below three axes."""
+def radar_svg_of(table: pd.DataFrame) -> str | None:
+    """A radar of at most 8 curated endpoints (outward = favourable) as SVG; ``None`` below three axes.
+
+    SVG, not a Plotly figure: the page's first view then does not wait for Plotly.js to compile in the browser.
+    """
     axes = radar_axes(table)
     if len(axes) < 3:
         return None
-    theta = axes["axis"].tolist()
-    fig = go.Figure(
-        go.Scatterpolar(r=axes["score"].tolist() + axes["score"].tolist()[:1], theta=theta + theta[:1], fill="toself")
-    )
-    fig.update_layout(
-        polar={"radialaxis": {"range": [0, 100]}},
-        height=380,
-        showlegend=False,
-        margin={"t": 40, "b": 40, "l": 80, "r": 80},
-    )
-    return fig
+    return radar_svg(axes["axis"].tolist(), axes["score"].astype(float).tolist(), size=440, font_size=13)
 
 
 def bars_figure(bars: pd.DataFrame) -> go.Figure:
