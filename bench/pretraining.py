@@ -133,8 +133,9 @@ def _fmt(values: pd.Series, scale: float) -> str:
     if values.empty:
         return "–"
     mean = values.mean() * scale
-    sd = values.std(ddof=0) * scale if len(values) > 1 else 0.0
-    return f"{mean:.2f} ± {sd:.2f} (n={len(values)})"
+    if len(values) == 1:  # one seed has no spread to show
+        return f"{mean:.2f} (n=1)"
+    return f"{mean:.2f} ± {values.std(ddof=0) * scale:.2f} (n={len(values)})"
 
 
 def report(cells: pd.DataFrame, *, command: str, machine: str) -> str:

@@ -71,3 +71,13 @@ def test_report_averages_only_arms_that_have_every_classification_set():
 
 def test_report_without_cells_says_so():
     assert "No cell has finished yet" in pretraining.report(pd.DataFrame(), command="c", machine="m")
+
+
+def test_a_single_seed_shows_no_spread_and_several_seeds_show_theirs():
+    one = pd.DataFrame(_cells("none", ["bbbp"], 0.7)[:1])
+    two = pd.DataFrame(_cells("none", ["bbbp"], 0.7))
+    two.loc[1, "test_at_best_valid"] = 0.8
+    reports = [pretraining.report(c, command="c", machine="m").splitlines() for c in (one, two)]
+    bbbp = [next(line for line in lines if line.startswith("| bbbp")) for lines in reports]
+    assert "70.00 (n=1)" in bbbp[0] and "±" not in bbbp[0]
+    assert "75.00 ± 5.00 (n=2)" in bbbp[1]
