@@ -43,5 +43,5 @@ if bench is None:
     st.info("No benchmark results yet: run `python -m bench.moleculenet`.")
 else:
     st.dataframe(bench, hide_index=True)
-    st.plotly_chart(benchmark_figure(bench), width="stretch", key="zoo_bench")
+    st.altair_chart(benchmark_figure(bench), key="zoo_bench")
     st.caption("Classification data sets report ROC-AUC (higher is better), regression ones RMSE (lower is better).")

@@ -78,17 +78,16 @@ def test_benchmark_chart_gives_each_metric_its_own_axes():
             "std": [0.01, 0.02, 0.05, 0.04],
         }
     )
-    fig = benchmark_figure(bench)
-    axes = {}
-    for trace in fig.data:
-        for x, y in zip(trace.x, trace.y, strict=True):
-            axes.setdefault(trace.yaxis, set()).add((x, y))
-    assert len(axes) == 2  # two y axes, one per metric
-    by_metric = sorted(axes.values(), key=lambda points: min(y for _, y in points))
-    assert {x for x, _ in by_metric[0]} == {"bbbp"} and {x for x, _ in by_metric[1]} == {"esol"}
-    assert fig.layout.yaxis2.matches is None and fig.layout.xaxis2.matches is None  # not linked to the first
-    titles = [a.text for a in fig.layout.annotations]
-    assert titles == ["ROC-AUC (higher is better)", "RMSE (lower is better)"]
+    spec = benchmark_figure(bench).to_dict()
+    assert spec["resolve"]["scale"] == {"x": "independent", "y": "independent", "color": "shared"}
+    charts = spec["hconcat"]
+    assert [c["title"] for c in charts] == ["ROC-AUC (higher is better)", "RMSE (lower is better)"]
+    rows = [spec["datasets"][c["data"]["name"]] for c in charts]  # one chart per metric, with its own data sets
+    assert [{r["dataset"] for r in part} for part in rows] == [{"bbbp"}, {"esol"}]
+    esol_rf = next(r for r in rows[1] if r["model"] == "rf")
+    assert (esol_rf["low"], esol_rf["high"]) == pytest.approx((1.05, 1.15))  # the error bar is mean ± std
+    marks = [[layer["mark"]["type"] for layer in c["layer"]] for c in charts]
+    assert marks == [["bar", "rule"], ["bar", "rule"]]
 
 
 @pytest.mark.slow

@@ -97,32 +97,29 @@ def benchmark_table(path: Path = BENCH_CSV) -> pd.DataFrame | None:
     return pd.read_csv(path) if path.is_file() else None
 
 
-def benchmark_figure(bench: pd.DataFrame):  # -> plotly.graph_objects.Figure
-    """Grouped bars of the benchmark's mean ± std, one panel per metric with its own axes.
+def benchmark_figure(bench: pd.DataFrame):  # -> altair.HConcatChart
+    """Grouped bars of the benchmark's mean ± std, one chart per metric with its own axes (Vega-Lite).
 
-    ROC-AUC (higher is better) and RMSE (lower is better) never share an axis; each panel's
-    title says which direction is better and lists only its own data sets.
+    ROC-AUC (higher is better) and RMSE (lower is better) never share an axis; each chart's
+    title says which direction is better and lists only its own data sets; a model has one colour in both.
+    Vega-Lite, not Plotly: the Model zoo's first view then does not wait for Plotly.js to compile in the browser.
     """
-    import plotly.express as px
+    import altair as alt
 
     plot = bench.dropna(subset=["mean"]).copy()
-    plot["panel"] = plot["metric"].map(lambda m: METRIC_TITLES.get(m, m))
-    panels = [METRIC_TITLES.get(m, m) for m in dict.fromkeys(plot["metric"])]
-    fig = px.bar(
-        plot,
-        x="dataset",
-        y="mean",
-        error_y="std" if "std" in plot.columns else None,
-        color="model",
-        barmode="group",
-        facet_col="panel",
-        category_orders={"panel": panels},
-        facet_col_spacing=0.08,
-        labels={"mean": "test metric (mean over seeds)", "dataset": "data set"},
-        height=420,
-    )
-    fig.update_yaxes(matches=None, showticklabels=True)
-    fig.update_xaxes(matches=None)
-    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=", 1)[-1]))
-    fig.update_layout(legend={"orientation": "h", "y": -0.25, "title": None})
-    return fig
+    plot["std"] = plot["std"].fillna(0.0) if "std" in plot.columns else 0.0
+    plot["low"], plot["high"] = plot["mean"] - plot["std"], plot["mean"] + plot["std"]
+    colour = alt.Color("model:N", scale=alt.Scale(domain=sorted(plot["model"].unique())))
+    colour = colour.legend(orient="bottom", title=None, columns=2, labelLimit=320)
+    charts = []
+    for metric in dict.fromkeys(plot["metric"]):
+        part = plot[plot["metric"] == metric]
+        base = alt.Chart(part).encode(x=alt.X("dataset:N", title="data set"), xOffset="model:N", color=colour)
+        bars = base.mark_bar().encode(
+            y=alt.Y("mean:Q", title="test metric (mean over seeds)"),
+            tooltip=["dataset:N", "model:N", alt.Tooltip("mean:Q", format=".3f"), alt.Tooltip("std:Q", format=".3f")],
+        )
+        errors = base.mark_rule(color="black").encode(y="low:Q", y2="high:Q")
+        title = METRIC_TITLES.get(metric, metric)
+        charts.append(alt.layer(bars, errors).properties(title=title, width=380, height=300))
+    return alt.hconcat(*charts).resolve_scale(y="independent", x="independent", color="shared")
