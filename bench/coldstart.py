@@ -34,10 +34,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.coldstart_report import PageResult, _seconds, format_report, write_report
+from bench.coldstart_report import PageResult, _seconds, combine_runs, format_report, write_report
 from bench.machine import describe_machine, load_average
 
-__all__ = ["PAGES", "PageResult", "PageSpec", "format_report", "main", "run", "write_report"]
+__all__ = ["PAGES", "PageResult", "PageSpec", "combine_runs", "format_report", "main", "run", "write_report"]
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -251,18 +251,19 @@ def run(
     timeout_s: float = 240,
     log=print,
     reference: bool = True,
+    repeat: int = 1,
 ) -> list[PageResult]:
     """Cold and warm time of every page (a fresh server per page unless ``one_server``), then of the
-    :data:`REFERENCES` apps when ``reference``."""
+    :data:`REFERENCES` apps when ``reference``; all of it ``repeat`` times, one row per page (medians)."""
     from playwright.sync_api import sync_playwright
 
-    results: list[PageResult] = []
+    runs: dict[str, list[PageResult]] = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=60_000)
         try:
             groups = [(list(pages), None)] if one_server else [([spec], None) for spec in pages]
             groups += [([spec], script) for spec, script in REFERENCES] if reference else []
-            for group, script in groups:
+            for group, script in [g for _ in range(repeat) for g in groups]:
                 with serve_app(data_dir, warmup=warmup, script=script) as url:
                     for spec in group:
                         load = load_average()
@@ -273,11 +274,11 @@ def run(
                             warm, _ = visit(ctx, url, spec, timeout_s)
                         row = PageResult(spec.name, cold, warm, spec.cold_budget_s, spec.warm_budget_s, load, messages)
                         row.idle_wait_s, row.reference = idle, script is not None
-                        results.append(row)
+                        runs.setdefault(spec.name, []).append(row)
                         log(f"{spec.name}: cold {_seconds(cold)} s, idle after {idle:.1f} s, warm {_seconds(warm)} s")
         finally:
             browser.close()
-    return results
+    return [combine_runs(rows) for rows in runs.values()]
 
 
 def main(argv: Sequence[str] | None = None, command: str | None = None) -> int:
@@ -298,6 +299,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=240, help="seconds to wait for a page's result")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "coldstart.md")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON to this file")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per page, each on a fresh server (median)")
     parser.add_argument("--note", default="", help="a sentence for the report (e.g. what else ran on the machine)")
     parser.add_argument(
         "--no-reference", action="store_true", help="skip the reference apps (one table; one Plotly chart)"
@@ -315,9 +317,11 @@ def run_from_args(args: argparse.Namespace, command: str) -> int:
         timeout_s=args.timeout,
         log=lambda m: print(m, file=sys.stderr, flush=True),
         reference=not args.no_reference,
+        repeat=max(1, args.repeat),
     )
     note = (
         f"Settings: {'one server for all pages' if args.one_server else 'a fresh server per page'}, "
+        f"{max(1, args.repeat)} run(s) per page, "
         f"background warm-up {'off' if args.no_warmup else 'on'}, WORKBENCH_DATA_DIR "
         f"{args.data_dir or os.environ.get('WORKBENCH_DATA_DIR', '(unset)')}. {args.note}"
     ).strip()

@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 import json
+import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["PageResult", "format_report", "write_report"]
+__all__ = ["PageResult", "combine_runs", "format_report", "write_report"]
 
 
 @dataclass
@@ -26,6 +27,8 @@ class PageResult:
     messages: list[str] = field(default_factory=list)  # alerts and exceptions shown on the cold visit
     idle_wait_s: float | None = None  # seconds between the cold result and the server going idle
     reference: bool = False  # a reference app (bench.coldstart.REFERENCES): the floor, no budget
+    cold_runs: list[float | None] = field(default_factory=list)  # every run's time when there were several
+    warm_runs: list[float | None] = field(default_factory=list)
 
     @property
     def within_budget(self) -> bool:
@@ -34,6 +37,34 @@ class PageResult:
 
 def _seconds(value: float | None) -> str:
     return "no result" if value is None else f"{value:.1f}"
+
+
+def _median(values: Sequence[float | None]) -> float | None:
+    """The median, or ``None`` when a run gave no result (a page that fails once is not within budget)."""
+    if not values or any(v is None for v in values):
+        return None
+    return float(statistics.median(values))
+
+
+def combine_runs(runs: Sequence[PageResult]) -> PageResult:
+    """One row for repeated runs of a page: the median cold and warm times, each run's times kept."""
+    first = runs[0]
+    loads = [r.load_average for r in runs if r.load_average is not None]
+    idles = [r.idle_wait_s for r in runs if r.idle_wait_s is not None]
+    messages = list(dict.fromkeys(m for r in runs for m in r.messages))
+    cold, warm = [r.cold_s for r in runs], [r.warm_s for r in runs]
+    return PageResult(
+        first.page, _median(cold), _median(warm), first.cold_budget_s, first.warm_budget_s,
+        statistics.mean(loads) if loads else None, messages, statistics.median(idles) if idles else None,
+        first.reference, cold if len(runs) > 1 else [], warm if len(runs) > 1 else [],
+    )  # fmt: skip
+
+
+def _cell(value: float | None, runs: Sequence[float | None]) -> str:
+    """A time, and with several runs their range: ``7.4 (7.1–8.9)``."""
+    if len(runs) < 2 or any(v is None for v in runs):
+        return _seconds(value)
+    return f"{_seconds(value)} ({min(runs):.1f}–{max(runs):.1f})"
 
 
 def _met(seconds: float | None, budget: float) -> str:
@@ -50,7 +81,9 @@ def format_report(rows: Sequence[PageResult], *, machine: str, command: str, not
         "a browser profile that has never seen the app; *warm*: a second visit (a new tab, so a new session) "
         "from the same browser to the same server once it has gone idle (its background warm-up finished: "
         "under 5 % of a CPU for 2 s; *idle after s* is how long that took after the cold result), so the "
-        "browser has Streamlit's scripts cached as a returning visitor's would. Budget: cold / warm seconds. "
+        "browser has Streamlit's scripts cached as a returning visitor's would. With several runs per page (a fresh "
+        "server each), a time is their median with the range in brackets, and the verdict is the median's. "
+        "Budget: cold / warm seconds. "
         "The reference rows, Streamlit apps that show one small table or one two-point Plotly chart and nothing "
         "else, served and timed the same way, are the floor that Streamlit, Plotly.js and Chromium set here.",
         "",
@@ -64,7 +97,8 @@ def format_report(rows: Sequence[PageResult], *, machine: str, command: str, not
         budget = "reference" if r.reference else f"{r.cold_budget_s:g} / {r.warm_budget_s:g}"
         verdict = "" if r.reference else f"{_met(r.cold_s, r.cold_budget_s)} / {_met(r.warm_s, r.warm_budget_s)}"
         lines.append(
-            f"| {r.page} | {_seconds(r.cold_s)} | {_seconds(r.warm_s)} | {budget} | {verdict} | {idle} | {load} |"
+            f"| {r.page} | {_cell(r.cold_s, r.cold_runs)} | {_cell(r.warm_s, r.warm_runs)} | {budget} | {verdict} "
+            f"| {idle} | {load} |"
         )
     said = [(r.page, m) for r in rows for m in r.messages]
     if said:

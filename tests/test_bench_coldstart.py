@@ -66,3 +66,19 @@ def test_the_reference_row_has_no_budget_verdict():
     row = PageResult("Reference: a one-table Streamlit app", 2.0, 1.5, 15, 2, reference=True)
     text = coldstart.format_report([row], machine="box", command="c")
     assert "| Reference: a one-table Streamlit app | 2.0 | 1.5 | reference |  |  |  |" in text
+
+
+def test_repeated_runs_give_the_median_with_the_range_and_a_failed_run_is_no_result():
+    runs = [
+        PageResult("Home", c, w, 15, 2, load_average=1.0, messages=["m"])
+        for c, w in ((4.0, 2.5), (9.0, 1.5), (5.0, 1.8))
+    ]
+    row = coldstart.combine_runs(runs)
+    assert (row.cold_s, row.warm_s) == (5.0, 1.8) and row.messages == ["m"] and row.within_budget
+    text = coldstart.format_report([row], machine="m", command="c")
+    assert "| Home | 5.0 (4.0–9.0) | 1.8 (1.5–2.5) | 15 / 2 | yes / yes |" in text
+    runs[1].cold_s = None
+    failed = coldstart.combine_runs(runs)
+    assert failed.cold_s is None and not failed.within_budget
+    assert "| Home | no result |" in coldstart.format_report([failed], machine="m", command="c")
+    assert coldstart.combine_runs(runs[:1]).cold_runs == []  # one run: no range
