@@ -8,7 +8,7 @@ string per molecule. Network code stays in :mod:`workbench.nn`; featurizers in :
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from itertools import chain
@@ -110,11 +110,13 @@ def batch_bounds(mols: Sequence[Chem.Mol], batch_size: int) -> list[tuple[int, i
     return bounds
 
 
-def _done(value: object) -> Future:
-    """A future that already holds ``value``."""
-    future: Future = Future()
-    future.set_result(value)
-    return future
+class _Inline(Executor):
+    """An executor that runs each job at once in the caller's thread (nothing to overlap with one batch)."""
+
+    def submit(self, fn: Callable, /, *args: object, **kwargs: object) -> Future:
+        future: Future = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
 
 
 @dataclass
@@ -158,14 +160,8 @@ class TorchEnsemble:
                 out[m, rows] = self.transform(raw)
 
         bounds = batch_bounds(mols, batch_size)
-        if len(bounds) <= 1:  # nothing to overlap: no worker thread (a page predicting one molecule)
-            for start, end in bounds:
-                inputs, errors = self.featurize(mols[start:end])
-                ok = np.array([not e for e in errors])
-                if ok.any():
-                    collect((_done(self._forward(inputs)), np.flatnonzero(ok)))
-            return out, errors
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        # one batch (a page predicting one molecule) has nothing to overlap with: no worker thread
+        with ThreadPoolExecutor(max_workers=1) if len(bounds) > 1 else _Inline() as pool:
             for start, end in bounds:
                 chunk = mols[start:end]
                 inputs, chunk_errors = self.featurize(chunk)  # overlaps the forward of the previous chunk
