@@ -6,8 +6,9 @@ Chromium (Playwright) opens the page's URL directly with its default input and w
 (:data:`PAGES`) in a fresh browser profile: that is the *cold* time. Once the server has gone idle (its
 background warm-up finished: :func:`wait_idle`), a second visit in a new tab of the same browser (a new
 session: models and caches loaded, session state empty, Streamlit's scripts in the browser's cache) gives the
-*warm* time. ``--one-server`` visits every page
-in one server instead, so the cold time of a later page profits from what earlier pages loaded.
+*warm* time. Then, in another new tab, a different page is opened and the page is reached by its sidebar link
+(no page load: how a visitor moves through the app): the *in app* time, from the click. ``--one-server``
+visits every page in one server instead, so the cold time of a later page profits from what earlier pages loaded.
 
     python -m bench.coldstart                 # or: workbench bench coldstart
     python -m bench.coldstart --pages home property-prediction --json bench/results/coldstart.json
@@ -37,7 +38,17 @@ from pathlib import Path
 from bench.coldstart_report import PageResult, _seconds, combine_runs, format_report, write_report
 from bench.machine import describe_machine, load_average
 
-__all__ = ["PAGES", "PageResult", "PageSpec", "combine_runs", "format_report", "main", "run", "write_report"]
+__all__ = [
+    "PAGES",
+    "PageResult",
+    "PageSpec",
+    "combine_runs",
+    "format_report",
+    "main",
+    "run",
+    "visit_in_app",
+    "write_report",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -242,6 +253,37 @@ def visit(context, url: str, spec: PageSpec, timeout_s: float) -> tuple[float | 
         page.close()
 
 
+def _matches(page, spec: PageSpec) -> int:
+    """How many elements on ``page`` match ``spec``'s result selector."""
+    if spec.result.startswith("frame:"):
+        if not page.locator("iframe").count():
+            return 0
+        return page.frame_locator("iframe").first.locator(spec.result.removeprefix("frame:")).count()
+    return page.locator(spec.result).count()
+
+
+def visit_in_app(
+    context, url: str, spec: PageSpec, timeout_s: float, origins: Sequence[PageSpec] = PAGES
+) -> float | None:
+    """Seconds from a click on ``spec``'s sidebar link until its result is visible, in a new tab that first
+    shows another page (the first of ``origins`` with nothing matching ``spec``'s result selector, so a result
+    left from that page cannot count); ``None`` when no result came or no origin page qualified."""
+    page = context.new_page()
+    try:
+        for origin in (o for o in origins if o.name != spec.name):
+            page.goto(f"{url}/{origin.url_path}", timeout=timeout_s * 1000)
+            if wait_for_result(page, origin, timeout_s) and _matches(page, spec) == 0:
+                break
+        else:
+            return None
+        link = page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=spec.name, exact=True)
+        start = time.perf_counter()
+        link.click(timeout=timeout_s * 1000)
+        return time.perf_counter() - start if wait_for_result(page, spec, timeout_s) else None
+    finally:
+        page.close()
+
+
 def run(
     pages: Sequence[PageSpec] = PAGES,
     *,
@@ -272,10 +314,14 @@ def run(
                             cold, messages = visit(ctx, url, spec, timeout_s)
                             idle = wait_idle(url)
                             warm, _ = visit(ctx, url, spec, timeout_s)
+                            nav = None if script is not None else visit_in_app(ctx, url, spec, timeout_s)
                         row = PageResult(spec.name, cold, warm, spec.cold_budget_s, spec.warm_budget_s, load, messages)
-                        row.idle_wait_s, row.reference = idle, script is not None
+                        row.idle_wait_s, row.reference, row.nav_s = idle, script is not None, nav
                         runs.setdefault(spec.name, []).append(row)
-                        log(f"{spec.name}: cold {_seconds(cold)} s, idle after {idle:.1f} s, warm {_seconds(warm)} s")
+                        log(
+                            f"{spec.name}: cold {_seconds(cold)} s, idle after {idle:.1f} s, warm {_seconds(warm)} s, "
+                            f"in app {_seconds(nav)} s"
+                        )
         finally:
             browser.close()
     return [combine_runs(rows) for rows in runs.values()]

@@ -11,7 +11,7 @@ from bench.coldstart import PageResult
 
 def _rows() -> list[PageResult]:
     return [
-        PageResult("Home", 3.25, 0.5, 15, 2, load_average=1.5, idle_wait_s=12.34),
+        PageResult("Home", 3.25, 0.5, 15, 2, load_average=1.5, idle_wait_s=12.34, nav_s=0.4),
         PageResult("Property prediction", 12.0, 1.0, 10, 2, load_average=2.0),
         PageResult("Text retrieval", None, None, 15, 2, messages=["This library is not available here"]),
     ]
@@ -21,9 +21,9 @@ def test_report_has_one_row_per_page_with_times_budget_and_verdict():
     text = coldstart.format_report(_rows(), machine="box (2 CPUs)", command="workbench bench coldstart")
     table = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| page")]
     assert table == [
-        "| Home | 3.2 | 0.5 | 15 / 2 | yes / yes | 12.3 | 1.5 |",
-        "| Property prediction | 12.0 | 1.0 | 10 / 2 | no / yes |  | 2.0 |",
-        "| Text retrieval | no result | no result | 15 / 2 | no / no |  |  |",
+        "| Home | 3.2 | 0.5 | 0.4 | 15 / 2 | yes / yes / yes | 12.3 | 1.5 |",
+        "| Property prediction | 12.0 | 1.0 | no result | 10 / 2 | no / yes / no |  | 2.0 |",
+        "| Text retrieval | no result | no result | no result | 15 / 2 | no / no / no |  |  |",
     ]
     assert "- Text retrieval: This library is not available here" in text
     assert "Machine: box (2 CPUs)." in text and "workbench bench coldstart" in text
@@ -65,18 +65,18 @@ def test_wait_idle_returns_at_once_when_no_server_serves_the_url():
 def test_the_reference_row_has_no_budget_verdict():
     row = PageResult("Reference: a one-table Streamlit app", 2.0, 1.5, 15, 2, reference=True)
     text = coldstart.format_report([row], machine="box", command="c")
-    assert "| Reference: a one-table Streamlit app | 2.0 | 1.5 | reference |  |  |  |" in text
+    assert "| Reference: a one-table Streamlit app | 2.0 | 1.5 |  | reference |  |  |  |" in text
 
 
 def test_repeated_runs_give_the_median_with_the_range_and_a_failed_run_is_no_result():
     runs = [
-        PageResult("Home", c, w, 15, 2, load_average=1.0, messages=["m"])
-        for c, w in ((4.0, 2.5), (9.0, 1.5), (5.0, 1.8))
+        PageResult("Home", c, w, 15, 2, load_average=1.0, messages=["m"], nav_s=n)
+        for c, w, n in ((4.0, 2.5, 0.3), (9.0, 1.5, 0.9), (5.0, 1.8, 0.5))
     ]
     row = coldstart.combine_runs(runs)
-    assert (row.cold_s, row.warm_s) == (5.0, 1.8) and row.messages == ["m"] and row.within_budget
+    assert (row.cold_s, row.warm_s, row.nav_s) == (5.0, 1.8, 0.5) and row.messages == ["m"] and row.within_budget
     text = coldstart.format_report([row], machine="m", command="c")
-    assert "| Home | 5.0 (4.0–9.0) | 1.8 (1.5–2.5) | 15 / 2 | yes / yes |" in text
+    assert "| Home | 5.0 (4.0–9.0) | 1.8 (1.5–2.5) | 0.5 (0.3–0.9) | 15 / 2 | yes / yes / yes |" in text
     runs[1].cold_s = None
     failed = coldstart.combine_runs(runs)
     assert failed.cold_s is None and not failed.within_budget
