@@ -42,7 +42,7 @@ if comparison.available:
         horizontal=True,
         key="pretrain_lab_readout",
     )
-    st.plotly_chart(comparison_figure(comparison, readout), key="pretrain_lab_bars")
+    st.altair_chart(comparison_figure(comparison, readout), key="pretrain_lab_bars")
     partial = comparison.averages[comparison.averages["sets"] < 8] if len(comparison.averages) else []
     if len(partial):
         st.caption(
@@ -87,7 +87,7 @@ for checkpoint in encoders:
             f"`python -m workbench.encoders.curves {checkpoint.path} {run or 'runs/pretrain/<run name>'}`."
         )
     else:
-        st.plotly_chart(loss_figure(curve), key=f"pretrain_lab_loss_{checkpoint.name}")
+        st.altair_chart(loss_figure(curve), key=f"pretrain_lab_loss_{checkpoint.name}")
 
 # (c) embedding maps
 st.header("Embedding maps")
@@ -120,7 +120,7 @@ if maps is not None:
     columns = st.columns(min(3, len(maps.points)))
     for i, (name, points) in enumerate(maps.points.items()):
         with columns[i % len(columns)]:
-            st.plotly_chart(map_figure(points, name, maps.classification), key=f"pretrain_lab_map_{i}")
+            st.altair_chart(map_figure(points, name, maps.classification), key=f"pretrain_lab_map_{i}")
 
 # (d) neighbours of the current molecule
 st.header("Neighbours of the current molecule")

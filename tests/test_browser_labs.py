@@ -40,13 +40,15 @@ def test_model_zoo_shows_the_cards_table_and_the_benchmark_chart_offline(app_url
     page.close()
 
 
-# waits: page 60 + chart 120 each = 300 s
-@pytest.mark.timeout(BROWSER_SETUP_S + 300)
+# waits: page 60 + chart 120 + drawn 60 = 240 s
+@pytest.mark.timeout(BROWSER_SETUP_S + 240)
 @pytest.mark.parametrize("path", ["/ifm-lab", "/pretraining-lab"])
 def test_the_labs_draw_their_first_chart_offline(app_url, browser, path):
     requests: list[str] = []
     page = _open(browser, app_url + path, requests)
-    page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first
+    chart.wait_for(timeout=120_000)
+    chart.locator("canvas, svg").first.wait_for(timeout=60_000)  # drawn, not only mounted
     assert page.locator('[data-testid="stException"]').count() == 0
     assert _outside(app_url, requests) == []
     page.close()

@@ -288,7 +288,17 @@ def test_the_loss_figure_marks_a_new_stage_with_a_line_and_puts_accuracies_on_th
             "vq": [0.1, 0.05, None, None],
         }
     )
-    fig = loss_figure(curve)
-    axes = {trace.name: trace.yaxis for trace in fig.data}
-    assert "stage" not in axes and axes["accuracy"] == "y2" and axes["mam"] == axes["vq"] == axes["loss"] == "y"
-    assert [shape.x0 for shape in fig.layout.shapes] == [150.0]
+    spec = loss_figure(curve).to_dict()  # Vega-Lite: the left layers, then the accuracies on their own y scale
+    assert spec["resolve"]["scale"]["y"] == "independent" and spec["height"] == 300
+    left, right = spec["layer"]
+
+    def rows(view: dict) -> list[dict]:
+        return spec["datasets"][view["data"]["name"]]
+
+    lines = [v for v in left["layer"] if v["mark"]["type"] == "line"]
+    assert {r["series"] for v in lines for r in rows(v)} == {"loss", "mam", "vq"}  # "stage" is not a series
+    assert {r["series"] for r in rows(right)} == {"accuracy"} and right["encoding"]["y"]["axis"]["orient"] == "right"
+    (rule,) = [v for v in left["layer"] if v["mark"]["type"] == "rule"]
+    assert rule["mark"]["strokeDash"] and [r["step"] for r in rows(rule)] == [150.0]  # the first whole stage 1
+    (text,) = [v for v in left["layer"] if v["mark"]["type"] == "text"]
+    assert [r["text"] for r in rows(text)] == ["stage 1"]

@@ -1,110 +1,159 @@
-"""Plotly figures of the Pretraining lab: ours beside the published averages, loss curves, embedding maps."""
+"""Charts of the Pretraining lab: ours beside the published averages, loss curves, embedding maps.
+
+Vega-Lite (Altair), not Plotly: a new browser tab then does not wait ~1.5 s for Plotly.js to compile.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from workbench.encoders.comparison import Comparison
 
 __all__ = ["comparison_figure", "loss_figure", "map_figure"]
 
-#: Distinct colours (Plotly's first four): blue, orange, green, red.
-_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")
+#: Distinct colours (category10): blue, orange, green, red, purple, brown, pink, grey, olive, cyan.
+_COLOURS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
+#: A legend above the plot, close to it (Streamlit's theme leaves a wide gap otherwise).
+_TOP = {"orient": "top", "title": None, "offset": 4}
 
 
-def comparison_figure(comparison: Comparison, readout: str = "best_valid") -> go.Figure:
+#: Long bar names ("AttrMask (GraphMVP Table 1)") on level lines, broken before "(" and "Table": narrow bars fit.
+_short_lines = {
+    "labelAngle": 0,
+    "labelLimit": 200,
+    "labelOverlap": False,
+    "labelExpr": "split(replace(replace(datum.label, ' (', '|('), ' Table ', '|Table '), '|')",
+}
+
+
+def comparison_figure(comparison: Comparison, readout: str = "best_valid"):  # -> altair.Chart
     """Bars of the mean test ROC-AUC over the 8 classification sets: each of our arms, then each published row.
 
     Only arms that have all 8 sets get a bar: an average over fewer sets is not comparable with the published ones.
     """
+    import altair as alt
+
     ours = comparison.averages
     ours = ours[ours["sets"] == 8] if len(ours) else ours
-    labels = [f"ours: {a}" for a in ours["arm"]]
-    fig = go.Figure()
-    fig.add_bar(x=labels, y=ours[readout] if len(ours) else [], name="this workbench", marker_color=_COLOURS[0])
-    fig.add_bar(
-        x=list(comparison.published["method"]),
-        y=comparison.published["roc_auc"],
-        name="published",
-        marker_color=_COLOURS[1],
+    rows = [(f"ours: {a}", float(v), "this workbench") for a, v in zip(ours["arm"], ours[readout], strict=True)]
+    published = comparison.published
+    rows += [(str(m), float(v), "published") for m, v in zip(published["method"], published["roc_auc"], strict=True)]
+    bars = pd.DataFrame(rows, columns=["bar", "roc_auc", "source"]).dropna(subset=["roc_auc"])
+    low = min(bars["roc_auc"], default=50.0)
+    colour = alt.Color(
+        "source:N",
+        scale=alt.Scale(domain=["this workbench", "published"], range=list(_COLOURS[:2])),
+        legend=alt.Legend(**_TOP),
     )
-    low = min([*ours[readout].dropna().tolist(), *comparison.published["roc_auc"].tolist()], default=50.0)
-    fig.update_layout(
-        height=360,
-        yaxis_title="mean test ROC-AUC × 100, 8 classification sets",
-        yaxis_range=[max(0.0, low - 10), 100],
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        legend={"orientation": "h", "y": 1.12},
+    return (
+        alt.Chart(bars)
+        .mark_bar(clip=True)
+        .encode(
+            x=alt.X("bar:N", sort=list(bars["bar"]), title=None, axis=_short_lines),
+            y=alt.Y(
+                "roc_auc:Q",
+                title=["mean test ROC-AUC × 100,", "8 classification sets"],
+                scale=alt.Scale(domain=[max(0.0, low - 10), 100], clamp=True, zero=False),
+            ),
+            color=colour,
+            tooltip=[alt.Tooltip("bar:N", title="arm"), alt.Tooltip("roc_auc:Q", title="ROC-AUC × 100", format=".1f")],
+        )
+        .properties(height=360)
     )
-    return fig
 
 
-def loss_figure(curve: pd.DataFrame) -> go.Figure:
-    """The loss and its terms (left axis) and accuracies (right axis) against the step.
+def _stage_starts(curve: pd.DataFrame) -> pd.DataFrame:
+    """The step and label of the first point wholly in each new stage (none without a ``stage`` column)."""
+    if "stage" not in curve.columns:
+        return pd.DataFrame(columns=["step", "text"])
+    # the curve holds means over steps: a point that straddles two stages averages them, so whole stages count
+    stages = np.floor(curve["stage"].to_numpy(dtype=float) + 1e-9)
+    rows = [i for i in range(1, len(stages)) if stages[i] != stages[i - 1]]
+    return pd.DataFrame(
+        {"step": [float(curve["step"].iloc[i]) for i in rows], "text": [f"stage {stages[i]:.0f}" for i in rows]}
+    )
+
+
+def loss_figure(curve: pd.DataFrame):  # -> altair.LayerChart
+    """The loss and its terms (left axis, terms dotted) and accuracies (independent right axis) against the step.
 
     A ``stage`` column (Mole-BERT: 0 tokenizer, 1 masked atom modelling + contrastive) is not a series: a dashed
-    line marks the first point wholly in each new stage.
+    rule marks the first point wholly in each new stage.
     """
+    import altair as alt
+
     extra = [c for c in curve.columns if c not in ("step", "epoch", "loss", "stage") and curve[c].notna().any()]
     rates = [c for c in extra if "accuracy" in c]
     terms = [c for c in extra if c not in rates]
-    fig = make_subplots(specs=[[{"secondary_y": bool(rates)}]])
-    fig.add_scatter(
-        x=curve["step"], y=curve["loss"], name="loss", mode="lines", line={"color": _COLOURS[0]}, secondary_y=False
+    series = ["loss", *terms, *rates]
+    long = curve.melt(id_vars=["step"], value_vars=series, var_name="series", value_name="value").dropna()
+    colour = alt.Color(
+        "series:N",
+        scale=alt.Scale(domain=series, range=[_COLOURS[i % len(_COLOURS)] for i in range(len(series))]),
+        legend=alt.Legend(**_TOP),
     )
-    for i, column in enumerate([*terms, *rates]):
-        colour = _COLOURS[1 + i % (len(_COLOURS) - 1)]
-        line = {"color": colour, "width": 1, "dash": "dot"} if column in terms else {"color": colour}
-        fig.add_scatter(
-            x=curve["step"], y=curve[column], name=column, mode="lines", line=line, secondary_y=column in rates
-        )
-    if "stage" in curve.columns:
-        # the curve holds means over steps: a point that straddles two stages averages them, so whole stages count
-        stages = np.floor(curve["stage"].to_numpy(dtype=float) + 1e-9)
-        for row in (i for i in range(1, len(stages)) if stages[i] != stages[i - 1]):
-            fig.add_vline(
-                x=float(curve["step"].iloc[row]), line_dash="dash", annotation_text=f"stage {stages[row]:.0f}"
+    x = alt.X("step:Q", title="step")
+    tooltip = ["series:N", "step:Q", alt.Tooltip("value:Q", format=".4g")]
+
+    def lines(names: list[str], **mark):
+        return alt.Chart(long[long["series"].isin(names)]).mark_line(**mark).encode(x=x, color=colour, tooltip=tooltip)
+
+    left_title = "loss" + (" and its terms" if terms else "")
+    left = [lines(["loss"]).encode(y=alt.Y("value:Q", title=left_title))]
+    if terms:
+        left.append(lines(terms, strokeWidth=1, strokeDash=[2, 2]).encode(y=alt.Y("value:Q", title=left_title)))
+    starts = _stage_starts(curve)
+    if len(starts):
+        marks = alt.Chart(starts).encode(x="step:Q")
+        left.append(marks.mark_rule(strokeDash=[5, 4], color="#555"))
+        left.append(
+            marks.mark_text(align="left", baseline="top", dx=4, dy=4, color="#555").encode(
+                y=alt.value(0), text="text:N"
             )
-    fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10}, xaxis_title="step")
-    fig.update_yaxes(title_text="loss" + (" and its terms" if terms else ""), secondary_y=False)
+        )
+    chart = alt.layer(*left)
     if rates:
-        fig.update_yaxes(title_text=", ".join(rates), secondary_y=True)
-    return fig
+        right = lines(rates).encode(y=alt.Y("value:Q", title=", ".join(rates), axis=alt.Axis(orient="right")))
+        chart = alt.layer(chart, right).resolve_scale(y="independent")
+    return chart.properties(height=300)
 
 
-def map_figure(points: pd.DataFrame, title: str, classification: bool) -> go.Figure:
+def map_figure(points: pd.DataFrame, title: str, classification: bool):  # -> altair.Chart
     """A scatter of ``x``, ``y`` coloured by ``label`` (two colours for a class, a scale for a value)."""
-    fig = go.Figure()
-    hover = points["smiles"]
+    import altair as alt
+
+    data = points[["x", "y", "label", "smiles"]].copy()
     if classification:
-        for i, (value, sub) in enumerate(points.groupby("label")):
-            fig.add_scatter(
-                x=sub["x"],
-                y=sub["y"],
-                mode="markers",
-                name=f"label {value:g}",
-                text=sub["smiles"],
-                hovertemplate="%{text}<extra></extra>",
-                marker={"size": 6, "color": _COLOURS[i % len(_COLOURS)]},
-            )
-    else:
-        fig.add_scatter(
-            x=points["x"],
-            y=points["y"],
-            mode="markers",
-            text=hover,
-            hovertemplate="%{text}<extra></extra>",
-            marker={"size": 6, "color": points["label"], "colorscale": "Viridis", "showscale": True},
-            showlegend=False,
+        data["class"] = [f"label {v:g}" for v in data["label"]]
+        names = sorted(data["class"].unique(), key=lambda s: float(s.split()[1]))
+        colour = alt.Color(
+            "class:N",
+            scale=alt.Scale(domain=names, range=[_COLOURS[i % len(_COLOURS)] for i in range(len(names))]),
+            legend=alt.Legend(**_TOP),
         )
-    fig.update_layout(
-        title=title,
-        height=360,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        xaxis={"showticklabels": False},
-        yaxis={"showticklabels": False},
+    else:
+        colour = alt.Color("label:Q", scale=alt.Scale(scheme="viridis"), legend=alt.Legend(title="label"))
+    hidden = alt.Axis(labels=False, ticks=False, title=None)
+    return (
+        alt.Chart(data)
+        .mark_circle(size=36, opacity=0.85)
+        .encode(
+            x=alt.X("x:Q", axis=hidden, scale=alt.Scale(zero=False)),
+            y=alt.Y("y:Q", axis=hidden, scale=alt.Scale(zero=False)),
+            color=colour,
+            tooltip=[alt.Tooltip("smiles:N", title="SMILES")],
+        )
+        .properties(title=alt.Title(title, offset=4), height=360)
     )
-    return fig
