@@ -118,7 +118,7 @@ with view_col:
         st.caption("Gasteiger partial charges: red negative, white neutral, blue positive (full colour at ±0.4 e).")
 with data_col:
     st.subheader(f"{ensemble.n_conformers} conformers · {ensemble.force_field}")
-    st.plotly_chart(energy_chart(table), key="conf_chart")
+    st.altair_chart(energy_chart(table), key="conf_chart")
     st.dataframe(
         table,
         hide_index=True,

@@ -41,5 +41,10 @@ def test_pair_view_and_notebook_display():
 def test_energy_chart_has_energies_and_weights(ensemble):
     from workbench.conformers.view3d import energy_chart
 
-    fig = energy_chart(ensemble.to_frame())
-    assert [t.type for t in fig.data] == ["bar", "scatter"] and len(fig.data[0].x) == ensemble.n_conformers
+    spec = energy_chart(ensemble.to_frame()).to_dict()  # Vega-Lite: bars, then the weights on a right axis
+    bars, weights = spec["layer"]
+    assert bars["mark"]["type"] == "bar" and weights["mark"]["type"] == "line" and weights["mark"]["point"]
+    assert spec["resolve"]["scale"]["y"] == "independent" and weights["encoding"]["y"]["axis"]["orient"] == "right"
+    assert weights["encoding"]["y"]["scale"]["domain"] == [0, 1.05]
+    rows = spec["datasets"][spec["data"]["name"]]
+    assert len(rows) == ensemble.n_conformers and rows[0]["energy"] == 0

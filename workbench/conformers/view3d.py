@@ -1,4 +1,4 @@
-"""Views of conformer ensembles: interactive 3D with py3Dmol (offline) and an energy chart.
+"""Views of conformer ensembles: interactive 3D with py3Dmol (offline) and an energy chart (Vega-Lite).
 
 py3Dmol builds the viewer commands; :func:`view_html` wraps them in a standalone HTML
 document with 3Dmol.js inlined from the copy shipped in ``workbench/static/3dmol``
@@ -209,27 +209,46 @@ def show(view: py3Dmol.view, height: int = 500):  # -> IPython.display.HTML
     return HTML(f'<div><iframe srcdoc="{document}" style="width:100%;height:{height + 20}px;border:0"></iframe></div>')
 
 
-def energy_chart(table: pd.DataFrame):  # -> plotly.graph_objects.Figure
-    """Plotly bars of relative energies with Boltzmann weights on a second axis (``table``: ``to_frame()``)."""
-    import plotly.graph_objects as go
+def energy_chart(table: pd.DataFrame):  # -> altair.LayerChart
+    """Bars of relative energies and Boltzmann weights on an independent right axis (``table``: ``to_frame()``).
 
-    labels = [str(c) for c in table["conformer"]]
-    fig = go.Figure()
-    fig.add_bar(x=labels, y=table["energy_kcal_mol"], name="ΔE (kcal/mol)", marker_color="#4c78a8")
-    fig.add_scatter(
-        x=labels,
-        y=table["boltzmann_weight"],
-        name="Boltzmann weight",
-        yaxis="y2",
-        mode="lines+markers",
-        marker_color="#f58518",
+    Vega-Lite (Altair), not Plotly: a new browser tab then does not wait ~1.5 s for Plotly.js to compile.
+    """
+    import altair as alt
+
+    data = pd.DataFrame(
+        {
+            "conformer": [str(c) for c in table["conformer"]],
+            "energy": table["energy_kcal_mol"].astype(float),
+            "weight": table["boltzmann_weight"].astype(float),
+        }
     )
-    fig.update_layout(
-        height=320,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        xaxis={"title": "conformer (lowest energy first)", "type": "category"},
-        yaxis={"title": "ΔE (kcal/mol)", "rangemode": "tozero"},
-        yaxis2={"title": "weight at 298 K", "overlaying": "y", "side": "right", "range": [0, 1.05]},
-        legend={"orientation": "h", "y": 1.12},
+    energy, weight = "ΔE (kcal/mol)", "Boltzmann weight at 298 K"
+    base = alt.Chart(data).encode(
+        x=alt.X(
+            "conformer:N",
+            sort=list(data["conformer"]),
+            title="conformer (lowest energy first)",
+            axis=alt.Axis(labelAngle=0),
+        ),
+        tooltip=[
+            "conformer:N",
+            alt.Tooltip("energy:Q", title=energy, format=".2f"),
+            alt.Tooltip("weight:Q", title=weight, format=".3f"),
+        ],
     )
-    return fig
+    # all conformers at ΔE 0 (symmetric copies) would leave the axis one tick wide: keep at least 0–1 kcal/mol
+    top = alt.Scale(domainMin=0, domainMax=1) if not (data["energy"] > 1e-6).any() else alt.Scale(domainMin=0)
+    # no legend (it would squeeze a narrow column's plot): each axis title has the colour of its marks
+    bars = base.mark_bar(color="#4c78a8").encode(
+        y=alt.Y("energy:Q", title=energy, scale=top, axis=alt.Axis(titleColor="#4c78a8"))
+    )
+    weights = base.mark_line(point={"color": "#f58518"}, color="#f58518").encode(
+        y=alt.Y(
+            "weight:Q",
+            title=weight,
+            scale=alt.Scale(domain=[0, 1.05]),
+            axis=alt.Axis(orient="right", titleColor="#f58518"),
+        )
+    )
+    return alt.layer(bars, weights).resolve_scale(y="independent").properties(height=320)
