@@ -34,6 +34,17 @@ def test_classification_tasks_become_bars_with_their_ensemble_std(cards):
     }
 
 
+def test_the_bars_chart_draws_each_probability_with_its_spread_clipped_to_0_1(cards):
+    from workbench.app.prediction_view import bars_figure
+
+    spec = bars_figure(classification_bars(ROW, cards)).to_dict()  # Vega-Lite: bars, then the ± std rules
+    bars, errors = spec["layer"]
+    assert bars["mark"]["type"] == "bar" and bars["encoding"]["x"]["scale"]["domain"] == [0, 1]
+    assert errors["mark"]["type"] == "rule" and spec["height"] == 30 + 22 * 2
+    rows = spec["datasets"][spec["data"]["name"]]
+    assert [(r["low"], r["high"]) for r in rows] == [pytest.approx((0.7, 0.9)), pytest.approx((0.15, 0.25))]
+
+
 def test_regression_tasks_become_rows_with_units(cards):
     table = regression_values(ROW, cards)
     assert table.to_dict("records") == [

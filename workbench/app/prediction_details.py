@@ -25,7 +25,7 @@ def every_model_expander(row: pd.Series | None, table: pd.DataFrame, cards: dict
         if row is not None:
             bars = classification_bars(row, cards)
             if not bars.empty:
-                st.plotly_chart(bars_figure(bars), width="stretch")
+                st.altair_chart(bars_figure(bars), width="stretch")
             regression = regression_values(row, cards)
             if not regression.empty:
                 st.dataframe(regression, hide_index=True)

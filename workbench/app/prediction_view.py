@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from workbench.app.render import plain
@@ -70,19 +69,26 @@ def radar_svg_of(table: pd.DataFrame) -> str | None:
     return radar_svg(axes["axis"].tolist(), axes["score"].astype(float).tolist(), size=440, font_size=13)
 
 
-def bars_figure(bars: pd.DataFrame) -> go.Figure:
-    """Horizontal probability bars with the ensemble spread as error bars."""
-    fig = go.Figure(
-        go.Bar(
-            x=bars["probability"].tolist(),
-            y=bars["label"].tolist(),
-            orientation="h",
-            error_x={"type": "data", "array": bars["std"].tolist()},
-        )
+def bars_figure(bars: pd.DataFrame):  # -> altair.LayerChart
+    """Horizontal probability bars with the ensemble spread (± std) as error rules, one row per ``label``.
+
+    Vega-Lite (Altair), not Plotly: opening the expander then does not wait for Plotly.js to compile.
+    """
+    import altair as alt
+
+    data = bars[["label", "probability", "std"]].copy()
+    data["std"] = data["std"].fillna(0.0)
+    data["low"] = (data["probability"] - data["std"]).clip(0, 1)
+    data["high"] = (data["probability"] + data["std"]).clip(0, 1)
+    base = alt.Chart(data).encode(
+        y=alt.Y("label:N", sort=list(data["label"]), title=None, axis=alt.Axis(labelLimit=360)),
+        tooltip=[
+            "label:N",
+            alt.Tooltip("probability:Q", format=".3f"),
+            alt.Tooltip("std:Q", title="ensemble std", format=".3f"),
+        ],
     )
-    fig.update_layout(
-        xaxis={"range": [0, 1], "title": "probability (± ensemble std)"},
-        height=80 + 22 * len(bars),
-        margin={"l": 10, "r": 10, "t": 10, "b": 40},
-    )
-    return fig
+    x = alt.X("probability:Q", title="probability (± ensemble std)", scale=alt.Scale(domain=[0, 1]))
+    errors = base.mark_rule(color="black").encode(x="low:Q", x2="high:Q")
+    # the plot area: 22 px a row and a little room, so the whole chart is about the 80 + 22·n px it was
+    return alt.layer(base.mark_bar().encode(x=x), errors).properties(height=30 + 22 * len(data))
