@@ -91,7 +91,7 @@ if frame is not None:
         if view.sas_note:
             st.caption(view.sas_note)
         fig = sas_map_figure(view.sas_pairs, sim_col)
-        picked = selected_pair(st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="sas_map"))
+        picked = selected_pair(st.altair_chart(fig, on_select="rerun", key="sas_map", width="stretch"))
         ranked = ranked_cliffs(result)
         row = None
         if picked is None and len(ranked):
@@ -135,7 +135,7 @@ if frame is not None:
         nodes = view.network.nodes
         if len(nodes):
             fig = network_figure(view.network)
-            st.plotly_chart(fig, key="cliff_net")
+            st.altair_chart(fig, key="cliff_net", width="stretch")
             st.caption(f"{len(nodes)} cliff molecules (size: number of cliff partners), {view.network.n_edges} cliffs.")
         else:
             st.info("No cliffs to draw.")
@@ -143,7 +143,7 @@ if frame is not None:
     with tab_models:
         bench = target_scores(target)
         if len(bench):
-            st.plotly_chart(rmse_bars(bench, 360), key="bench_bars")
+            st.altair_chart(rmse_bars(bench, 360), key="bench_bars", width="stretch")
             st.caption("From `workbench bench cliffs` (MoleculeACE split, seed 0); see bench/results/cliffs.md.")
         elif target:
             st.caption("The benchmark has no result for this target yet; train models live below.")
@@ -162,4 +162,4 @@ if frame is not None:
         scores = st.session_state.get("cliff_scores", {}).get(dataset_key)
         if scores is not None:  # the scores of this data set only
             st.dataframe(scores, hide_index=True)
-            st.plotly_chart(rmse_bars(scores, 320), key="live")
+            st.altair_chart(rmse_bars(scores, 320), key="live", width="stretch")

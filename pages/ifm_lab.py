@@ -77,10 +77,10 @@ st.caption("Frequencies c_j: " + ", ".join(f"{c:.2f}" for c in curves.frequencie
 
 a, b = st.columns(2)
 with a:
-    st.plotly_chart(ifm_encoding_figure(curves.encoding), key="encoding_plot")
+    st.altair_chart(ifm_encoding_figure(curves.encoding), key="encoding_plot", width="stretch")
     st.caption("The encoding of one feature value x ∈ [0, 1].")
 with b:
-    st.plotly_chart(ifm_kernel_figure(curves.kernel), key="kernel_plot")
+    st.altair_chart(ifm_kernel_figure(curves.kernel), key="kernel_plot", width="stretch")
     st.caption("Induced kernel k(δ) = mean_j cos(2π c_j δ): larger σ gives a narrower, more local kernel.")
 
 st.divider()
@@ -104,7 +104,7 @@ _stopped_note("compare")
 if "lab_scores" in st.session_state:
     scores = st.session_state["lab_scores"]["scores"]
     st.dataframe(scores, hide_index=True)
-    st.plotly_chart(rmse_bars(scores, 300), key="lab_bars")
+    st.altair_chart(rmse_bars(scores, 300), key="lab_bars", width="stretch")
     _settings_note("lab_scores", settings)
 
 st.divider()
@@ -139,7 +139,7 @@ if rotate:
     if "lab_rotation" in st.session_state:
         table = st.session_state["lab_rotation"]["scores"]
         st.dataframe(table, hide_index=True)
-        st.plotly_chart(rotation_bars(table), key="rot_bars")
+        st.altair_chart(rotation_bars(table), key="rot_bars", width="stretch")
         worst = table.loc[table["ratio"].idxmax()]
         st.caption(f"Largest degradation: {worst['model']} ({worst['ratio']:.2f}× the RMSE on rotated features).")
         _settings_note("lab_rotation", rot_settings)

@@ -1,9 +1,11 @@
 """AppTest for the Activity cliffs page: MoleculeACE target, pair view, table, network, live training, upload."""
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -21,6 +23,14 @@ def open_page() -> AppTest:
     at.switch_page("pages/activity_cliffs.py").run()
     assert not at.exception, at.exception
     return at
+
+
+def charts(at: AppTest) -> list[tuple[dict, list[pd.DataFrame]]]:
+    """Every Vega-Lite chart on the page: its spec and its data sets (sent as Arrow tables)."""
+    return [
+        (json.loads(c.proto.spec), [pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in c.proto.datasets])
+        for c in at.get("vega_lite_chart")
+    ]
 
 
 def upload(data: bytes, name: str = "mine.csv") -> AppTest:
@@ -49,6 +59,11 @@ def test_target_shows_cliffs_pair_and_agreement():
     assert len(table) == 41 and {"smiles_i", "smiles_j", "fold_change", "sali"} <= set(table.columns)
     assert table["sali"].is_monotonic_decreasing
     assert any("60 cliff molecules" in c.value for c in at.caption)  # the network tab's caption
+    (sas, sas_data), (_, net_data), (bars, bars_data) = charts(at)  # Vega-Lite, no Plotly: SAS map, network, bars
+    assert [p["name"] for p in sas["params"]] == ["pair"] and sas["height"] == 450
+    assert max(len(d) for d in sas_data) == 2000  # the capped SAS map; a click on a point selects its "index"
+    assert sorted(len(d) for d in net_data) == [41, 60]  # 41 cliff segments between 60 molecules
+    assert bars["mark"]["type"] == "bar" and set(bars_data[0]["metric"]) == {"rmse", "rmse_cliff"}
 
 
 @pytest.mark.slow
@@ -69,6 +84,8 @@ def test_live_training_fills_scores_and_pair_predictions():
         assert row["rmse"] == pytest.approx(rmse(y, pred))
         assert row["rmse_cliff"] == pytest.approx(rmse_cliff(y, pred, cliff))
     # the pair view (drawn before the Models tab) shows each molecule's predictions as soon as training ends
+    live_bars = charts(at)[-1]  # the live scores' bars, below the benchmark's
+    assert live_bars[0]["height"] == 320 and set(live_bars[1][0]["model"]) == {"KNN", "MLP"}
     tables = [d.value for d in at.dataframe if "predicted pActivity" in d.value.columns]
     assert len(tables) == 2 and list(tables[0]["model"]) == ["KNN", "MLP"]
     assert not any("Train models in the Models tab" in c.value for c in at.caption)

@@ -1,7 +1,9 @@
 """AppTest for the IFM lab page: encoding and kernel plots, live MLP vs IFM-MLP, rotation experiment."""
 
+import json
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 import torch
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
@@ -20,11 +22,23 @@ def open_page() -> AppTest:
     return at
 
 
+def charts(at: AppTest) -> list[tuple[dict, list]]:
+    """Every Vega-Lite chart on the page: its spec and its data sets (sent as Arrow tables)."""
+    return [
+        (json.loads(c.proto.spec), [pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in c.proto.datasets])
+        for c in at.get("vega_lite_chart")
+    ]
+
+
 def test_encoding_and_kernel_follow_the_sliders():
     at = open_page()
     assert "1.00, 1.68, 2.83, 4.76" in at.caption[1].value  # σ = 8, d = 4
+    (encoding, (lines,)), (kernel, (curve,)) = charts(at)  # Vega-Lite, no Plotly
+    assert lines["component"].nunique() == 8 and list(curve.columns) == ["δ", "kernel"]
+    assert encoding["height"] == kernel["height"] == 320
     at.slider(key="d").set_value(2).run()
     assert "Frequencies c_j: 1.00, 2.83" in at.caption[1].value
+    assert charts(at)[0][1][0]["component"].nunique() == 4
 
 
 @pytest.mark.slow
@@ -42,6 +56,7 @@ def test_live_training_and_rotation_with_tiny_settings():
         assert list(scores["model"]) == ["MLP", "IFM-MLP"] and (scores["rmse"] > 0).all()
         assert list(scores["sigma"]) == [8.0, 8.0] and list(scores["d"]) == [4, 4]
         assert (scores["n_test"] == 126).all()  # the whole test split, whatever the training cap
+        assert set(charts(at)[-1][1][0]["model"]) == {"MLP", "IFM-MLP"}  # the scores' bars
         at.toggle(key="lab_rotate").set_value(True).run()
         at.number_input(key="lab_trees").set_value(5)
         at.button(key="lab_rot_run").click().run()
@@ -49,6 +64,8 @@ def test_live_training_and_rotation_with_tiny_settings():
         table = at.session_state["lab_rotation"]["scores"]
         assert list(table["model"]) == ["RF", "MLP"]
         assert (table["ratio"] == table["rmse_rotated"] / table["rmse_original"]).all()
+        rotation_chart, (rotation_rows,) = charts(at)[-1]
+        assert rotation_chart["encoding"]["y"]["title"] == "test RMSE" and len(rotation_rows) == 4  # 2 models × 2
         worst = table.loc[table["ratio"].idxmax(), "model"]
         assert any(f"Largest degradation: {worst}" in c.value for c in at.caption)
         assert torch.get_num_threads() == 2

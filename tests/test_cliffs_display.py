@@ -1,11 +1,11 @@
-"""How the cliffs pages show numbers and figures: readable potencies, a SAS map whose legend and colour bar apart."""
+"""How the cliffs pages show numbers and figures: readable potencies, a SAS map whose two legends stay apart."""
 
 import math
 
 import pytest
 
 from workbench import cliffs
-from workbench.cliffs import figures
+from workbench.cliffs import figures, views
 from workbench.cliffs.potency import format_potency
 
 A, B, C = "CCCCCCCCCCCCCCCO", "CCCCCCCCCCCCCCCN", "c1ccccc1CO"
@@ -37,14 +37,29 @@ def test_a_missing_potency_says_so(missing):
     assert format_potency(missing) == "not measured"
 
 
-def test_sas_map_legend_and_colour_bar_do_not_overlap():
+def _layer(spec: dict, mark: str) -> dict:
+    (layer,) = [v for v in spec["layer"] if v["mark"]["type"] == mark]
+    return layer
+
+
+def test_sas_map_legends_apart_selection_and_ten_fold_rule():
     pairs = cliffs.find_cliffs([A, B, C], [1.0, 1000.0, 5.0], min_similarity=0.0).pairs
-    fig = figures.sas_map_figure(pairs, "tanimoto")
-    legend, bar = fig.layout.legend, fig.layout.coloraxis.colorbar
-    # the symbol legend runs along the top, outside the plot area, anchored at its bottom ...
-    assert legend.orientation == "h" and legend.y >= 1 and legend.yanchor == "bottom"
-    # ... while the SALI colour bar (and its title) stays beside the plot, no taller than it
-    assert bar.title.text == "SALI" and (bar.x is None or bar.x >= 1)
-    top = (0.5 if bar.y is None else bar.y) + (1.0 if bar.len is None else bar.len) / 2
-    assert top <= 1.0 + 1e-9
-    assert sorted(t.name for t in fig.data) == sorted(figures.PAIR_KINDS.values())  # readable legend entries
+    spec = figures.sas_map_figure(pairs, "tanimoto").to_dict()
+    points = _layer(spec, "point")
+    colour, shape = points["encoding"]["color"], points["encoding"]["shape"]
+    # the shape legend runs along the top, the SALI colour legend stays beside the plot: they never meet
+    assert colour["field"] == "sali" and colour["legend"]["title"] == "SALI" and colour["scale"]["scheme"] == "viridis"
+    assert colour["legend"].get("orient", "right") == "right"
+    assert shape["legend"]["orient"] == "top" and shape["legend"]["direction"] == "horizontal"
+    assert shape["scale"]["domain"] == list(figures.PAIR_KINDS.values())  # readable legend entries
+    rows = spec["datasets"][points["data"]["name"]]
+    assert sorted({r["kind"] for r in rows}) == sorted(figures.PAIR_KINDS.values())
+    # a click on a point selects its pair by index; the 10-fold rule (another view) selects nothing
+    (param,) = spec["params"]
+    assert param["name"] == views.SAS_SELECTION and param["select"]["fields"] == ["index"]
+    assert param["views"] == [points["name"]] and param["select"]["on"] == f"@{points['name']}_marks:click"
+    rule = _layer(spec, "rule")
+    assert spec["datasets"][rule["data"]["name"]][0]["y"] == 1.0 and rule["mark"]["strokeDash"]
+    text = _layer(spec, "text")
+    assert spec["datasets"][text["data"]["name"]][0]["label"] == "10-fold"
+    assert spec["height"] == 450

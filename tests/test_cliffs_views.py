@@ -43,11 +43,11 @@ def test_network_layout_edges_colours_and_hover():
     nodes = net.nodes.set_index("index")
     assert sorted(nodes.index) == [0, 2] and net.n_edges == 1
     assert nodes.loc[2, "pactivity"] == 6.0 and nodes.loc[0, "degree"] == 1
-    assert nodes.loc[0, "text"] == f"{A}<br>degree 1"
-    assert net.edge_x == [nodes.loc[0, "x"], nodes.loc[2, "x"], None]
-    assert net.edge_y == [nodes.loc[0, "y"], nodes.loc[2, "y"], None]
+    assert nodes.loc[0, "smiles"] == A and nodes.loc[2, "smiles"] == B
+    ends = [nodes.loc[0, "x"], nodes.loc[0, "y"], nodes.loc[2, "x"], nodes.loc[2, "y"]]
+    assert net.edges[["x", "y", "x2", "y2"]].to_numpy().tolist() == [ends]  # one segment per cliff pair
     empty = views.network_layout(cliffs.find_cliffs([A, C], [1.0, 1000.0]), [A, C], np.array([9.0, 6.0]))
-    assert len(empty.nodes) == 0 and empty.edge_x == [] and empty.n_edges == 0
+    assert len(empty.nodes) == 0 and len(empty.edges) == 0 and empty.n_edges == 0
 
 
 def test_analyse_cliffs_bundles_the_page():
@@ -67,15 +67,29 @@ def test_ranked_cliffs_by_sali():
 
 
 def test_selected_pair_from_a_chart_event():
-    assert views.selected_pair({"selection": {"points": [{"customdata": [7, 3.0]}]}}) == 7
-    assert views.selected_pair({"selection": {"points": []}}) is None
-    assert views.selected_pair(None) is None
+    assert views.selected_pair({"selection": {"pair": [{"index": 7}]}}) == 7
+    assert views.selected_pair({"selection": {"pair": [{"index": 7.0}, {"index": 3}]}}) == 7  # the first one
+    assert views.selected_pair({"selection": {"pair": []}}) is None
+    assert views.selected_pair({"selection": {"pair": {}}}) is None  # what Streamlit sends before any click
+    assert views.selected_pair({"selection": {"pair": [{}]}}) is None  # a click that hit no pair
+    assert views.selected_pair({"selection": {"other": [{"index": 7}]}}) is None
+    assert views.selected_pair({"selection": {"other": [{"index": 7}]}}, param="other") == 7
+    assert views.selected_pair(None) is None and views.selected_pair({}) is None
 
     class Event:
         def __init__(self) -> None:
-            self.selection = {"points": [{"customdata": [12]}]}
+            self.selection = {"pair": [{"index": 12}]}
 
     assert views.selected_pair(Event()) == 12
+
+
+def test_selected_pair_from_streamlits_event_object():
+    from streamlit.elements.vega_charts import VegaLiteStateSerde
+
+    serde = VegaLiteStateSerde([views.SAS_SELECTION])
+    assert views.selected_pair(serde.deserialize(None)) is None
+    event = serde.deserialize('{"selection": {"pair": [{"index": 5}]}}')
+    assert views.selected_pair(event) == 5
 
 
 def test_pair_depictions_are_svgs():
@@ -84,24 +98,56 @@ def test_pair_depictions_are_svgs():
     assert "<svg" in svg_b and svg_a != svg_b
 
 
+def _layers(chart) -> tuple[dict, dict[str, dict]]:
+    """A layered chart's spec and its layers by mark type."""
+    spec = chart.to_dict()
+    return spec, {layer["mark"]["type"]: layer for layer in spec["layer"]}
+
+
+def _rows(spec: dict, view: dict) -> list[dict]:
+    return spec["datasets"][view["data"]["name"]]
+
+
 def test_sas_map_points_carry_the_pair_index():
     pairs = cliffs.find_cliffs([A, B, C], [1.0, 1000.0, 5.0], min_similarity=0.0).pairs.iloc[[2, 0]]
-    fig = figures.sas_map_figure(pairs, "levenshtein")
-    picked = sorted(int(c[0]) for trace in fig.data for c in trace.customdata)
-    assert picked == sorted(pairs.index.tolist())
-    assert fig.layout.xaxis.title.text == "levenshtein similarity"
-    assert A not in fig.to_json() and B not in fig.to_json()  # no SMILES in the hover text: the figure stays small
+    chart = figures.sas_map_figure(pairs, "levenshtein")
+    spec, layers = _layers(chart)
+    rows = _rows(spec, layers["point"])
+    assert sorted(r["index"] for r in rows) == sorted(pairs.index.tolist())
+    assert [r["levenshtein"] for r in rows] == pairs["levenshtein"].tolist()
+    encoding = layers["point"]["encoding"]
+    assert encoding["x"]["field"] == "levenshtein" and encoding["x"]["title"] == "levenshtein similarity"
+    assert encoding["y"]["field"] == "delta_p" and encoding["y"]["title"] == "|Δ pActivity|"
+    tips = {t["field"]: t.get("format") for t in encoding["tooltip"]}
+    assert tips == {"index": None, "fold_change": ".1f", "levenshtein": ".3f", "delta_p": ".2f", "sali": ".1f"}
+    assert A not in chart.to_json() and B not in chart.to_json()  # no SMILES in the tooltip: the chart stays small
 
 
 def test_network_and_bar_figures():
     result = cliffs.find_cliffs([A, C, B], [1.0, 5.0, 1000.0])
-    fig = figures.network_figure(views.network_layout(result, [A, C, B], np.array([9.0, 8.3, 6.0])))
-    assert len(fig.data) == 2 and list(fig.data[1].marker.color) == [9.0, 6.0]
+    spec, layers = _layers(figures.network_figure(views.network_layout(result, [A, C, B], np.array([9.0, 8.3, 6.0]))))
+    nodes, edges = _rows(spec, layers["circle"]), _rows(spec, layers["rule"])
+    assert [n["pactivity"] for n in nodes] == [9.0, 6.0] and len(edges) == 1
+    assert {n["smiles"] for n in nodes} == {A, B} and [n["area"] for n in nodes] == pytest.approx([28.27] * 2, abs=0.01)
+    assert set(layers["rule"]["encoding"]) == {"x", "y", "x2", "y2"}  # one segment per cliff pair
+    assert layers["circle"]["encoding"]["color"]["legend"]["title"] == "pActivity"
+    assert layers["circle"]["encoding"]["x"]["axis"] is None and spec["height"] == 520
+
     scores = pd.DataFrame({"model": ["KNN", "SVM"], "rmse": [1.0, 0.8], "rmse_cliff": [1.5, 1.1]})
-    bars = figures.rmse_bars(scores, 300)
-    assert [t.name for t in bars.data] == ["rmse", "rmse_cliff"] and list(bars.data[1].y) == [1.5, 1.1]
+    bars = figures.rmse_bars(scores, 300).to_dict()
+    rows = bars["datasets"][bars["data"]["name"]]
+    assert [(r["model"], r["metric"], r["RMSE"]) for r in rows if r["metric"] == "rmse_cliff"] == [
+        ("KNN", "rmse_cliff", 1.5),
+        ("SVM", "rmse_cliff", 1.1),
+    ]
+    # grouped bars side by side in one plain chart (a facet drew them hair-thin in Streamlit)
+    assert bars["encoding"]["xOffset"]["field"] == "metric" and bars["encoding"]["x"]["field"] == "model"
+    assert bars["mark"]["type"] == "bar" and bars["height"] == 300 and "facet" not in bars
     rot = pd.DataFrame({"model": ["RF"], "rmse_original": [1.0], "rmse_rotated": [1.4], "ratio": [1.4]})
-    assert [list(t.y) for t in figures.rotation_bars(rot).data] == [[1.0], [1.4]]
+    spec = figures.rotation_bars(rot).to_dict()
+    rows = spec["datasets"][spec["data"]["name"]]
+    assert [(r["features"], r["value"]) for r in rows] == [("rmse_original", 1.0), ("rmse_rotated", 1.4)]
+    assert spec["encoding"]["xOffset"]["field"] == "features" and spec["encoding"]["y"]["title"] == "test RMSE"
 
 
 def test_pair_summary_line():
@@ -161,8 +207,14 @@ def test_ifm_curves():
     assert len(curves.encoding) == 201 and curves.encoding["cos c0"].iloc[0] == pytest.approx(1.0)
     at_zero = curves.kernel.loc[curves.kernel["δ"].abs().idxmin(), "kernel"]
     assert len(curves.kernel) == 401 and at_zero == pytest.approx(1.0)
-    assert figures.ifm_kernel_figure(curves.kernel).data[0].y[200] == pytest.approx(1.0)
-    assert len(figures.ifm_encoding_figure(curves.encoding).data) == 8
+    kernel = figures.ifm_kernel_figure(curves.kernel).to_dict()
+    points = kernel["datasets"][kernel["data"]["name"]]
+    assert points[200]["δ"] == pytest.approx(0.0, abs=1e-6) and points[200]["kernel"] == pytest.approx(1.0)
+    assert kernel["encoding"]["x"]["field"] == "δ" and kernel["encoding"]["y"]["field"] == "kernel"
+    encoding = figures.ifm_encoding_figure(curves.encoding).to_dict()
+    rows = encoding["datasets"][encoding["data"]["name"]]
+    assert len({r["component"] for r in rows}) == 8 and len(rows) == 8 * 201
+    assert encoding["encoding"]["color"]["field"] == "component" and encoding["mark"]["type"] == "line"
 
 
 def test_lab_frame_caps_training_but_keeps_the_test_split():

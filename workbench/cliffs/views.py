@@ -15,6 +15,7 @@ from workbench.cliffs.rules import CliffResult, find_cliffs, pair_difference
 
 __all__ = [
     "SAS_MAX_PAIRS",
+    "SAS_SELECTION",
     "CliffAnalysis",
     "CliffNetwork",
     "analyse_cliffs",
@@ -30,6 +31,8 @@ __all__ = [
 #: The SAS map draws at most this many pairs (every cliff plus a seeded sample of the rest): 2,000 points keep
 #: the figure near 100 kB, where 9,400 with SMILES in the hover text made 2.2 MB and seconds of drawing.
 SAS_MAX_PAIRS = 2_000
+#: The SAS map's point-selection parameter: a click selects one pair by its ``index`` (see :func:`selected_pair`).
+SAS_SELECTION = "pair"
 
 
 def moleculeace_agreement(cliff_mol: Sequence[bool] | np.ndarray, labels: Sequence[object] | np.ndarray) -> float:
@@ -87,32 +90,30 @@ class CliffNetwork:
     """A drawable cliff network.
 
     Attributes:
-        nodes: ``index, degree, x, y, pactivity, text`` (hover text: SMILES and degree).
-        edge_x, edge_y: line coordinates of every edge, ``None``-separated (one Plotly trace).
+        nodes: ``index, degree, x, y, pactivity, smiles``.
+        edges: ``x, y, x2, y2``: the two ends of every cliff pair's segment.
         n_edges: number of cliff pairs.
     """
 
     nodes: pd.DataFrame
-    edge_x: list[float | None]
-    edge_y: list[float | None]
+    edges: pd.DataFrame
     n_edges: int
 
 
 def network_layout(result: CliffResult, smiles: Sequence[str], pactivity: np.ndarray, seed: int = 0) -> CliffNetwork:
-    """Lay out the cliff network (:func:`cliff_network`) and attach each node's pActivity and hover text."""
+    """Lay out the cliff network (:func:`cliff_network`) and attach each node's pActivity and SMILES."""
     nodes, edges = cliff_network(result, seed=seed)
-    pos = nodes.set_index("index")
-    edge_x: list[float | None] = []
-    edge_y: list[float | None] = []
-    for i, j in zip(edges["i"], edges["j"], strict=True):
-        edge_x += [pos.at[i, "x"], pos.at[j, "x"], None]
-        edge_y += [pos.at[i, "y"], pos.at[j, "y"], None]
+    pos = nodes.set_index("index")[["x", "y"]]
+    ends_i, ends_j = pos.reindex(edges["i"]).to_numpy(), pos.reindex(edges["j"]).to_numpy()
+    segments = pd.DataFrame(
+        {"x": ends_i[:, 0], "y": ends_i[:, 1], "x2": ends_j[:, 0], "y2": ends_j[:, 1]}, dtype=np.float64
+    )
     index = nodes["index"].to_numpy(dtype=np.int64)
     nodes = nodes.assign(
         pactivity=np.asarray(pactivity, dtype=np.float64)[index],
-        text=[f"{smiles[k]}<br>degree {d}" for k, d in zip(index, nodes["degree"], strict=True)],
+        smiles=[str(smiles[k]) for k in index],
     )
-    return CliffNetwork(nodes, edge_x, edge_y, len(edges))
+    return CliffNetwork(nodes, segments, len(edges))
 
 
 @dataclass
@@ -162,17 +163,18 @@ def analyse_cliffs(
     )
 
 
-def selected_pair(event: object) -> int | None:
-    """The pair index of the first point selected on the SAS map (its ``customdata[0]``), if any.
+def selected_pair(event: object, param: str = SAS_SELECTION) -> int | None:
+    """The pair index of the first point selected on the SAS map, if any.
 
-    ``event`` is what ``st.plotly_chart(..., on_select="rerun")`` returns: a dict or an object
-    with a ``selection`` mapping.
+    ``event`` is what ``st.altair_chart(..., on_select="rerun")`` returns: a dict or an object with a
+    ``selection`` mapping, which maps the point-selection parameter ``param`` to a list of the selected
+    points' field values, here ``[{"index": 7}]``. A selection without an index (none, or a click that hit
+    no point) gives ``None``.
     """
-    points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else []
-    if not points and hasattr(event, "selection"):
-        points = event.selection.get("points", [])
-    custom = points[0].get("customdata") if points else None
-    return int(custom[0]) if custom else None
+    selection = event.get("selection") if isinstance(event, dict) else getattr(event, "selection", None)
+    points = (selection or {}).get(param) or []
+    value = points[0].get("index") if points and isinstance(points[0], dict) else None
+    return None if value is None else int(value)
 
 
 def pair_depictions(smiles_a: str, smiles_b: str, width: int = 380, height: int = 280) -> tuple[str, str]:
