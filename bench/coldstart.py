@@ -35,6 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.coldstart_apps import ALTAIR_APP, PLOTLY_APP, REFERENCE_APP, THREEDMOL_APP
 from bench.coldstart_report import PageResult, _seconds, combine_runs, format_report, write_report
 from bench.machine import describe_machine, load_average
 
@@ -69,16 +70,19 @@ class PageSpec:
     warm_budget_s: float = WARM_BUDGET_S
 
 
+#: A Vega-Lite chart drawn (its marks canvas or SVG), not only mounted.
+VEGA_DRAWN = '[data-testid="stVegaLiteChart"] .marks'
+
 PAGES = (
     PageSpec("Home", "", '[data-testid="stDataFrame"]'),  # the descriptor table
     # the single-molecule panel's heading, written once the table, the references and the panel are ready
     PageSpec("Property prediction", "property-prediction", 'h3:has-text("This molecule")', PREDICT_COLD_BUDGET_S),
     PageSpec("Model zoo", "model-zoo", '[data-testid="stDataFrame"]'),  # the zoo table
     PageSpec("3D conformers", "3d-conformers", "frame:canvas"),  # the 3Dmol.js viewer
-    PageSpec("Activity cliffs", "activity-cliffs", ".js-plotly-plot"),  # the SAS map (first tab)
-    PageSpec("IFM lab", "ifm-lab", ".js-plotly-plot"),  # the encoding plot
+    PageSpec("Activity cliffs", "activity-cliffs", VEGA_DRAWN),  # the SAS map (first tab)
+    PageSpec("IFM lab", "ifm-lab", VEGA_DRAWN),  # the encoding plot
     PageSpec("Text retrieval", "text-retrieval", "text=1. score"),  # the first hit of the default query
-    PageSpec("Pretraining lab", "pretraining-lab", ".js-plotly-plot"),  # the comparison chart
+    PageSpec("Pretraining lab", "pretraining-lab", VEGA_DRAWN),  # the comparison chart
 )
 
 
@@ -106,17 +110,15 @@ def _fresh_env(home: Path, data_dir: Path | None, warmup: bool) -> dict[str, str
     return env
 
 
-#: The reference rows: Streamlit apps that show one small table, or one two-point Plotly chart, and nothing
-#: else, served and timed as the pages are: the floor Streamlit and Chromium (and Plotly.js, for pages whose
-#: result is a Plotly chart) set on this machine, not the workbench. (spec, app source) each.
-REFERENCE_APP = 'import streamlit as st\n\nst.dataframe({"a": [1, 2, 3]})\n'
+#: The reference rows: the apps of :mod:`bench.coldstart_apps` (one table; one Vega-Lite chart; one Plotly
+#: chart; one 3Dmol.js viewer), served and timed as the pages are: the floor Streamlit, Chromium and the chart
+#: or 3D library set here.
 REFERENCE = PageSpec("Reference: a one-table Streamlit app", "", '[data-testid="stDataFrame"]')
-PLOTLY_APP = (
-    "import plotly.express as px\nimport streamlit as st\n\nst.plotly_chart(px.scatter(x=[1, 2, 3], y=[1, 3, 2]))\n"
-)
 REFERENCES = (
     (REFERENCE, REFERENCE_APP),
+    (PageSpec("Reference: a one-Vega-Lite-chart (Altair) Streamlit app", "", VEGA_DRAWN), ALTAIR_APP),
     (PageSpec("Reference: a one-Plotly-chart Streamlit app", "", ".js-plotly-plot"), PLOTLY_APP),
+    (PageSpec("Reference: a one-3Dmol.js-viewer Streamlit app", "", "frame:canvas"), THREEDMOL_APP),
 )
 
 
@@ -262,17 +264,33 @@ def _matches(page, spec: PageSpec) -> int:
     return page.locator(spec.result).count()
 
 
+def _wait_finished(page, timeout_s: float) -> None:
+    """Wait until the page's script has finished (no "Running..." indicator for 0.5 s), at most ``timeout_s``."""
+    deadline, quiet_since = time.perf_counter() + timeout_s, None
+    while time.perf_counter() < deadline:
+        if _running(page):
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.perf_counter()
+        elif time.perf_counter() - quiet_since > 0.5:
+            return
+        page.wait_for_timeout(100)
+
+
 def visit_in_app(
     context, url: str, spec: PageSpec, timeout_s: float, origins: Sequence[PageSpec] = PAGES
 ) -> float | None:
     """Seconds from a click on ``spec``'s sidebar link until its result is visible, in a new tab that first
     shows another page (the first of ``origins`` with nothing matching ``spec``'s result selector, so a result
-    left from that page cannot count); ``None`` when no result came or no origin page qualified."""
+    left from that page cannot count) and waits until that page's script has finished and the server is idle;
+    ``None`` when no result came or no origin page qualified."""
     page = context.new_page()
     try:
         for origin in (o for o in origins if o.name != spec.name):
             page.goto(f"{url}/{origin.url_path}", timeout=timeout_s * 1000)
             if wait_for_result(page, origin, timeout_s) and _matches(page, spec) == 0:
+                _wait_finished(page, timeout_s)  # the click then starts the page, not an interrupt of the origin
+                wait_idle(url)
                 break
         else:
             return None
@@ -348,7 +366,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per page, each on a fresh server (median)")
     parser.add_argument("--note", default="", help="a sentence for the report (e.g. what else ran on the machine)")
     parser.add_argument(
-        "--no-reference", action="store_true", help="skip the reference apps (one table; one Plotly chart)"
+        "--no-reference", action="store_true", help="skip the reference apps (one table, one chart, one 3D viewer)"
     )
 
 

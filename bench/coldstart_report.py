@@ -89,8 +89,9 @@ def format_report(rows: Sequence[PageResult], *, machine: str, command: str, not
         "moving through the app, or a live demo, meets), timed from the click. With several runs per page (a fresh "
         "server each), a time is their median with the range in brackets, and the verdict is the median's. "
         "Budget: cold / warm seconds. "
-        "The reference rows, Streamlit apps that show one small table or one two-point Plotly chart and nothing "
-        "else, served and timed the same way, are the floor that Streamlit, Plotly.js and Chromium set here.",
+        "The reference rows, Streamlit apps that show one small table, one three-point Vega-Lite chart, one "
+        "three-point Plotly chart or one 3Dmol.js viewer (as the 3D conformers page draws it) and nothing else, "
+        "served and timed the same way, are the floor that Streamlit, the chart or 3D library and Chromium set here.",
         "",
         "| page | cold s | warm s, new tab | warm s, in app | budget s (cold / warm) "
         "| within budget? (cold / warm new tab / warm in app) | idle after s "
