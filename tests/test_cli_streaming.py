@@ -238,6 +238,23 @@ def _interrupt_while_writing(tmp_path, sig):
     return code, proc.stderr.read()
 
 
+@pytest.mark.parametrize(("signum", "raised"), [(2, KeyboardInterrupt), (15, SystemExit)])
+def test_a_stop_signal_whose_exception_was_lost_still_stops_the_writer_at_the_next_chunk(tmp_path, signum, raised):
+    # a handler's exception raised inside a __del__ or a callback is only printed ("Exception ignored"); the
+    # noted signal stops the run anyway, and the partial file goes
+    from workbench.cli.streaming import ChunkWriter, note_stop_signal
+
+    out = tmp_path / "out.csv"
+    try:
+        with pytest.raises(raised), ChunkWriter(str(out)) as writer:
+            writer.write_csv(pd.DataFrame({"smiles": ["CCO"]}))
+            note_stop_signal(signum)
+            writer.write_csv(pd.DataFrame({"smiles": ["CCC"]}))
+    finally:
+        note_stop_signal(None)
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.slow
 def test_sigterm_while_writing_deletes_the_partial_file_and_exits_143(tmp_path):
     import signal

@@ -24,7 +24,7 @@ from workbench.cli import (
     search_cmd,
     train_cmd,
 )
-from workbench.cli.streaming import UsageError
+from workbench.cli.streaming import UsageError, note_stop_signal
 
 __all__ = ["build_parser", "main"]
 
@@ -76,15 +76,18 @@ class _CtrlC:
 
     def __enter__(self) -> _CtrlC:
         main = threading.current_thread() is threading.main_thread()
+        note_stop_signal(None)
         if main and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
             self._previous = signal.signal(signal.SIGINT, self._handle)
         return self
 
     def _handle(self, signum: int, frame: object) -> None:
         self.seen = True
+        note_stop_signal(signum)  # the output writer stops at its next chunk if this KeyboardInterrupt gets lost
         signal.default_int_handler(signum, frame)
 
     def __exit__(self, *_exc: object) -> None:
+        note_stop_signal(None)
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
 

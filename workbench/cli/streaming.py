@@ -35,6 +35,7 @@ __all__ = [
     "check_output",
     "chunks_or_empty",
     "map_large_blocks",
+    "note_stop_signal",
     "read_errors_first",
     "release_freed_memory",
     "user_part",
@@ -190,8 +191,28 @@ def map_large_blocks(threshold: int = LARGE_BLOCK_BYTES) -> bool:
     return bool(libc) and bool(libc.mallopt(_M_MMAP_THRESHOLD, threshold))
 
 
-def _exit_on_sigterm(_signum: int, _frame: object) -> None:
+#: The stop signal (SIGINT, SIGTERM) received while a verb runs, if any. A handler's exception can be lost: raised
+#: while Python runs a ``__del__`` or a callback, it is printed as "Exception ignored" and the run goes on. So the
+#: handlers also note the signal here, and :class:`ChunkWriter` stops at the next chunk.
+_STOP: dict[str, int | None] = {"signal": None}
+
+
+def note_stop_signal(signum: int | None) -> None:
+    """Record a stop signal (``None`` clears it: a new run)."""
+    _STOP["signal"] = signum
+
+
+def _stop_if_signalled() -> None:
+    """Raise what the noted stop signal's handler raised (KeyboardInterrupt, or SystemExit(143) for SIGTERM)."""
+    if _STOP["signal"] == signal.SIGTERM:
+        raise SystemExit(128 + signal.SIGTERM)
+    if _STOP["signal"] is not None:
+        raise KeyboardInterrupt
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
     """SIGTERM while writing: unwind (so the ``.partial`` file is deleted) and exit with 128 + 15."""
+    note_stop_signal(signum)
     raise SystemExit(128 + signal.SIGTERM)
 
 
@@ -224,6 +245,7 @@ class ChunkWriter:
 
     def write_csv(self, frame: pd.DataFrame) -> None:
         """Append a chunk's rows; the first chunk's columns decide the header."""
+        _stop_if_signalled()
         if self.columns is None:
             self.columns = [str(c) for c in frame.columns]
             header = True
@@ -244,6 +266,7 @@ class ChunkWriter:
 
     def write_text(self, text: str) -> None:
         """Append text as it is (SDF blocks)."""
+        _stop_if_signalled()
         assert self._handle is not None
         self._handle.write(text)
 
