@@ -233,9 +233,14 @@ def _interrupt_while_writing(tmp_path, sig):
         assert time.time() < deadline and proc.poll() is None, "no partial output appeared"
         time.sleep(0.05)
     proc.send_signal(sig)
-    code = proc.wait(timeout=60)
+    try:  # read stderr while waiting: a child that fills the pipe would otherwise block and never exit
+        _, stderr = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, stderr = proc.communicate()
+        raise AssertionError(f"still running 60 s after the signal; its stderr began: {stderr[:2000]!r}") from None
     assert list(tmp_path.iterdir()) == [src]  # neither out.csv nor the hidden partial file
-    return code, proc.stderr.read()
+    return proc.returncode, stderr
 
 
 @pytest.mark.parametrize(("signum", "raised"), [(2, KeyboardInterrupt), (15, SystemExit)])
