@@ -194,10 +194,15 @@ def wait_idle(url: str, quiet_s: float = 2.0, busy_fraction: float = 0.05, cap_s
     return time.perf_counter() - start
 
 
-def _result_locator(page, spec: PageSpec):
+def _results(page, spec: PageSpec):
+    """Every element on ``page`` that matches ``spec``'s result selector (a Playwright locator)."""
     if spec.result.startswith("frame:"):
-        return page.frame_locator("iframe").first.locator(spec.result.removeprefix("frame:")).first
-    return page.locator(spec.result).first
+        return page.frame_locator("iframe").first.locator(spec.result.removeprefix("frame:"))
+    return page.locator(spec.result)
+
+
+def _result_locator(page, spec: PageSpec):
+    return _results(page, spec).first
 
 
 def _shown_messages(page) -> list[str]:
@@ -256,12 +261,10 @@ def visit(context, url: str, spec: PageSpec, timeout_s: float) -> tuple[float | 
 
 
 def _matches(page, spec: PageSpec) -> int:
-    """How many elements on ``page`` match ``spec``'s result selector."""
-    if spec.result.startswith("frame:"):
-        if not page.locator("iframe").count():
-            return 0
-        return page.frame_locator("iframe").first.locator(spec.result.removeprefix("frame:")).count()
-    return page.locator(spec.result).count()
+    """How many elements on ``page`` match ``spec``'s result selector (0 for an iframe selector without an iframe)."""
+    if spec.result.startswith("frame:") and not page.locator("iframe").count():
+        return 0
+    return _results(page, spec).count()
 
 
 def _wait_finished(page, timeout_s: float) -> None:

@@ -24,7 +24,7 @@ from workbench.cli import (
     search_cmd,
     train_cmd,
 )
-from workbench.cli.streaming import UsageError, note_stop_signal
+from workbench.cli.streaming import UsageError, note_stop_signal, stop_signal
 
 __all__ = ["build_parser", "main"]
 
@@ -71,8 +71,12 @@ class _CtrlC:
     """
 
     def __init__(self) -> None:
-        self.seen = False
         self._previous = None
+
+    @property
+    def seen(self) -> bool:
+        """Whether Ctrl-C came since the verb began (read before ``__exit__``, which clears it)."""
+        return stop_signal() == signal.SIGINT
 
     def __enter__(self) -> _CtrlC:
         main = threading.current_thread() is threading.main_thread()
@@ -82,7 +86,6 @@ class _CtrlC:
         return self
 
     def _handle(self, signum: int, frame: object) -> None:
-        self.seen = True
         note_stop_signal(signum)  # the output writer stops at its next chunk if this KeyboardInterrupt gets lost
         signal.default_int_handler(signum, frame)
 

@@ -38,6 +38,7 @@ __all__ = [
     "note_stop_signal",
     "read_errors_first",
     "release_freed_memory",
+    "stop_signal",
     "user_part",
 ]
 
@@ -202,11 +203,16 @@ def note_stop_signal(signum: int | None) -> None:
     _STOP["signal"] = signum
 
 
+def stop_signal() -> int | None:
+    """The stop signal noted since the run began, if any."""
+    return _STOP["signal"]
+
+
 def _stop_if_signalled() -> None:
     """Raise what the noted stop signal's handler raised (KeyboardInterrupt, or SystemExit(143) for SIGTERM)."""
-    if _STOP["signal"] == signal.SIGTERM:
+    if stop_signal() == signal.SIGTERM:
         raise SystemExit(128 + signal.SIGTERM)
-    if _STOP["signal"] is not None:
+    if stop_signal() is not None:
         raise KeyboardInterrupt
 
 

@@ -1,7 +1,7 @@
 """Vega-Lite (Altair) figures of the activity-cliff pages: SAS map, cliff network, RMSE bars, IFM curves.
 
 Vega-Lite, not Plotly: a page whose first view draws a Plotly chart waits ~1.5 s in every new browser tab while
-Chromium compiles Plotly.js again; Vega-Lite's runtime costs next to nothing.
+Chromium compiles Plotly.js again; Vega-Lite costs far less (bench/results/coldstart.md, reference rows).
 """
 
 from __future__ import annotations
@@ -147,6 +147,17 @@ def pair_summary(row: pd.Series) -> str:
     )
 
 
+def _lines(data: pd.DataFrame, x: str, y: str, y_title: str, colour: alt.Color | None = None) -> alt.Chart:
+    """A 320 px line chart of ``y`` against ``x`` (one line per ``colour`` group when given), values in the tooltip."""
+    import altair as alt
+
+    tooltip = [alt.Tooltip(f"{x}:Q", format=".3f"), alt.Tooltip(f"{y}:Q", title=y_title, format=".3f")]
+    chart = alt.Chart(data).mark_line().encode(x=alt.X(f"{x}:Q", title=x), y=alt.Y(f"{y}:Q", title=y_title))
+    if colour is not None:
+        chart, tooltip = chart.encode(color=colour), [colour.shorthand, *tooltip]
+    return chart.encode(tooltip=tooltip).properties(height=320)
+
+
 def ifm_encoding_figure(encoding: pd.DataFrame) -> alt.Chart:
     """Every IFM component of one feature value x ∈ [0, 1] (see :func:`lab.ifm_curves`)."""
     import altair as alt
@@ -155,33 +166,12 @@ def ifm_encoding_figure(encoding: pd.DataFrame) -> alt.Chart:
     n = long["component"].nunique()
     # beside the plot, in columns of at most 16 (below it, the legend would squeeze the plot's height)
     legend = alt.Legend(title="component", symbolLimit=0, columns=math.ceil(n / 16), rowPadding=1, labelFontSize=11)
-    return (
-        alt.Chart(long)
-        .mark_line()
-        .encode(
-            x=alt.X("x:Q", title="x"),
-            y=alt.Y("value:Q", title="value"),
-            color=alt.Color("component:N", sort=None, legend=legend),
-            tooltip=["component:N", alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("value:Q", format=".3f")],
-        )
-        .properties(height=320)
-    )
+    return _lines(long, "x", "value", "value", alt.Color("component:N", sort=None, legend=legend))
 
 
 def ifm_kernel_figure(kernel: pd.DataFrame) -> alt.Chart:
     """The kernel k(δ) the IFM induces on feature differences."""
-    import altair as alt
-
-    return (
-        alt.Chart(kernel)
-        .mark_line()
-        .encode(
-            x=alt.X("δ:Q", title="δ"),
-            y=alt.Y("kernel:Q", title="k(δ)"),
-            tooltip=[alt.Tooltip("δ:Q", format=".3f"), alt.Tooltip("kernel:Q", title="k(δ)", format=".3f")],
-        )
-        .properties(height=320)
-    )
+    return _lines(kernel, "δ", "kernel", "k(δ)")
 
 
 def rotation_bars(table: pd.DataFrame) -> alt.Chart:

@@ -12,19 +12,8 @@ from workbench.encoders.comparison import Comparison
 
 __all__ = ["comparison_figure", "loss_figure", "map_figure"]
 
-#: Distinct colours (category10): blue, orange, green, red, purple, brown, pink, grey, olive, cyan.
-_COLOURS = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-)
+#: Vega's ten distinct colours (blue, orange, green, red, ...), in order of the scale's domain.
+_PALETTE = "category10"
 #: A legend above the plot, close to it (Streamlit's theme leaves a wide gap otherwise).
 _TOP = {"orient": "top", "title": None, "offset": 4}
 
@@ -54,7 +43,7 @@ def comparison_figure(comparison: Comparison, readout: str = "best_valid"):  # -
     low = min(bars["roc_auc"], default=50.0)
     colour = alt.Color(
         "source:N",
-        scale=alt.Scale(domain=["this workbench", "published"], range=list(_COLOURS[:2])),
+        scale=alt.Scale(domain=["this workbench", "published"], scheme=_PALETTE),
         legend=alt.Legend(**_TOP),
     )
     return (
@@ -101,7 +90,7 @@ def loss_figure(curve: pd.DataFrame):  # -> altair.LayerChart
     long = curve.melt(id_vars=["step"], value_vars=series, var_name="series", value_name="value").dropna()
     colour = alt.Color(
         "series:N",
-        scale=alt.Scale(domain=series, range=[_COLOURS[i % len(_COLOURS)] for i in range(len(series))]),
+        scale=alt.Scale(domain=series, scheme=_PALETTE),
         legend=alt.Legend(**_TOP),
     )
     x = alt.X("step:Q", title="step")
@@ -140,7 +129,7 @@ def map_figure(points: pd.DataFrame, title: str, classification: bool):  # -> al
         names = sorted(data["class"].unique(), key=lambda s: float(s.split()[1]))
         colour = alt.Color(
             "class:N",
-            scale=alt.Scale(domain=names, range=[_COLOURS[i % len(_COLOURS)] for i in range(len(names))]),
+            scale=alt.Scale(domain=names, scheme=_PALETTE),
             legend=alt.Legend(**_TOP),
         )
     else:
