@@ -16,6 +16,10 @@ from pathlib import Path
 
 import pytest
 
+# The default user models folder (``~/.local/share/workbench/models``) of every test and of the app servers they
+# start: an empty temporary folder, so models a test trains never land in (or read from) the real one.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="workbench-test-xdg-")
+
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parent.parent
 #: Playwright's timeout for a click, fill, key press or wait that does not name its own.

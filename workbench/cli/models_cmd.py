@@ -1,4 +1,4 @@
-"""``workbench models list`` (every registered checkpoint and its headline metrics) and ``models add-references``."""
+"""``workbench models list`` (every registered checkpoint, its headline metrics), ``add-references`` and ``remove``."""
 
 from __future__ import annotations
 
@@ -22,7 +22,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     refs.add_argument("names", nargs="*", help="checkpoint names (default: every predictor lacking them)")
     refs.add_argument("--force", action="store_true", help="recompute even where the card lists them")
     refs.set_defaults(func=run_add_references)
+    rm = verbs.add_parser("remove", help="delete a model you trained (`workbench train custom`); never a shipped one")
+    rm.add_argument("name", help="the model's name")
+    rm.set_defaults(func=run_remove)
     models.set_defaults(func=lambda _args: models.print_help() or 2)
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    """Delete a user model's folder; a shipped or unknown name is one line on stderr and exit status 2."""
+    import sys
+
+    from workbench.custom.checkpoint import ModelNameError, remove_user_model
+
+    try:
+        folder = remove_user_model(args.name)
+    except ModelNameError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"removed {folder}")
+    return 0
 
 
 def run_list(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""``workbench train finetune`` and ``workbench train baseline``: make shipped checkpoints."""
+"""``workbench train finetune`` / ``baseline`` (shipped checkpoints), ``train pretrain`` and ``train custom``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import shlex
 import sys
 
+from workbench.cli.custom_cmd import register as register_custom
 from workbench.cli.pretrain_cmd import register as register_pretrain
 
 __all__ = ["register"]
@@ -80,6 +81,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     rt.add_argument("--runs-dir", default="runs")
     rt.set_defaults(func=run_retrieval)
     register_pretrain(verbs)
+    register_custom(verbs)
     train.set_defaults(func=lambda _args: train.print_help() or 2)
 
 

@@ -1,4 +1,5 @@
-"""Featurizers turn RDKit molecules into model inputs: pretrain-gnns graphs, ECFP, Chemprop graphs, MiniMol.
+"""Featurizers turn RDKit molecules into model inputs: pretrain-gnns graphs, ECFP, Chemprop graphs, MiniMol,
+and named feature sets for tabular models (fingerprints, RDKit 2D descriptors with a fitted normalization).
 
 The MiniMol embedder (:mod:`workbench.featurizers.minimol`) and Chemprop graphs
 (:mod:`workbench.featurizers.chemprop`) are imported from their modules; graphs and fingerprints from here.
@@ -12,6 +13,11 @@ from typing import TYPE_CHECKING
 from workbench.lazy_exports import lazy_exports
 
 _SOURCES = {
+    "FEATURE_SETS": "feature_sets",
+    "FEATURE_SET_VERSION": "feature_sets",
+    "FittedFeatures": "feature_sets",
+    "fit_features": "feature_sets",
+    "rdkit2d_raw": "feature_sets",
     "ecfp": "fingerprints",
     "ecfp_batch": "fingerprints",
     "FEATURIZER_VERSION": "graph",
@@ -32,6 +38,8 @@ _SOURCES = {
 }
 
 __all__ = [
+    "FEATURE_SETS",
+    "FEATURE_SET_VERSION",
     "FEATURIZER_VERSION",
     "GRAPH_FEATURIZER",
     "MASK_ATOM_INDEX",
@@ -40,14 +48,17 @@ __all__ = [
     "NUM_BOND_TYPES",
     "NUM_CHIRALITY_TAGS",
     "FeaturizationError",
+    "FittedFeatures",
     "GraphBatch",
     "MolGraph",
     "ecfp",
     "ecfp_batch",
     "featurizer_spec",
+    "fit_features",
     "graph_arrays",
     "mol_to_graph",
     "mols_to_graphs",
+    "rdkit2d_raw",
     "segment_mean",
 ]
 
@@ -56,6 +67,13 @@ __getattr__, __dir__ = lazy_exports(__name__, _SOURCES)
 
 
 if TYPE_CHECKING:
+    from workbench.featurizers.feature_sets import (
+        FEATURE_SET_VERSION,
+        FEATURE_SETS,
+        FittedFeatures,
+        fit_features,
+        rdkit2d_raw,
+    )
     from workbench.featurizers.fingerprints import ecfp, ecfp_batch
     from workbench.featurizers.graph import (
         FEATURIZER_VERSION,

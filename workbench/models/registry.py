@@ -3,21 +3,42 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from workbench.models.card import CARD_FILE, CheckpointError
 from workbench.models.store import SHARED_FOLDER, Checkpoint, load_card
 
-__all__ = ["SHIPPED_MODELS", "find_checkpoints", "models_dirs", "skipped_checkpoints"]
+__all__ = ["SHIPPED_MODELS", "find_checkpoints", "models_dirs", "skipped_checkpoints", "user_models_dir"]
 
 #: The checkpoints shipped with the repository (``models/`` at its root).
 SHIPPED_MODELS = Path(__file__).resolve().parents[2] / "models"
 
 
+def _default_user_dir() -> Path:
+    """The platform's per-user data folder for models (XDG on Linux, Application Support on macOS, LOCALAPPDATA)."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "workbench" / "models"
+
+
+def user_models_dir() -> Path:
+    """Where a user's own models are written: the first ``WORKBENCH_MODELS_DIR`` entry, else the platform default
+    (``~/.local/share/workbench/models`` on Linux)."""
+    entries = [p for p in os.environ.get("WORKBENCH_MODELS_DIR", "").split(os.pathsep) if p]
+    return Path(entries[0]).expanduser() if entries else _default_user_dir()
+
+
 def models_dirs() -> list[Path]:
-    """Folders scanned for checkpoints: ``WORKBENCH_MODELS_DIR`` entries, then the shipped ``models/``."""
+    """Folders scanned for checkpoints: ``WORKBENCH_MODELS_DIR`` entries (else the user folder), then ``models/``."""
     dirs = [Path(p).expanduser() for p in os.environ.get("WORKBENCH_MODELS_DIR", "").split(os.pathsep) if p]
+    if not dirs:
+        dirs.append(_default_user_dir())
     dirs.append(SHIPPED_MODELS)
     return dirs
 

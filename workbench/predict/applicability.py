@@ -4,7 +4,8 @@ The score is the maximum ECFP4 Tanimoto similarity to the training split, read f
 stored with the checkpoint (:mod:`workbench.predict.domain_index`), so it needs neither the data file
 nor a rebuild. A checkpoint without a stored index (trained before indexes existed) gets one rebuilt
 from the data file and split its card names, once per process. The nearest training molecules with
-their labels are read from that data file on demand.
+their labels are read from that data file on demand, or for a model trained on a user's data from the
+training table stored in its folder (reference kind ``training_table``: the index rows are its rows).
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ def training_data(checkpoint: Checkpoint) -> MolDataset:
     from workbench.data.prepared import load_named_dataset
 
     card = checkpoint.card
+    table = reference_path(checkpoint, "training_table")  # models trained on a user's data carry their table
+    if table is not None:
+        frame = pd.read_csv(table)
+        tasks = [t.name for t in card.tasks]
+        return MolDataset(card.data.dataset, frame, tasks, card.tasks[0].type, table, card.data.sha256 or "")
     try:
         dataset = load_named_dataset(card.data.dataset)
     except KeyError as exc:

@@ -148,7 +148,8 @@ def predict_parsed(
 
     Returns:
         The parsed frame plus, per model and task, the ensemble mean and std
-        columns (:func:`prediction_columns`); rows that failed keep NaN and say
+        columns (:func:`prediction_columns`), and for models with conformal intervals (trained on a user's data)
+        ``MODEL:TASK:lower`` and ``MODEL:TASK:upper``; rows that failed keep NaN and say
         why in ``error``, and ``warnings`` (from the parse) names what
         standardization changed in a row.
     """
@@ -180,10 +181,14 @@ def predict_parsed(
             bar.update(len(rows))
             if callback is not None:
                 callback(done, total)
+        halfwidth = getattr(model.predictor, "interval_halfwidth", None)  # conformal intervals (user models)
         for t, task in enumerate(model.tasks):
             mean_col, std_col = prediction_columns(model.name, task)
             new_columns[mean_col] = mean[:, t]
             new_columns[std_col] = std[:, t]
+            if halfwidth is not None and np.isfinite(halfwidth[t]):
+                new_columns[f"{mean_col}:lower"] = mean[:, t] - halfwidth[t]
+                new_columns[f"{mean_col}:upper"] = mean[:, t] + halfwidth[t]
     bar.close()
     out["error"] = errors
     return pd.concat([out, pd.DataFrame(new_columns, index=out.index)], axis=1)

@@ -27,7 +27,7 @@ from workbench.models.builders.flat_trees import FlatBooster, FlatTrees, Unsuppo
 from workbench.predict.references import store_references
 from workbench.train.metrics import regression_metrics, roc_auc, summarize_seeds
 
-__all__ = ["BaselineConfig", "fit_predict", "train_baseline"]
+__all__ = ["BaselineConfig", "fit_predict", "save_member", "train_baseline"]
 
 log = logging.getLogger("workbench.train")
 N_BITS = 2048
@@ -136,7 +136,7 @@ def _stored_predict(model, kind: str, raw: bytes | None) -> tuple[dict[str, np.n
     return tensors, (stored.predict if kind == "svr" else stored.mean)
 
 
-def _save(model, kind: str, folder: Path, stem: str, x: np.ndarray) -> dict:
+def save_member(model, kind: str, folder: Path, stem: str, x: np.ndarray) -> dict:
     """Write one model and return its weight entry; refuses when the stored form predicts differently."""
     raw = bytes(model.get_booster().save_raw(raw_format="json")) if kind == "xgboost" else None
     tensors, stored = _stored_predict(model, kind, raw)
@@ -176,7 +176,7 @@ def train_baseline(cfg: BaselineConfig, *, models_dir: str | Path = "models", co
         for t, model in enumerate(models):
             if model is None:
                 continue
-            entry = _save(model, cfg.model, folder, f"seed{seed}_task{t}", x)
+            entry = save_member(model, cfg.model, folder, f"seed{seed}_task{t}", x)
             files.append({**entry, "seed": seed, "task": t})
     constant = {
         t: float(np.nanmean(prep.y[prep.split.train, t]))

@@ -14,6 +14,7 @@ from workbench.models.builders.base import Builder, Predictor, TorchEnsemble, ou
 from workbench.models.builders.baseline import BaselineEnsemble, build_baseline
 from workbench.models.builders.chemprop import build_chemprop_mpnn
 from workbench.models.builders.minimol import build_minimol_head
+from workbench.models.builders.tabular import build_tabular
 from workbench.models.builders.torch_models import build_feature_mlp, build_gin
 from workbench.models.store import Checkpoint
 
@@ -35,6 +36,7 @@ ARCHITECTURES: dict[str, Builder] = {
     "svr": build_baseline,
     "chemprop_mpnn": build_chemprop_mpnn,
     "minimol_head": build_minimol_head,
+    "tabular": build_tabular,
 }
 
 

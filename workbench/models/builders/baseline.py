@@ -114,6 +114,7 @@ class BaselineEnsemble:
         self.classification = [t.is_classification for t in card.tasks]
         self.constant = {int(k): float(v) for k, v in card.architecture.config.get("constant_tasks", {}).items()}
         self.seeds = list(card.seeds)
+        family = str(card.architecture.config.get("family", card.architecture.type))  # tabular: rf | xgboost | svr
         self.models: dict[tuple[int, int], Member] = {}
         for entry in card.weights:
             if entry.format not in BASELINE_FORMATS:
@@ -125,7 +126,7 @@ class BaselineEnsemble:
             if entry.format == "xgboost-json":
                 self.models[key] = _booster(gzip.decompress(data) if path.suffix == ".gz" else data, str(path))
             elif entry.format == "safetensors":
-                self.models[key] = _arrays(data, card.architecture.type, str(path))
+                self.models[key] = _arrays(data, family, str(path))
             else:
                 self.models[key] = _skops_member(_load_skops(data, str(path)), self.classification[key[1]])
 
