@@ -45,6 +45,9 @@ __all__ = [
 
 USER_GROUP = "Your models"
 TRAINING_TABLE = "training.csv.gz"
+#: Largest gap allowed between the stored form's prediction and the fitted model's: SVR products on continuous
+#: features (descriptors, embeddings) round at float32, about 1e-5 of the value.
+STORED_TOLERANCE = 1e-4
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")  # the card schema's name rule, at most 64 characters
 
 
@@ -184,7 +187,8 @@ def save_custom_model(
         files = []
         for t, task in enumerate(result.tasks):
             for seed, model in zip(task.seeds, task.members, strict=True):
-                entry = save_member(model, result.chosen.family, tmp, f"seed{seed}_task{t}", x_fit)
+                stem = f"seed{seed}_task{t}"
+                entry = save_member(model, result.chosen.family, tmp, stem, x_fit, tolerance=STORED_TOLERANCE)
                 files.append({**entry, "seed": seed, "task": t})
         write_card(tmp, _card(result, name, command), files)
         table = _training_table(result)

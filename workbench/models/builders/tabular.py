@@ -45,14 +45,30 @@ class TabularEnsemble(BaselineEnsemble):
         self.interval_halfwidth = np.asarray(widths, dtype=np.float64) if widths else None
         self.interval_coverage = conformal.get("coverage")
 
+    def morgan_part(self) -> tuple[int, int] | None:
+        """``(n_bits, radius)`` of the feature set's leading Morgan fingerprint (bits or counts), else ``None``."""
+        spec = self.features.params.get("fingerprint")
+        if not spec or spec.get("kind") != "morgan":
+            return None
+        return int(spec["n_bits"]), int(spec["radius"])
+
     def predict(self, mols: Sequence[Chem.Mol], batch_size: int = 512) -> tuple[np.ndarray, list[str]]:
-        x, _notes = self.features.transform(mols)
+        from workbench.featurizers.feature_sets import EMBEDDING_FAILED
+
+        x, notes = self.features.transform(mols)
+        out = self.predict_features(x)
+        errors = [n if n.startswith(EMBEDDING_FAILED) else "" for n in notes]  # no prediction from a zero embedding
+        out[:, [i for i, e in enumerate(errors) if e], :] = np.nan
+        return out, errors
+
+    def predict_features(self, x: np.ndarray) -> np.ndarray:
+        """Calibrated predictions ``(n_members, n, n_tasks)`` for feature rows ``x`` (used by occlusion)."""
         out = self.predict_fingerprints(x)
         for t, platt in enumerate(self.calibration):
             if platt is not None:
                 a, b = platt
                 out[:, :, t] = 1 / (1 + np.exp(-(a * _logit(out[:, :, t]) + b)))
-        return out, [""] * len(mols)
+        return out
 
 
 def build_tabular(checkpoint: Checkpoint, device: torch.device) -> Predictor:
