@@ -23,6 +23,7 @@ Each row gets a note ("" when nothing happened) naming what was imputed or could
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -99,6 +100,13 @@ def _maccs(mols: Sequence[Chem.Mol | None]) -> tuple[np.ndarray, list[str]]:
     return out, notes
 
 
+#: Embeddings kept per process, by (ONNX sha256, canonical SMILES): a training run embeds each molecule once
+#: although it transforms the molecules for several candidates and the refit (512 float32 = 2 KB per molecule).
+EMBEDDING_CACHE = 50_000
+_EMBEDDED: dict[tuple[str, str], tuple[np.ndarray | None, str]] = {}
+_EMBEDDED_LOCK = threading.Lock()
+
+
 def _minimol_spec() -> dict:
     from workbench.featurizers.minimol import EMBEDDING_DIM, get_embedder
 
@@ -118,17 +126,27 @@ def _embedding(spec: dict, mols: Sequence[Chem.Mol | None]) -> tuple[np.ndarray,
         )
     out = np.zeros((len(mols), spec["dim"]), dtype=np.float32)
     notes = [""] * len(mols)
-    rows = [i for i, m in enumerate(mols) if m is not None]
+    keys = [Chem.MolToSmiles(m) if m is not None else None for m in mols]
+    rows = [i for i, k in enumerate(keys) if k is not None and (spec["onnx_sha256"], k) not in _EMBEDDED]
     for i in range(len(mols)):
         if mols[i] is None:
             notes[i] = f"{EMBEDDING_FAILED}: no molecule"
     if rows:
         emb, errors = get_embedder().embed([mols[i] for i in rows])
-        for k, i in enumerate(rows):
-            if errors[k] or not np.isfinite(emb[k]).all():
-                notes[i] = f"{EMBEDDING_FAILED} ({errors[k] or 'non-finite output'}); its embedding is all 0"
-            else:
-                out[i] = emb[k]
+        with _EMBEDDED_LOCK:
+            for k, i in enumerate(rows):
+                ok = not errors[k] and np.isfinite(emb[k]).all()
+                _EMBEDDED[(spec["onnx_sha256"], keys[i])] = (emb[k].copy() if ok else None, errors[k])
+                while len(_EMBEDDED) > EMBEDDING_CACHE:
+                    _EMBEDDED.pop(next(iter(_EMBEDDED)))
+    for i, key in enumerate(keys):
+        if key is None:
+            continue
+        vector, error = _EMBEDDED.get((spec["onnx_sha256"], key), (None, "evicted"))
+        if vector is None:
+            notes[i] = f"{EMBEDDING_FAILED} ({error or 'non-finite output'}); its embedding is all 0"
+        else:
+            out[i] = vector
     return out, notes
 
 
