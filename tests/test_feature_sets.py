@@ -36,6 +36,14 @@ def mols(smiles: list[str]) -> list[Chem.Mol]:
     return [Chem.MolFromSmiles(s) for s in smiles]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_descriptor_rows():
+    """Rows cached by an earlier test would hide a descriptor function a test replaces."""
+    descriptors.clear_descriptor_cache()
+    yield
+    descriptors.clear_descriptor_cache()
+
+
 @pytest.fixture(scope="module")
 def train() -> list[Chem.Mol]:
     return mols(TRAIN_SMILES)

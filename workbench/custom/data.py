@@ -126,8 +126,10 @@ def suggest_transform(column: str, values: Sequence[float] | np.ndarray) -> tupl
     """A transform for a target column and why: potencies in nM become pIC50, wide positive ranges log10."""
     v = np.asarray(values, dtype=np.float64)
     v = v[np.isfinite(v)]
-    if not len(v) or (v <= 0).any() or detect_task(v) == "classification":
-        return "none", "the values are not all positive" if len(v) and (v <= 0).any() else "no transform needed"
+    if not len(v) or detect_task(v) == "classification":
+        return "none", "0 / 1 labels: a classification, no transform" if len(v) else "no values"
+    if (v <= 0).any():
+        return "none", "the values are not all positive (no logarithm)"
     if _NM_NAME.search(column):
         return "pIC50-from-nM", f"'{column}' looks like a potency in nM: models learn -log10(molar) (pIC50) better"
     if v.max() / v.min() > 1e3:

@@ -203,7 +203,7 @@ def train_custom(
     log += notes
     grid = candidates(data.task_type, config.effort)
     seeds = [config.seed] if config.effort == "quick" else [config.seed, config.seed + 1, config.seed + 2]
-    total = len(grid) + FOLDS + len(seeds) + 3  # + the split, the choice and the end
+    total = len(grid) + FOLDS + len(seeds) + 2  # + the split and the choice
     done = 0
 
     def step(message: str) -> None:
@@ -271,7 +271,7 @@ def train_custom(
     cliff_mol = _cliffs(data)
     metrics, intervals = _test_metrics(data, split, calibrated, tasks, cliff_mol, config.seed)
     valid_metrics = _valid_metrics(data, split, valid_preds[best])
-    step("done")
+    log.append("done")
     if progress is not None:
         progress(1.0, "done")
     return CustomResult(

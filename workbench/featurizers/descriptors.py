@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -36,6 +37,7 @@ __all__ = [
     "MAX_ABS_VALUE",
     "apply_normalization",
     "check_normalization",
+    "clear_descriptor_cache",
     "default_descriptor_names",
     "descriptor_functions",
     "fit_normalization",
@@ -75,6 +77,19 @@ def _value(fn: Callable[[Chem.Mol], float], mol: Chem.Mol) -> float:
     return value if math.isfinite(value) and abs(value) <= MAX_ABS_VALUE else math.nan
 
 
+#: Descriptor rows kept per process, by (names, canonical SMILES): a server computes the approved drugs' rows once
+#: for every model saved, and a training run once for its candidates and refit (217 float64 = 1.7 KB per molecule).
+DESCRIPTOR_CACHE = 20_000
+_COMPUTED: dict[tuple[tuple[str, ...], str], np.ndarray] = {}
+_COMPUTED_LOCK = threading.Lock()
+
+
+def clear_descriptor_cache() -> None:
+    """Forget the cached descriptor rows (after the descriptor functions changed, e.g. in a test)."""
+    with _COMPUTED_LOCK:
+        _COMPUTED.clear()
+
+
 def rdkit2d_raw(
     mols: Sequence[Chem.Mol | None], *, names: Sequence[str] | None = None
 ) -> tuple[np.ndarray, list[list[str]]]:
@@ -101,8 +116,16 @@ def rdkit2d_raw(
             if mol is None:
                 failed.append(list(names))
                 continue
-            copy = Chem.Mol(mol)
-            out[i] = [_value(fn, copy) for fn in fns]
+            key = (names, Chem.MolToSmiles(mol))
+            row = _COMPUTED.get(key)
+            if row is None:
+                copy = Chem.Mol(mol)
+                row = np.array([_value(fn, copy) for fn in fns])
+                with _COMPUTED_LOCK:
+                    _COMPUTED[key] = row
+                    while len(_COMPUTED) > DESCRIPTOR_CACHE:
+                        _COMPUTED.pop(next(iter(_COMPUTED)))
+            out[i] = row
             failed.append([n for n, v in zip(names, out[i], strict=True) if math.isnan(v)])
     return out, failed
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from rdkit import Chem
+from rdkit import Chem, rdBase
 
 from workbench.data import DataUnavailableError, MolDataset
 from workbench.models import Checkpoint, reference_path
@@ -71,7 +71,13 @@ def training_molecules(checkpoint: Checkpoint) -> tuple[list[Chem.Mol], np.ndarr
     """
     from workbench.data.prepared import prepare
 
-    training_data(checkpoint)
+    dataset = training_data(checkpoint)
+    if "part" in dataset.frame.columns:  # a user's model: its stored training table says which rows trained it
+        rows = np.flatnonzero(dataset.frame["part"].isin(["train", "valid"]).to_numpy())
+        with rdBase.BlockLogs():
+            mols = [Chem.MolFromSmiles(str(s)) for s in dataset.frame["smiles"].iloc[rows]]
+        keep = [k for k, m in enumerate(mols) if m is not None]
+        return [mols[k] for k in keep], rows[keep]
     split = checkpoint.card.split
     prep = prepare(
         checkpoint.card.data.dataset,

@@ -59,7 +59,9 @@ def store_references(
     if mols is not None:  # one copy per data set and split, shared by every card that lists it
         save_domain_index(folder, mols, rows)
         shared = share_reference_file(folder, DOMAIN_INDEX_FILE)
-        files.append({"file": shared, "kind": "domain_index", "molecules": len(mols), "shared": True})
+        index = {"file": shared, "kind": "domain_index", "molecules": len(mols), "shared": True}
+        set_reference_files(folder, [index])  # recorded now: the percentiles below may fail for want of data
+        files.append(index)
     device = get_device()  # a fresh predictor: the process cache may hold this folder with its older card
     table = compute_reference(LoadedModel(checkpoint, build_predictor(checkpoint, device), device))
     save_reference(folder, table, checkpoint.tasks)
