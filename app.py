@@ -20,6 +20,12 @@ home = st.Page("pages/home.py", title="Home", icon=":material/home:", default=Tr
 predict = st.Page(
     "pages/predict.py", title="Property prediction", icon=":material/query_stats:", url_path="property-prediction"
 )
+train_own_data = st.Page(
+    "pages/train_own_data.py",
+    title="Train on your data",
+    icon=":material/model_training:",
+    url_path="train-on-your-data",
+)
 model_zoo = st.Page("pages/model_zoo.py", title="Model zoo", icon=":material/inventory_2:", url_path="model-zoo")
 conformers = st.Page(
     "pages/conformers.py", title="3D conformers", icon=":material/view_in_ar:", url_path="3d-conformers"
@@ -39,6 +45,7 @@ pretraining_lab = st.Page(
 STEM_LINKS = {
     "home": home,
     "predict": predict,
+    "train_own_data": train_own_data,
     "model_zoo": model_zoo,
     "conformers": conformers,
     "activity_cliffs": activity_cliffs,
@@ -63,7 +70,7 @@ sync_url()  # ?smiles= read on the session's first run, written back when the UR
 navigation = st.navigation(
     {
         "Start": [home, *stem_pages],
-        "Predict": [predict, model_zoo],
+        "Predict": [predict, train_own_data, model_zoo],
         "Explore": [conformers],
         "Activity cliffs": [activity_cliffs, ifm_lab],
         "Search": [text_retrieval],

@@ -19,6 +19,12 @@ PAGES = (
         "applicability domain and atom-level explanations.",
     ),
     (
+        "pages/train_own_data.py",
+        "Train on your data",
+        ":material/model_training:",
+        "Upload measured values and get a validated, calibrated model with test metrics, ready to predict with.",
+    ),
+    (
         "pages/model_zoo.py",
         "Model zoo",
         ":material/inventory_2:",

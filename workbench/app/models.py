@@ -1,4 +1,8 @@
-"""Model picker grouped by origin (MoleculeNet, ADMET, MiniMol, ...) and the pages' cached model loader."""
+"""Model picker grouped by origin (MoleculeNet, ADMET, MiniMol, ...) and the pages' cached model loader.
+
+A link may choose the models: ``?models=NAME[,NAME...]`` (e.g. the "Use it" link of Train on your data) selects
+just those in the picker, once per session and value; without it every property predictor is selected.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,13 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import streamlit as st
 
+from workbench.app.render import plain
 from workbench.models.builders import can_predict
 from workbench.predict.inference import LoadedModel, list_models, load_model
 
 __all__ = [
     "GROUP_ORDER",
+    "MODELS_QUERY",
     "SHARED_PREDICTION_ROWS",
     "cached_model",
     "default_model_names",
@@ -21,6 +27,8 @@ __all__ = [
 ]
 
 GROUP_ORDER = ("MoleculeNet", "ADMET", "MiniMol", "MoleculeACE")
+#: The query parameter naming the models a link preselects (comma-separated).
+MODELS_QUERY = "models"
 
 
 def _groups() -> dict[str, list[str]]:
@@ -54,10 +62,32 @@ def cached_model(name: str) -> LoadedModel:
     return load_model(name)
 
 
-def model_picker(key: str = "models") -> list[str]:
-    """One multiselect per group, every shipped model selected by default; returns the chosen names."""
-    chosen: list[str] = []
+def _preselect(key: str) -> dict[str, list[str]]:
+    """The groups; when the URL names models (:data:`MODELS_QUERY`) not applied yet, select just those."""
     groups = registered_models()
+    wanted = [n.strip() for n in str(st.query_params.get(MODELS_QUERY, "")).split(",") if n.strip()]
+    applied = f"_{key}_query"
+    if not wanted or st.session_state.get(applied) == wanted:
+        return groups
+    if not set(wanted) <= {n for names in groups.values() for n in names}:
+        registered_models.clear()  # a model saved since the scan (Train on your data) is registered now
+        groups = registered_models()
+    known = {n for names in groups.values() for n in names}
+    missing = [n for n in wanted if n not in known]
+    if missing:
+        rest = "the link's other models are selected" if len(missing) < len(wanted) else "the usual models are selected"
+        st.warning(plain(f"No property model named {', '.join(missing)} is registered; {rest}."))
+    if set(wanted) - set(missing):
+        for group, names in groups.items():
+            st.session_state[f"{key}_{group}"] = [n for n in names if n in wanted]
+    st.session_state[applied] = wanted
+    return groups
+
+
+def model_picker(key: str = "models") -> list[str]:
+    """One multiselect per group, every shipped model selected by default (or those a link names); the chosen."""
+    chosen: list[str] = []
+    groups = _preselect(key)
     columns = st.columns(max(1, len(groups)))
     for column, (group, names) in zip(columns, groups.items(), strict=False):
         with column:
