@@ -8,7 +8,8 @@ reason. What cannot be trained on at all is a :class:`CustomDataError` with one 
 * a split column with values other than train / valid / test.
 
 Duplicates (the same standardized molecule, by InChIKey) are merged: regression labels are averaged, and a group
-whose labels spread more than :data:`CONFLICT_SPREAD` (in the transformed units) is dropped as conflicting;
+whose labels spread more than :data:`CONFLICT_SPREAD` log units (10-fold, for log-transformed targets) or, without
+a transform, more than :data:`CONFLICT_FRACTION_OF_SD` of the target's standard deviation is dropped as conflicting;
 classification labels must agree, or the group is dropped as conflicting. Both are listed.
 """
 
@@ -44,8 +45,10 @@ MIN_LABELLED = 30
 MAX_UNPARSABLE = 0.5
 #: A regression target spanning more orders of magnitude than this without a transform gets a warning.
 MIXED_UNITS_ORDERS = 6
-#: Duplicate molecules whose (transformed) labels spread more than this are dropped as conflicting.
+#: Duplicate molecules whose log-transformed labels spread more than this (10-fold) are dropped as conflicting.
 CONFLICT_SPREAD = 1.0
+#: Without a transform, the limit is this fraction of the target's standard deviation over the table.
+CONFLICT_FRACTION_OF_SD = 0.5
 TASKS = ("auto", "regression", "classification")
 TRANSFORMS = ("none", "log10", "pIC50-from-nM")
 SPLIT_NAMES = {"train": "train", "training": "train", "valid": "valid", "validation": "valid", "val": "valid"}
@@ -96,7 +99,7 @@ class UserData:
         """How many input rows went where: kept molecules, merged duplicates and each drop reason."""
         out = {"input rows": self.input_rows, "molecules": len(self.smiles), "merged duplicates": self.merged}
         for d in self.dropped:
-            key = d.reason.split(":")[0]
+            key = d.reason.split(":")[0].split(" (")[0]  # "duplicate with conflicting labels (rows …)" → one key
             out[key] = out.get(key, 0) + 1
         return out
 
@@ -225,9 +228,12 @@ def _split_labels(frame: pd.DataFrame, column: str) -> list[str]:
 
 
 def _merge(
-    keys: list[str], y: np.ndarray, usable: list[int], task_type: str
+    keys: list[str], y: np.ndarray, usable: list[int], task_type: str, transform: str
 ) -> tuple[dict[str, list[int]], list[tuple[list[int], str]]]:
     """Group usable rows by molecule key; return the kept groups and the conflicting ones with a reason."""
+    limits = [CONFLICT_SPREAD] * y.shape[1]
+    if transform == "none" and task_type == "regression":  # labels in their own units: relative to their spread
+        limits = [CONFLICT_FRACTION_OF_SD * float(np.nanstd(y[usable, t])) for t in range(y.shape[1])]
     groups: dict[str, list[int]] = {}
     for i in usable:
         groups.setdefault(keys[i], []).append(i)
@@ -241,8 +247,8 @@ def _merge(
             if len(col) < 2:
                 continue
             spread = float(col.max() - col.min())
-            if (task_type == "classification" and spread > 0) or spread > CONFLICT_SPREAD:
-                what = "disagree" if task_type == "classification" else f"spread {spread:.2f} > {CONFLICT_SPREAD:g}"
+            if (task_type == "classification" and spread > 0) or (task_type == "regression" and spread > limits[t]):
+                what = "disagree" if task_type == "classification" else f"spread {spread:.3g} > {limits[t]:.3g}"
                 conflicts.append(
                     (rows, f"duplicate with conflicting labels ({what}; rows {', '.join(map(str, rows))})")
                 )
@@ -290,7 +296,7 @@ def prepare_user_data(
             reasons[i] = "missing label"
     keys = [p.inchikey or p.smiles for p in parsed]
     usable = [i for i in range(len(frame)) if i not in reasons]
-    groups, conflicts = _merge(keys, y, usable, task_type)
+    groups, conflicts = _merge(keys, y, usable, task_type, transform)
     dropped = [DroppedRow(i, str(frame["smiles"].iloc[i]), r) for i, r in reasons.items()]
     for rows, reason in conflicts:
         dropped += [DroppedRow(i, str(frame["smiles"].iloc[i]), reason) for i in rows]
