@@ -417,3 +417,15 @@ def test_a_model_saved_without_the_approved_drugs_keeps_its_domain_index(regress
     clear_cache()
     checkpoint = load_model("no_drugs").checkpoint
     assert domain_scores([regression.data.mols[regression.split.train[0]]], checkpoint)[0] == pytest.approx(1.0)
+
+
+def test_a_file_over_the_training_upload_limit_is_refused_with_the_command_to_use():
+    from workbench.app.upload import TRAIN_LIMITS
+    from workbench.chem.uploads import UploadError, read_upload
+
+    rows = "\n".join(f"{'C' * (1 + i % 5)}O,{i}" for i in range(TRAIN_LIMITS.max_rows + 1))
+    with pytest.raises(UploadError) as err:
+        read_upload(f"smiles,y\n{rows}\n".encode(), "assay.csv", TRAIN_LIMITS)
+    message = str(err.value)
+    assert message.startswith(f"assay.csv has {TRAIN_LIMITS.max_rows + 1:,} rows, more than the 10,000")
+    assert "workbench train custom assay.csv --target COLUMN" in message
