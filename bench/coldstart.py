@@ -9,12 +9,9 @@ session: models and caches loaded, session state empty, Streamlit's scripts in t
 *warm* time. Then, in another new tab, a different page is opened and the page is reached by its sidebar link
 (no page load: how a visitor moves through the app): the *in app* time, from the click. ``--one-server``
 visits every page in one server instead, so the cold time of a later page profits from what earlier pages loaded.
-
-    python -m bench.coldstart                 # or: workbench bench coldstart
-    python -m bench.coldstart --pages home property-prediction --json bench/results/coldstart.json
-
-Writes ``bench/results/coldstart.md`` (page x cold s x warm s x budget x within budget, the machine, the load
-average during the run, the command) and, with ``--json``, the same rows as JSON.
+Run ``python -m bench.coldstart`` (or ``workbench bench coldstart``; ``--pages home property-prediction`` for some,
+``--json bench/results/coldstart.json``); it writes ``bench/results/coldstart.md`` (page x cold s x warm s x budget
+x within budget, the machine, the load average during the run, the command) and, with ``--json``, the same rows.
 """
 
 from __future__ import annotations
@@ -54,8 +51,7 @@ __all__ = [
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking"]
-#: Budgets on this machine (issue 11): first result within 15 s cold and 2 s warm; Property prediction of
-#: one molecule with every default model within 10 s cold.
+#: Budgets here (issue 11): first result in 15 s cold and 2 s warm; Property prediction (every default model) 10 s cold.
 COLD_BUDGET_S, WARM_BUDGET_S, PREDICT_COLD_BUDGET_S = 15.0, 2.0, 10.0
 
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bench.cells import append_cell, read_cells
 from workbench.encoders.comparison import PUBLISHED  # GraphMVP's averages, shown in the Pretraining lab too
 
 if TYPE_CHECKING:
@@ -55,18 +56,11 @@ def arm_paths(arms: Sequence[str]) -> dict[str, Path | None]:
 
 def done_cells(path: Path = CELLS) -> pd.DataFrame:
     """The finished cells (empty frame when none)."""
-    import pandas as pd
-
-    return pd.read_csv(path) if path.is_file() else pd.DataFrame()
+    return read_cells(path)
 
 
 def _append(row: dict, path: Path = CELLS) -> None:
-    import pandas as pd
-
-    frame = pd.concat([done_cells(path), pd.DataFrame([row])], ignore_index=True)
-    tmp = path.with_suffix(".tmp")
-    frame.to_csv(tmp, index=False)
-    tmp.replace(path)
+    append_cell(row, path)
 
 
 def run(

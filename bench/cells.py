@@ -1,0 +1,28 @@
+"""Resumable benchmark cells: one CSV row per finished cell, appended atomically (a stopped run resumes after it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["append_cell", "read_cells"]
+
+
+def read_cells(path: Path) -> pd.DataFrame:
+    """The finished cells of ``path`` (an empty frame when there are none)."""
+    import pandas as pd
+
+    return pd.read_csv(path) if path.is_file() else pd.DataFrame()
+
+
+def append_cell(row: dict, path: Path) -> None:
+    """Add one finished cell: the whole file is rewritten under a temporary name and renamed into place."""
+    import pandas as pd
+
+    frame = pd.concat([read_cells(path), pd.DataFrame([row])], ignore_index=True)
+    tmp = path.with_suffix(".tmp")
+    frame.to_csv(tmp, index=False)
+    tmp.replace(path)
