@@ -19,6 +19,11 @@ from workbench.predict.row_tables import all_percentiles, classification_bars, r
 __all__ = ["every_model_expander", "explain_prediction"]
 
 
+def _label(value: float) -> str:
+    """A training label as measured: 0 / 1 classes as integers, values to at most 3 decimals (5.602, not 5.60206)."""
+    return f"{value:.3f}".rstrip("0").rstrip(".") if value == value else "missing"
+
+
 def every_model_expander(row: pd.Series | None, table: pd.DataFrame, cards: dict, references: dict) -> None:
     """An expander with every model's bars, values and percentiles for ``row`` and the whole table, readable labels."""
     with st.expander(f"Every model and task ({sum(len(c.tasks) for c in cards.values())} tasks)"):
@@ -74,7 +79,7 @@ def explain_prediction(parsed: ParsedMolecule, row: pd.Series, models: list[str]
             for col, (_, nb) in zip(images, neighbours.iterrows(), strict=False):
                 with col:
                     st.image(depict_svg(nb["smiles"], width=220, height=170))
-                    st.caption(f"sim {nb['similarity']:.2f} · {plain(task)} = {nb[task]:g}")
+                    st.caption(f"sim {nb['similarity']:.2f} · {plain(task)} = {_label(nb[task])}")
         except DataUnavailableError as exc:
             st.info(
                 f"The training molecules are read from the data file '{plain(card.data.file)}', which is "
