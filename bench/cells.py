@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["append_cell", "read_cells"]
+__all__ = ["append_cell", "read_cells", "report_head"]
 
 
 def read_cells(path: Path) -> pd.DataFrame:
@@ -26,3 +26,8 @@ def append_cell(row: dict, path: Path) -> None:
     tmp = path.with_suffix(".tmp")
     frame.to_csv(tmp, index=False)
     tmp.replace(path)
+
+
+def report_head(title: str, command: str, machine: str) -> list[str]:
+    """The first lines of a cell report: its title, the command that wrote it and the machine."""
+    return [f"# {title}", "", f"Command: `{command}`", "", f"Machine: {machine}", ""]

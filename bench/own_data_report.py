@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bench.cells import report_head
 from bench.own_data import CELLS, CLIFFS, EFFORTS, TARGETS, WITHIN, grid_text
 
 if TYPE_CHECKING:
@@ -44,14 +45,7 @@ def report(cells: pd.DataFrame, *, command: str, machine: str) -> str:
             f"python -m bench.own_data` (resumable, one cell per target × effort); this report rewritten from the "
             f"stored cells by `{command}"
         )
-    lines = [
-        "# Your own data: `workbench train custom` on five MoleculeACE targets",
-        "",
-        f"Command: `{command}`",
-        "",
-        f"Machine: {machine}",
-        "",
-    ]
+    lines = report_head("Your own data: `workbench train custom` on five MoleculeACE targets", command, machine)
     if cells.empty:
         return "\n".join([*lines, "No cell has finished yet."]) + "\n"
     seeds = sorted({int(s) for s in cells["seed"]})

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench.cells import append_cell, read_cells
+from bench.cells import append_cell, read_cells, report_head
 from workbench.encoders.comparison import PUBLISHED  # GraphMVP's averages, shown in the Pretraining lab too
 
 if TYPE_CHECKING:
@@ -134,14 +134,7 @@ def _fmt(values: pd.Series, scale: float) -> str:
 
 def report(cells: pd.DataFrame, *, command: str, machine: str) -> str:
     """The markdown report: per data set and arm, both read-outs; averages where an arm has every set."""
-    lines = [
-        "# Pretraining benchmark: does an encoder pretrained here help fine-tuning?",
-        "",
-        f"Command: `{command}`",
-        "",
-        f"Machine: {machine}",
-        "",
-    ]
+    lines = report_head("Pretraining benchmark: does an encoder pretrained here help fine-tuning?", command, machine)
     if cells.empty:
         return "\n".join([*lines, "No cell has finished yet."]) + "\n"
     arms = list(dict.fromkeys(cells["arm"]))
