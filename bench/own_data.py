@@ -61,6 +61,14 @@ def done_cells(path: Path = CELLS) -> pd.DataFrame:
 
 
 def _append(row: dict, path: Path = CELLS) -> None:
+    """Add a finished cell, replacing an earlier cell of the same target, effort and seed (``--rerun``)."""
+    old = read_cells(path)
+    if not old.empty:
+        same = (old["target"] == row["target"]) & (old["effort"] == row["effort"]) & (old["seed"] == row["seed"])
+        if same.any():
+            tmp = path.with_suffix(".tmp")
+            old[~same].to_csv(tmp, index=False)
+            tmp.replace(path)
     append_cell(row, path)
 
 
@@ -84,8 +92,10 @@ def code_version() -> str:
 def grid_text(effort: str) -> str:
     """The candidates an effort searches (regression), as the code defines them now."""
     from workbench.custom.families import candidates
+    from workbench.custom.gin_member import default_encoder
 
-    return "; ".join(c.label for c in candidates("regression", effort))
+    encoder = default_encoder() if effort == "thorough" else None
+    return "; ".join(c.label for c in candidates("regression", effort, encoder=encoder))
 
 
 def export_target(target: str, folder: Path) -> Path:
@@ -138,7 +148,8 @@ def run_cell(target: str, effort: str, seed: int, *, jobs: int = 1, folder: Path
     test_input = [str(frame["smiles"].iloc[data.rows[i][0]]) for i in result.split.test]
     ours = result.cliff_mol[result.split.test] if result.cliff_mol is not None else np.zeros(len(test_input), bool)
     agree = sum(bool(o) == ace_cliff.get(s, False) for o, s in zip(ours, test_input, strict=True))
-    chosen = next(s for s in result.search if s.get("chosen"))
+    chosen = [s for s in result.search if s.get("chosen")]
+    mean = [e for e in result.ensembles if e["chosen"]]
     return {
         "target": target,
         "effort": effort,
@@ -165,7 +176,9 @@ def run_cell(target: str, effort: str, seed: int, *, jobs: int = 1, folder: Path
         "chosen": result.chosen.label,
         "chosen_family": result.chosen.family,
         "chosen_features": result.chosen.features,
-        "valid_score": chosen["valid_score"],
+        "valid_score": chosen[0]["valid_score"] if len(chosen) == 1 else math.nan,
+        "cv_score": mean[0]["cv_score"] if mean else chosen[0].get("cv_score", math.nan),
+        "components": len(result.chosen.components),
         "candidates": len(result.search),
         "grid": "; ".join(c["label"] for c in result.search),
         "members": len(result.tasks[0].members),
@@ -185,9 +198,14 @@ def run(
     *,
     jobs: int = 1,
     max_minutes: float | None = None,
+    rerun: bool = False,
     log: Log = print,
 ) -> int:
-    """Run every missing cell (target-major: a target's quick before its thorough); returns the cells run."""
+    """Run every missing cell (target-major: a target's quick before its thorough); returns the cells run.
+
+    ``rerun``: run the cells again even when they are stored (each new cell replaces its old row as it finishes);
+    only cells stored at this code version are kept, so an interrupted rerun resumes.
+    """
     # load the training code before reading its version: a commit landing during the run does not change it
     import workbench.custom.training
     import workbench.featurizers.feature_sets  # noqa: F401
@@ -197,7 +215,7 @@ def run(
     finished = done_cells()
     have = set()
     if not finished.empty:
-        have = {(r.target, r.effort, int(r.seed)) for r in finished.itertuples()}
+        have = {(r.target, r.effort, int(r.seed)) for r in finished.itertuples() if not rerun or r.code == code}
     deadline = time.monotonic() + max_minutes * 60 if max_minutes else math.inf
     ran = 0
     with tempfile.TemporaryDirectory(prefix="own-data-") as tmp:
@@ -238,6 +256,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jobs", type=int, default=1, help="CPU workers for the forests and boosters (as the CLI's)")
     p.add_argument("--max-minutes", type=float, help="stop (resumably) after this long")
+    p.add_argument("--rerun", action="store_true", help="train stored cells again (made by another code version)")
     p.add_argument("--report-only", action="store_true")
 
 
@@ -248,7 +267,7 @@ def run_from_args(args: argparse.Namespace, command: str) -> int:
     load = load_average()
     if not args.report_only:
         run(
-            args.targets, args.efforts, args.seed, jobs=args.jobs, max_minutes=args.max_minutes,
+            args.targets, args.efforts, args.seed, jobs=args.jobs, max_minutes=args.max_minutes, rerun=args.rerun,
             log=lambda m: print(m, file=sys.stderr, flush=True),
         )  # fmt: skip
     print(write_report(command, None if args.report_only else load))  # report-only: the cells say their load

@@ -393,7 +393,7 @@ def test_classification_probabilities_are_platt_calibrated_raw_outputs(classific
 
     (task,) = classification.tasks
     data, split = classification.data, classification.split
-    x, _ = classification.features.transform([data.mols[i] for i in split.test])
+    x, _ = classification.features[0].transform([data.mols[i] for i in split.test])
     raw = np.mean([apply_platt(predict_member(m, x), *task.platt) for m in task.members], axis=0)
     np.testing.assert_allclose(classification.test_pred[:, 0], raw, atol=1e-12)
 

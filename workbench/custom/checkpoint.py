@@ -4,10 +4,12 @@ The folder is written under a hidden temporary name (the registry skips hidden f
 only when the weights, the card, the training table and the reference files are all there: an interrupted save
 leaves no half-written model visible. The checkpoint holds:
 
-* the refitted models (``seed<S>_task<T>``: XGBoost gzip JSON or safetensors arrays, never pickle);
-* ``card.json``: architecture ``tabular`` (family, hyperparameters, Platt calibration, conformal half-widths),
-  featurizer ``feature_set`` (the fitted descriptor normalization), the data's sha256, split, metrics, the search,
-  the data report and the command that reproduces it;
+* the refitted models (``component<C>_seed<S>_task<T>``: XGBoost gzip JSON, safetensors arrays or GIN weights,
+  never pickle; the weight entry's ``part`` names the component);
+* ``card.json``: architecture ``tabular`` (the components' families and hyperparameters, Platt calibration,
+  conformal half-widths), featurizer ``feature_set`` (each component's input: a fitted feature set with its
+  descriptor normalization, or graphs), the data's sha256, split, metrics, the search, the data report and the
+  command that reproduces it;
 * ``training.csv.gz`` (reference kind ``training_table``): the standardized molecules, labels and split part, for
   the nearest training molecules and the applicability domain;
 * the domain index and approved-drug percentiles (:func:`workbench.predict.references.store_references`).
@@ -27,8 +29,9 @@ import pandas as pd
 from workbench.custom.families import FAMILY_TITLES
 from workbench.custom.training import CustomResult
 from workbench.data import DataUnavailableError
-from workbench.featurizers.graph import FEATURIZER_VERSION
+from workbench.featurizers.graph import FEATURIZER_VERSION, GRAPH_FEATURIZER, featurizer_spec
 from workbench.models import write_card
+from workbench.models.builders.tabular import GRAPH_INPUT
 from workbench.models.registry import SHIPPED_MODELS, find_checkpoints, user_models_dir
 from workbench.models.store import set_reference_files
 from workbench.train.baselines import save_member
@@ -91,23 +94,39 @@ def _mean_over_targets(by_target: dict[str, dict[str, float]]) -> dict[str, floa
     return {k: float(np.nanmean([m[k] for m in by_target.values()])) for k in HEADLINE if k in keys}
 
 
+def _input_params(fitted) -> dict:
+    """A component's input as the card records it: the fitted feature set, or the graph featurizer."""
+    if fitted is None:
+        return {"feature_set": GRAPH_INPUT, "featurizer": featurizer_spec(GRAPH_FEATURIZER)}
+    return fitted.to_params()
+
+
+def _description(result: CustomResult) -> str:
+    data, chosen = result.data, result.chosen
+    if chosen.single:
+        n_members = len(result.tasks[0].members)
+        what = f"{FAMILY_TITLES[chosen.family]} on {chosen.features}" + (
+            f", {n_members}-seed ensemble" if n_members > 1 else ""
+        )
+    else:
+        what = "Mean of " + ", ".join(f"{FAMILY_TITLES[c.family]} on {c.features}" for c in chosen.components)
+    return f"{what}; trained on {data.name} ({len(data.smiles):,} molecules, {result.config.effort} search)"
+
+
 def _card(result: CustomResult, name: str, command: str) -> dict:
     data, chosen = result.data, result.chosen
     classification = data.task_type == "classification"
-    n_members = len(result.tasks[0].members)
+    first = chosen.components[0]
     return {
         "name": name,
         "group": USER_GROUP,
-        "description": (
-            f"{FAMILY_TITLES[chosen.family]} on {chosen.features}, trained on {data.name} "
-            f"({len(data.smiles):,} molecules, {result.config.effort} search)"
-            + (f", {n_members}-seed ensemble" if n_members > 1 else "")
-        ),
+        "description": _description(result),
         "architecture": {
             "type": "tabular",
             "config": {
                 "family": chosen.family,
-                "params": chosen.params,
+                "params": first.params if chosen.single else {},
+                "components": [{"family": c.family, "params": c.params} for c in chosen.components],
                 "n_tasks": len(data.targets),
                 "calibration": [list(t.platt) if t.platt else None for t in result.tasks],
                 "conformal": None
@@ -115,7 +134,11 @@ def _card(result: CustomResult, name: str, command: str) -> dict:
                 else {"coverage": result.config.coverage, "halfwidth": [t.halfwidth for t in result.tasks]},
             },
         },
-        "featurizer": {"name": "feature_set", "version": FEATURIZER_VERSION, "params": result.features.to_params()},
+        "featurizer": {
+            "name": "feature_set",
+            "version": FEATURIZER_VERSION,
+            "params": {"components": [_input_params(f) for f in result.features]},
+        },
         "tasks": [
             {"name": t, "type": data.task_type, **({"units": u} if u else {})}
             for t, u in zip(data.task_names, data.units, strict=True)
@@ -140,6 +163,7 @@ def _card(result: CustomResult, name: str, command: str) -> dict:
             "transform": data.transform,
             "chosen": chosen.to_json(),
             "search": result.search,
+            "ensembles": result.ensembles,
             "test_by_target": result.metrics,
             "test_ci95_by_target": {t: {k: list(v) for k, v in ci.items()} for t, ci in result.intervals.items()},
             "valid_by_target": result.valid_metrics,
@@ -163,6 +187,27 @@ def _training_table(result: CustomResult) -> pd.DataFrame:
     return frame
 
 
+def _save_members(result: CustomResult, folder: Path) -> list[dict]:
+    """Write every member (component × seed × task) into ``folder``; their weight entries for the card."""
+    sample = result.data.mols[:200]  # the stored-form check's sample rows
+    x_fit = [f.transform(sample)[0] if f is not None else None for f in result.features]
+    files = []
+    for t, task in enumerate(result.tasks):
+        for seed, model, c in zip(task.seeds, task.members, task.components, strict=True):
+            component = result.chosen.components[c]
+            stem = f"component{c}_seed{seed}_task{t}"
+            if component.family == "gin":
+                from safetensors.torch import save_file
+
+                path = folder / f"{stem}.safetensors"
+                save_file(model.tensors(), str(path))
+                entry = {"file": path.name, "format": "safetensors"}
+            else:
+                entry = save_member(model, component.family, folder, stem, x_fit[c], tolerance=STORED_TOLERANCE)
+            files.append({**entry, "seed": seed, "task": t, "part": f"component{c}"})
+    return files
+
+
 def save_custom_model(
     result: CustomResult,
     name: str,
@@ -183,13 +228,7 @@ def save_custom_model(
     tmp = root / f".tmp-{name}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
-        x_fit, _ = result.features.transform(result.data.mols[:200])  # the stored-form check's sample rows
-        files = []
-        for t, task in enumerate(result.tasks):
-            for seed, model in zip(task.seeds, task.members, strict=True):
-                stem = f"seed{seed}_task{t}"
-                entry = save_member(model, result.chosen.family, tmp, stem, x_fit, tolerance=STORED_TOLERANCE)
-                files.append({**entry, "seed": seed, "task": t})
+        files = _save_members(result, tmp)
         write_card(tmp, _card(result, name, command), files)
         table = _training_table(result)
         table.to_csv(tmp / TRAINING_TABLE, index=False, compression={"method": "gzip", "mtime": 0})

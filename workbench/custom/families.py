@@ -2,8 +2,9 @@
 
 Quick effort: random forests and XGBoost on ECFP4 + RDKit 2D descriptors, plus (regression) an RBF support-vector
 regressor on ECFP4, each with a small grid (:func:`candidates`). Thorough effort adds ECFP4 counts, descriptors
-alone, and heads (XGBoost, SVR, RF) on MiniMol's 512-d embedding, and the chosen configuration becomes a 3-seed
-ensemble. (A GIN fine-tuned from the pretrained encoder is not among the families yet.)
+alone, heads (XGBoost, SVR, RF) on MiniMol's 512-d embedding, and a GIN fine-tuned from the shipped pretrained
+encoder (:mod:`workbench.custom.gin_member`); what it keeps is a :class:`Chosen`: one candidate (a 3-seed ensemble)
+or the mean of the best two or three candidates of different families or feature sets.
 
 Every candidate is a fixed configuration (no early stopping on the validation molecules, which choose between
 candidates), so the chosen one can be refitted on train + validation unchanged. Fitted models are stored without
@@ -16,9 +17,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["FAMILY_TITLES", "Candidate", "candidates", "fit_member", "predict_member"]
+__all__ = ["FAMILY_TITLES", "GRAPH_FEATURES", "Candidate", "Chosen", "candidates", "fit_member", "predict_member"]
 
-FAMILY_TITLES = {"rf": "Random forest", "xgboost": "XGBoost", "svr": "Support-vector regression (RBF)"}
+FAMILY_TITLES = {
+    "rf": "Random forest",
+    "xgboost": "XGBoost",
+    "svr": "Support-vector regression (RBF)",
+    "gin": "GIN fine-tuned from a pretrained encoder",
+}
+#: The ``features`` of the graph family: molecular graphs, not a feature set.
+GRAPH_FEATURES = "graph"
 
 
 @dataclass(frozen=True)
@@ -40,8 +48,39 @@ class Candidate:
         return {"family": self.family, "features": self.features, "params": dict(self.params)}
 
 
-def candidates(task_type: str, effort: str = "quick") -> list[Candidate]:
-    """The grid searched for a task type; ``thorough`` widens it."""
+@dataclass(frozen=True)
+class Chosen:
+    """What a run keeps: one candidate, or the mean of several (each refitted with one seed)."""
+
+    components: tuple[Candidate, ...]
+
+    @property
+    def single(self) -> bool:
+        return len(self.components) == 1
+
+    @property
+    def label(self) -> str:
+        if self.single:
+            return self.components[0].label
+        return "Mean of " + "; ".join(c.label for c in self.components)
+
+    @property
+    def family(self) -> str:
+        return self.components[0].family if self.single else "ensemble"
+
+    @property
+    def features(self) -> str:
+        return " | ".join(c.features for c in self.components)
+
+    def to_json(self) -> dict:
+        """One candidate as :meth:`Candidate.to_json`; an ensemble as its components."""
+        if self.single:
+            return self.components[0].to_json()
+        return {"family": "ensemble", "components": [c.to_json() for c in self.components]}
+
+
+def candidates(task_type: str, effort: str = "quick", encoder: str | None = None) -> list[Candidate]:
+    """The grid searched for a task type; ``thorough`` widens it (the GIN only when ``encoder`` is given)."""
     mixed = "ecfp4+rdkit2d"
     out = [
         Candidate("rf", mixed, {"n_estimators": 300, "min_samples_leaf": 1}),
@@ -63,6 +102,9 @@ def candidates(task_type: str, effort: str = "quick") -> list[Candidate]:
             out += [Candidate("svr", "ecfp4+rdkit2d", {"C": 5.0}), Candidate("svr", "minimol", {"C": 5.0})]
         else:
             out.append(Candidate("rf", "minimol", {"n_estimators": 500, "min_samples_leaf": 1}))
+        if encoder is not None:
+            gin = {"encoder": encoder, "lr": 1e-3, "batch_size": 32, "drop_ratio": 0.5}
+            out.append(Candidate("gin", GRAPH_FEATURES, gin | {"budget": 60_000, "min_epochs": 15, "max_epochs": 40}))
     return out
 
 
@@ -104,15 +146,26 @@ def _make(candidate: Candidate, classification: bool, seed: int, jobs: int):
     raise ValueError(f"unknown model family '{candidate.family}'")
 
 
-def fit_member(candidate: Candidate, x: np.ndarray, y: np.ndarray, classification: bool, seed: int, jobs: int = 1):
-    """Fit one model on rows ``x`` with labels ``y`` (no missing labels)."""
+def fit_member(candidate: Candidate, x, y: np.ndarray, classification: bool, seed: int, jobs: int = 1, check=None):
+    """Fit one model on rows ``x`` (feature rows, or :class:`GraphRows` for the GIN) with labels ``y``.
+
+    ``check`` (no arguments) runs between the GIN's epochs and may raise to stop it.
+    """
+    if candidate.family == "gin":
+        from workbench.custom.gin_member import fit_gin
+
+        return fit_gin(x, y, classification, seed, candidate.params, check=check)
     model = _make(candidate, classification, seed, jobs)
     model.fit(x, y)
     return model
 
 
 def predict_member(model, x: np.ndarray) -> np.ndarray:
-    """Probabilities of class 1 (classifiers) or values (regressors), float64."""
+    """Probabilities of class 1 (classifiers) or values (regressors), float64 (NaN: no prediction)."""
+    from workbench.models.builders.graph_member import GraphMember
+
+    if isinstance(model, GraphMember):
+        return model.predict(x.graphs)
     if hasattr(model, "predict_proba"):
         return model.predict_proba(x)[:, 1].astype(np.float64)
     return model.predict(x).astype(np.float64)

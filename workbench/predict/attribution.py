@@ -23,6 +23,8 @@ METHODS = {
     "gradient_x_input": "gradient × input on the atom embeddings (summed over features, averaged over the ensemble)",
     "atom_occlusion": "atom occlusion: the change in prediction when the fingerprint bits that need the atom are "
     "removed (Riniker & Landrum similarity maps)",
+    "mixed": "the mean over the model's components of atom occlusion (fingerprint components) and gradient × input "
+    "(the GIN component)",
 }
 
 
@@ -43,13 +45,8 @@ def atom_attributions(model: LoadedModel, mol: Chem.Mol, task: int = 0) -> Attri
     arch = model.checkpoint.architecture
     if arch == "gin":
         return Attribution(_gradient_x_input(model.predictor, mol, task), "gradient_x_input")
-    if isinstance(model.predictor, TabularEnsemble):  # a user's model: occlude its Morgan part, keep descriptors
-        p = model.predictor
-        part = p.morgan_part()
-        if part is None:
-            raise ValueError(f"'{model.name}' reads no Morgan fingerprint ({p.features.name}): no per-atom attribution")
-        full = p.features.transform([mol])[0][0]
-        return Attribution(_occlusion(p.predict_features, *part, mol, task, full=full), "atom_occlusion")
+    if isinstance(model.predictor, TabularEnsemble):  # a user's model: each component its own way, then the mean
+        return _tabular_attribution(model.name, model.predictor, mol, task)
     if isinstance(model.predictor, BaselineEnsemble):
         p = model.predictor
         return Attribution(_occlusion(p.predict_fingerprints, p.n_bits, p.radius, mol, task), "atom_occlusion")
@@ -67,18 +64,45 @@ def atom_attributions(model: LoadedModel, mol: Chem.Mol, task: int = 0) -> Attri
     raise ValueError(f"no attribution method for architecture '{arch}'")
 
 
+def _tabular_attribution(name: str, p: TabularEnsemble, mol: Chem.Mol, task: int) -> Attribution:
+    """Occlusion of a component's Morgan part (descriptors kept), gradient × input of a GIN component; averaged
+    over the components that have one (a component on descriptors or MiniMol alone has none)."""
+    weights, methods = [], []
+    for c, component in enumerate(p.components):
+        if component.features is None:
+            members = [m for (_, t), m in sorted(component.members.items()) if t == task]
+            cpu = torch.device("cpu")  # regression outputs back in task units; classification stays in logits
+            weights.append(np.mean([m.std * _gin_gradient_x_input(m.model, mol, 0, cpu) for m in members], axis=0))
+            methods.append("gradient_x_input")
+            continue
+        part = p.morgan_part(c)
+        if part is None:
+            continue
+        full = component.features.transform([mol])[0][0]
+        predict = lambda x, c=c: p.predict_component(c, x)  # noqa: E731
+        weights.append(_occlusion(predict, *part, mol, task, full=full))
+        methods.append("atom_occlusion")
+    if not weights:
+        inputs = ", ".join(c.features.name for c in p.components if c.features is not None)
+        raise ValueError(f"'{name}' reads no Morgan fingerprint or graph ({inputs}): no per-atom attribution")
+    method = methods[0] if len(set(methods)) == 1 else "mixed"
+    return Attribution(np.mean(weights, axis=0), method)
+
+
+def _gin_gradient_x_input(net: torch.nn.Module, mol: Chem.Mol, task: int, device: torch.device) -> np.ndarray:
+    """Gradient × input of one GINPredictor's output ``task`` with respect to the atom embeddings."""
+    batch = GraphBatch.from_graphs([mol_to_graph(mol)]).to(device)
+    with torch.enable_grad():
+        h0 = net.gnn.embed_atoms(batch.x).detach().requires_grad_(True)
+        nodes = net.gnn(batch.x, batch.edge_index, batch.edge_attr, h0=h0)
+        out = net.graph_pred_linear(mean_pool(nodes, batch.batch, 1))[0, task]
+        (grad,) = torch.autograd.grad(out, h0)
+    return (grad * h0).sum(dim=1).detach().cpu().numpy()
+
+
 def _gradient_x_input(predictor: TorchEnsemble, mol: Chem.Mol, task: int) -> np.ndarray:
-    batch = GraphBatch.from_graphs([mol_to_graph(mol)]).to(predictor.device)
-    total = np.zeros(mol.GetNumAtoms())
-    for member in predictor.members:
-        net = member.model
-        with torch.enable_grad():
-            h0 = net.gnn.embed_atoms(batch.x).detach().requires_grad_(True)
-            nodes = net.gnn(batch.x, batch.edge_index, batch.edge_attr, h0=h0)
-            out = net.graph_pred_linear(mean_pool(nodes, batch.batch, 1))[0, task]
-            (grad,) = torch.autograd.grad(out, h0)
-        total += (grad * h0).sum(dim=1).detach().cpu().numpy()
-    return total / len(predictor.members)
+    members = [m.model for m in predictor.members]
+    return np.mean([_gin_gradient_x_input(net, mol, task, predictor.device) for net in members], axis=0)
 
 
 def _occlusion(

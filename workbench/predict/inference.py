@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -172,8 +173,10 @@ def predict_parsed(
         for start in range(0, len(valid), CHUNK):
             rows = valid[start : start + CHUNK]
             values, row_errors = model.predictor.predict([mols[i] for i in rows], batch_size=batch_size)
-            mean[rows] = values.mean(axis=0)
-            std[rows] = values.std(axis=0) if values.shape[0] > 1 else 0.0
+            with warnings.catch_warnings():  # a member without a prediction (NaN) is left out of the mean
+                warnings.simplefilter("ignore", RuntimeWarning)
+                mean[rows] = np.nanmean(values, axis=0)
+                std[rows] = np.nanstd(values, axis=0) if values.shape[0] > 1 else 0.0
             for i, err in zip(rows, row_errors, strict=True):
                 if err:
                     errors[i] = "; ".join(filter(None, [errors[i], f"{model.name}: {err}"]))

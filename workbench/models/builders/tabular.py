@@ -1,25 +1,35 @@
-"""Models trained on a user's data (``workbench train custom``): a fitted feature set, then forests, boosters or SVRs.
+"""Models trained on a user's data (``workbench train custom``): fitted feature sets, then forests, boosters, SVRs
+or fine-tuned GINs, alone or as the mean of several components.
 
-The members are stored and predicted exactly as the fingerprint baselines' (:class:`BaselineEnsemble`); what differs
-is the input (the card's fitted feature set: ECFP4, RDKit 2D descriptors with their stored normalization, or both)
-and the output: classification probabilities go through the card's Platt calibration, and regression tasks carry
-a conformal half-width (:attr:`TabularEnsemble.interval_halfwidth`) that the prediction table turns into
+A component is one family on one input: a fitted feature set (ECFP4, RDKit 2D descriptors with their stored
+normalization, MiniMol, or combinations) or molecular graphs (a GIN, :mod:`graph_member`). Tree and SVR members are
+stored and predicted exactly as the fingerprint baselines' (:mod:`baseline`). Every member (component × seed) is
+calibrated with the card's Platt parameters (classification), then all are averaged; regression tasks carry a
+conformal half-width (:attr:`TabularEnsemble.interval_halfwidth`) that the prediction table turns into
 ``MODEL:TASK:lower`` / ``:upper`` columns.
+
+Cards written before components existed (one family, ``featurizer.params`` = one feature set, weight files
+without ``part``) load as one component.
 """
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from rdkit import Chem
 
 from workbench.models.builders.base import Predictor
-from workbench.models.builders.baseline import BaselineEnsemble
-from workbench.models.store import Checkpoint, CheckpointError
+from workbench.models.builders.baseline import _arrays, _booster
+from workbench.models.store import Checkpoint, CheckpointError, read_verified
 
-__all__ = ["TabularEnsemble", "build_tabular"]
+__all__ = ["GRAPH_INPUT", "Component", "TabularEnsemble", "build_tabular"]
+
+#: ``featurizer.params.components[i].feature_set`` of a graph component.
+GRAPH_INPUT = "graph"
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -27,48 +37,132 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-class TabularEnsemble(BaselineEnsemble):
-    """Per-task, per-seed tabular models on a fitted feature set, calibrated; outputs in task units."""
+@dataclass
+class Component:
+    """One family on one input: its fitted feature set (``None`` for graphs) and its members by (seed, task)."""
+
+    family: str
+    features: object | None  # FittedFeatures
+    members: dict[tuple[int, int], object] = field(default_factory=dict)
+
+    @property
+    def seeds(self) -> list[int]:
+        return sorted({s for s, _ in self.members})
+
+
+class TabularEnsemble:
+    """Per-component, per-seed, per-task models, calibrated; outputs in task units."""
 
     def __init__(self, checkpoint: Checkpoint) -> None:
         from workbench.featurizers.feature_sets import FittedFeatures
 
-        super().__init__(checkpoint)
-        config = checkpoint.card.architecture.config
-        try:
-            self.features = FittedFeatures.from_params(checkpoint.card.featurizer.params)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise CheckpointError(f"{checkpoint.path}: its feature set cannot be rebuilt ({exc})") from exc
+        card = checkpoint.card
+        config = card.architecture.config
+        self.n_tasks = len(card.tasks)
+        self.classification = [t.is_classification for t in card.tasks]
+        specs = config.get("components") or [{"family": config.get("family"), "params": config.get("params", {})}]
+        inputs = card.featurizer.params.get("components") or [card.featurizer.params]
+        if len(inputs) != len(specs):
+            raise CheckpointError(f"{checkpoint.path}: {len(specs)} components but {len(inputs)} feature sets")
+        self.components: list[Component] = []
+        for spec, params in zip(specs, inputs, strict=True):
+            try:
+                fitted = None if params.get("feature_set") == GRAPH_INPUT else FittedFeatures.from_params(params)
+            except (ValueError, KeyError, TypeError) as exc:
+                raise CheckpointError(f"{checkpoint.path}: its feature set cannot be rebuilt ({exc})") from exc
+            self.components.append(Component(str(spec["family"]), fitted))
+        for entry in card.weights:  # each file read once: the bytes hashed are the bytes loaded
+            index = int(entry.part.removeprefix("component")) if entry.part else 0
+            if not 0 <= index < len(self.components):
+                raise CheckpointError(f"{entry.file}: part {entry.part!r} names no component")
+            component = self.components[index]
+            path = checkpoint.path / entry.file
+            data = read_verified(path, entry.sha256)
+            key = (int(entry.seed), int(entry.task))
+            if component.family == "gin":
+                component.members[key] = self._graph_member(data, self.classification[key[1]], str(path))
+            elif entry.format == "xgboost-json":
+                component.members[key] = _booster(gzip.decompress(data) if path.suffix == ".gz" else data, str(path))
+            elif entry.format == "safetensors":
+                component.members[key] = _arrays(data, component.family, str(path))
+            else:
+                raise CheckpointError(f"{entry.file}: {entry.format} is not a format of a user's model")
+        self.seeds = list(card.seeds)
         self.calibration = [tuple(c) if c else None for c in config.get("calibration") or [None] * self.n_tasks]
         conformal = config.get("conformal") or {}
         widths = conformal.get("halfwidth")
         self.interval_halfwidth = np.asarray(widths, dtype=np.float64) if widths else None
         self.interval_coverage = conformal.get("coverage")
 
-    def morgan_part(self) -> tuple[int, int] | None:
-        """``(n_bits, radius)`` of the feature set's leading Morgan fingerprint (bits or counts), else ``None``."""
-        spec = self.features.params.get("fingerprint")
+    @staticmethod
+    def _graph_member(data: bytes, classification: bool, name: str):
+        from safetensors import SafetensorError
+        from safetensors.torch import load
+
+        from workbench.models.builders.graph_member import GraphMember
+
+        try:
+            return GraphMember.from_tensors(load(data), classification)
+        except (SafetensorError, RuntimeError, KeyError, ValueError) as exc:
+            raise CheckpointError(f"{name} is not a readable GIN member: {exc}") from exc
+
+    @property
+    def features(self):
+        """The first component's fitted feature set (``None`` for a graph component)."""
+        return self.components[0].features
+
+    def morgan_part(self, component: int = 0) -> tuple[int, int] | None:
+        """``(n_bits, radius)`` of a component's leading Morgan fingerprint (bits or counts), else ``None``."""
+        features = self.components[component].features
+        spec = features.params.get("fingerprint") if features is not None else None
         if not spec or spec.get("kind") != "morgan":
             return None
         return int(spec["n_bits"]), int(spec["radius"])
 
     def predict(self, mols: Sequence[Chem.Mol], batch_size: int = 512) -> tuple[np.ndarray, list[str]]:
+        """Calibrated predictions ``(n_members, n, n_tasks)`` and one error per molecule."""
         from workbench.featurizers.feature_sets import EMBEDDING_FAILED
 
-        x, notes = self.features.transform(mols)
-        out = self.predict_features(x)
-        errors = [n if n.startswith(EMBEDDING_FAILED) else "" for n in notes]  # no prediction from a zero embedding
-        out[:, [i for i, e in enumerate(errors) if e], :] = np.nan
+        outs, failed = [], np.zeros(len(mols), dtype=bool)
+        errors, unencoded = [""] * len(mols), [""] * len(mols)
+        for c, component in enumerate(self.components):
+            if component.features is None:
+                from workbench.featurizers import mols_to_graphs
+
+                graphs, graph_errors = mols_to_graphs(list(mols))
+                unencoded = [old or new for old, new in zip(unencoded, graph_errors, strict=True)]
+                outs.append(self.predict_component(c, graphs))
+                continue
+            x, notes = component.features.transform(mols)
+            outs.append(self.predict_component(c, x))
+            for i, note in enumerate(notes):
+                if note.startswith(EMBEDDING_FAILED):  # no prediction from a zero embedding
+                    failed[i], errors[i] = True, note
+        out = np.concatenate(outs)
+        out[:, failed, :] = np.nan
+        for i in np.flatnonzero(~np.isfinite(out).any(axis=(0, 2))):  # no member could predict it: say why
+            errors[i] = errors[i] or unencoded[i] or "no member of the model could encode the molecule"
         return out, errors
 
-    def predict_features(self, x: np.ndarray) -> np.ndarray:
-        """Calibrated predictions ``(n_members, n, n_tasks)`` for feature rows ``x`` (used by occlusion)."""
-        out = self.predict_fingerprints(x)
+    def predict_component(self, component: int, x) -> np.ndarray:
+        """Calibrated predictions ``(n_seeds, n, n_tasks)`` of one component for its input rows ``x`` (feature rows,
+        or graphs for a GIN component; used by occlusion)."""
+        comp = self.components[component]
+        seeds = comp.seeds
+        out = np.full((len(seeds), len(x), self.n_tasks), np.nan)
+        for s, seed in enumerate(seeds):
+            for t in range(self.n_tasks):
+                member = comp.members[(seed, t)]
+                out[s, :, t] = member.predict(x) if comp.family == "gin" else member(x)
         for t, platt in enumerate(self.calibration):
             if platt is not None:
                 a, b = platt
                 out[:, :, t] = 1 / (1 + np.exp(-(a * _logit(out[:, :, t]) + b)))
         return out
+
+    def predict_features(self, x: np.ndarray) -> np.ndarray:
+        """The first component's calibrated predictions for its feature rows ``x``."""
+        return self.predict_component(0, x)
 
 
 def build_tabular(checkpoint: Checkpoint, device: torch.device) -> Predictor:
