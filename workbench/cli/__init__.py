@@ -21,6 +21,7 @@ from workbench.cli import (
     parse_cmd,
     predict_cmd,
     report_cmd,
+    screen_cmd,
     search_cmd,
     train_cmd,
 )
@@ -42,6 +43,7 @@ VERBS = (
     import_cmd,
     minimol_cmd,
     report_cmd,
+    screen_cmd,
 )
 
 

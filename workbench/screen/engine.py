@@ -1,0 +1,329 @@
+"""The local screening engine: library chunks through a pool of worker processes into one Parquet file.
+
+Each worker loads the plan's models once (through the shared inference module,
+:mod:`workbench.predict.inference`), then per chunk parses and standardizes the SMILES exactly as
+``workbench predict`` does (one row per input row, in order; an ``error`` for a bad row, never a dropped
+one), predicts, computes the descriptors the filter names, scores the text prompt, and writes the chunk to
+the chunks folder (temporary file, then rename). The main process reads the library, hands out at most
+two chunks per worker at a time (bounded memory), records finished chunks in the manifest
+(:mod:`workbench.screen.manifest`), and at the end combines the chunks into the output
+(:mod:`workbench.screen.output`). A killed run loses at most the chunks in flight; ``resume=True``
+continues it. With one worker everything runs in the calling process (no start-up cost).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.screen.descriptors import compute_descriptors
+from workbench.screen.library import LibraryChunk, count_rows, iter_library
+from workbench.screen.manifest import Manifest, chunks_folder
+from workbench.screen.output import write_output
+from workbench.screen.plan import PROMPT_COLUMN, ScreenPlan
+
+__all__ = [
+    "ChunkEvent",
+    "ScreenSummary",
+    "default_workers",
+    "init_worker",
+    "run_screen",
+    "screen_chunk",
+    "screen_frame",
+]
+
+#: Chunks handed to each worker ahead of the one it is working on (bounds the main process's memory).
+AHEAD_PER_WORKER = 2
+
+
+def default_workers() -> int:
+    """``min(2, CPU count)``."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+@dataclass(frozen=True)
+class ChunkEvent:
+    """A chunk finished (computed now, or found finished by ``resume``)."""
+
+    chunk_id: str
+    source: str
+    index: int
+    rows: int
+    errors: int
+    resumed: bool
+
+
+@dataclass
+class ScreenSummary:
+    """What a screen did: rows read and with an error, rows written, chunks computed and resumed, time."""
+
+    output: Path
+    rows: int = 0
+    errors: int = 0
+    written: int = 0
+    chunks: int = 0
+    resumed_chunks: int = 0
+    resumed_rows: int = 0
+    seconds: float = 0.0
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        """Molecules computed per second (resumed chunks not counted)."""
+        return (self.rows - self.resumed_rows) / self.seconds if self.seconds > 0 else 0.0
+
+
+_STATE: dict[str, Any] = {}
+
+
+def init_worker(plan: ScreenPlan, threads: int | None = None, child: bool = False) -> None:
+    """Load the plan's models (and the retrieval model for a prompt) once in this process.
+
+    A failure is kept and raised by each :func:`screen_chunk`, so it reaches the caller with its message.
+    """
+    if child:  # Ctrl-C is the main process's to handle: it stops the workers
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _STATE.clear()
+    _STATE["plan"] = plan
+    try:
+        import torch
+
+        from workbench.predict.inference import load_model
+
+        if threads:
+            torch.set_num_threads(threads)
+        _STATE["models"] = [load_model(m, precision=plan.precision) for m in plan.models]
+        if plan.prompt:
+            from workbench.retrieval.model import load_retriever
+
+            retriever = load_retriever()
+            _STATE["retriever"] = retriever
+            _STATE["query"] = retriever.embed_texts([plan.prompt])[0]
+    except Exception as exc:
+        _STATE["error"] = exc
+
+
+def _prompt_scores(retriever: Any, query: np.ndarray, smiles: list[str], errors: list[str]) -> np.ndarray:
+    """Cosine of each molecule with the prompt (NaN for error rows); notes embedding failures in ``errors``."""
+    scores = np.full(len(smiles), np.nan)
+    rows = [i for i, e in enumerate(errors) if not e]
+    if not rows:
+        return scores
+    vectors, parsed = retriever.embed_molecules([smiles[i] for i in rows])
+    for k, i in enumerate(rows):
+        problem = str(parsed["error"].iloc[k])
+        if problem:
+            errors[i] = f"{PROMPT_COLUMN}: {problem}"
+        else:
+            scores[i] = float(vectors[k] @ query)
+    return scores
+
+
+def screen_frame(chunk: LibraryChunk, plan: ScreenPlan, models: list[Any], **prompt: Any) -> pd.DataFrame:
+    """One chunk's output rows: one per input row, in order, with exactly ``plan.columns``.
+
+    ``models`` are loaded models (:func:`workbench.predict.inference.load_model`); ``prompt`` holds
+    ``retriever`` and ``query`` when the plan has a prompt.
+    """
+    from workbench import chem
+    from workbench.predict.inference import predict_parsed
+
+    parsed = chem.parse(chunk.smiles, inchikey=False).drop(columns=["inchikey"])  # as `workbench predict`
+    mols = parsed.attrs["mols"]
+    result = predict_parsed(parsed, models, batch_size=plan.batch_size) if models else parsed
+    errors = [r or str(e) for r, e in zip(chunk.read_errors, result["error"].tolist(), strict=True)]
+    columns: dict[str, Any] = {
+        "source": [chunk.source] * len(chunk),
+        "row": np.arange(chunk.first_row, chunk.first_row + len(chunk), dtype=np.int64),
+        "smiles": chunk.smiles,
+        "canonical_smiles": result["smiles"].fillna("").astype(str).to_numpy(),
+    }
+    for column in plan.score_columns:
+        columns[column] = result[column].to_numpy(dtype=np.float64) if column in result else np.nan
+    usable = [m if not e else None for m, e in zip(mols, errors, strict=True)]
+    columns.update(compute_descriptors(usable, plan.descriptors))
+    if plan.prompt:
+        canonical = [str(s) for s in columns["canonical_smiles"]]
+        columns[PROMPT_COLUMN] = _prompt_scores(prompt["retriever"], prompt["query"], canonical, errors)
+    columns["error"] = errors
+    columns["warnings"] = result["warnings"].fillna("").astype(str).to_numpy()
+    return pd.DataFrame(columns, columns=plan.columns)
+
+
+def screen_chunk(chunk: LibraryChunk, path: str) -> tuple[int, int]:
+    """Screen one chunk in this worker and write it to ``path`` atomically; returns (rows, rows with an error)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if "error" in _STATE:
+        raise RuntimeError(f"the screening worker could not load its models: {_STATE['error']}")
+    plan: ScreenPlan = _STATE["plan"]
+    extra = {k: _STATE[k] for k in ("retriever", "query") if k in _STATE}
+    frame = screen_frame(chunk, plan, _STATE["models"], **extra)
+    table = pa.Table.from_pandas(frame, schema=plan.schema(), preserve_index=False)
+    target = Path(path)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    pq.write_table(table, temporary)
+    os.replace(temporary, target)
+    return len(frame), int((frame["error"] != "").sum())
+
+
+class _Inline:
+    """A pool of one: runs each chunk in the calling process when it is submitted."""
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        future: Future = Future()
+        future.set_result(fn(*args))
+        return future
+
+
+@contextmanager
+def _pool(plan: ScreenPlan, workers: int) -> Iterator[Any]:
+    """The worker pool; on an error or interrupt its processes are stopped at once (chunks in flight lost)."""
+    if workers == 1:
+        init_worker(plan)
+        yield _Inline()
+        return
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    executor = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),  # no fork of a process holding torch threads
+        initializer=init_worker,
+        initargs=(plan, threads, True),
+    )
+    try:
+        yield executor
+    except BaseException:
+        for process in list((getattr(executor, "_processes", None) or {}).values()):
+            process.terminate()
+        executor.shutdown(wait=True, cancel_futures=True)
+        raise
+    executor.shutdown(wait=True)
+
+
+def run_screen(
+    library: str | Path,
+    output: str | Path,
+    plan: ScreenPlan,
+    *,
+    chunk_size: int = 5_000,
+    workers: int | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    keep_chunks: bool = False,
+    progress: bool = False,
+    on_chunk: Callable[[ChunkEvent], None] | None = None,
+    on_skip: Callable[[str], None] | None = None,
+) -> ScreenSummary:
+    """Screen a library file or folder and write the output Parquet file.
+
+    Args:
+        library: a molecule file or folder (:func:`workbench.screen.library.iter_library`).
+        output: the output ``.parquet`` file, written only when the run finishes.
+        plan: models, descriptors, filter and ranking (:func:`workbench.screen.plan.plan_screen`).
+        workers: processes (default :func:`default_workers`); 1 runs in this process.
+        resume: skip the chunks an earlier run with the same settings finished.
+        overwrite: delete an earlier run's chunks folder instead of refusing it.
+        keep_chunks: keep the chunks folder after the output is written (to filter again with ``resume``).
+        progress: a progress bar on stderr (molecules, molecules/s, ETA).
+        on_chunk: called after each finished chunk; an exception raised there stops the run like a kill.
+        on_skip: told about each unreadable file of a folder (default: a warning).
+
+    Raises:
+        ResumeError: a chunks folder of another run exists (see ``resume`` and ``overwrite``).
+        LibraryError: the library (a single file) cannot be read.
+    """
+    from tqdm.auto import tqdm
+
+    start = time.perf_counter()
+    output = Path(output)
+    workers = workers or default_workers()
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
+    manifest = Manifest.open(chunks_folder(output), plan.settings(), resume=resume, overwrite=overwrite)
+    summary = ScreenSummary(output)
+
+    def skipped(message: str) -> None:
+        summary.skipped.append(message)
+        if on_skip is not None:
+            on_skip(message)
+        else:
+            import warnings
+
+            from workbench.screen.library import UnreadableFileWarning
+
+            warnings.warn(message, UnreadableFileWarning, stacklevel=2)
+
+    order: list[str] = []
+    total = count_rows(library) if progress else None
+    with (
+        tqdm(total=total, unit="mol", desc="screening", disable=not progress, file=sys.stderr, smoothing=0.1) as bar,
+        _pool(plan, workers) as pool,
+    ):
+
+        def finished(event: ChunkEvent) -> None:
+            summary.rows += event.rows
+            summary.errors += event.errors
+            summary.chunks += 1
+            if event.resumed:
+                summary.resumed_chunks += 1
+                summary.resumed_rows += event.rows
+                if bar.total:
+                    bar.total = max(0, bar.total - event.rows)
+                    bar.refresh()
+            else:
+                bar.update(event.rows)
+            if on_chunk is not None:
+                on_chunk(event)
+
+        pending: dict[Future, tuple[LibraryChunk, str]] = {}
+
+        def collect(limit: int) -> None:
+            """Record every finished chunk; wait while more than ``limit`` are in flight."""
+            while pending:
+                done = {f for f in pending if f.done()}
+                if not done:
+                    if len(pending) <= limit:
+                        return
+                    done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                for future in done:
+                    chunk, digest = pending.pop(future)
+                    rows, errors = future.result()
+                    manifest.record(chunk.chunk_id, digest, rows, errors)
+                    finished(ChunkEvent(chunk.chunk_id, chunk.source, chunk.index, rows, errors, False))
+
+        for chunk in iter_library(library, chunk_size=chunk_size, smiles_column=plan.smiles_column, on_skip=skipped):
+            order.append(chunk.chunk_id)
+            digest = chunk.digest()
+            if manifest.is_done(chunk.chunk_id, digest):
+                entry = manifest.chunks[chunk.chunk_id]
+                finished(ChunkEvent(chunk.chunk_id, chunk.source, chunk.index, len(chunk), entry["errors"], True))
+                continue
+            collect(AHEAD_PER_WORKER * workers - 1)
+            pending[pool.submit(screen_chunk, chunk, str(manifest.chunk_path(chunk.chunk_id)))] = (chunk, digest)
+        collect(0)
+    summary.written = write_output(
+        [manifest.chunk_path(c) for c in order],
+        output,
+        plan.schema(),
+        where=plan.where,
+        top=plan.top,
+        by=plan.by,
+        ascending=plan.ascending,
+    )
+    if not keep_chunks:
+        manifest.remove()
+    summary.seconds = time.perf_counter() - start
+    return summary
