@@ -31,7 +31,7 @@ from workbench.app.upload import CLIFF_LIMITS
 from workbench.chem.uploads import Upload
 from workbench.custom.checkpoint import ModelNameError, check_model_name, save_custom_model
 from workbench.custom.figures import calibration_figure, parity_figure, roc_pr_figure
-from workbench.custom.report import metrics_table, search_table
+from workbench.custom.report import chosen_how, metrics_table, search_table
 from workbench.custom.training import CustomResult
 
 __all__ = ["JOB_QUERY", "current_job", "job_panel", "reproduce", "start_run"]
@@ -137,7 +137,7 @@ def _results(result: CustomResult) -> None:
         plain(
             f"{len(data.smiles):,} molecules from {data.input_rows:,} rows ({len(data.dropped):,} dropped); "
             f"{split.kind} split {len(split.train)} train / {len(split.valid)} validation / {len(split.test)} test; "
-            f"chosen on validation: {result.chosen.label}; trained in {result.seconds:.0f} s."
+            f"{chosen_how(result)}; trained in {result.seconds:.0f} s."
         )
     )
     cliffs = cliff_summary(result)
@@ -164,8 +164,10 @@ def _results(result: CustomResult) -> None:
         st.dataframe(search_table(result), hide_index=True)
         st.caption(
             "Every candidate fitted on the training molecules and scored on the validation molecules (higher is "
-            "better: ROC-AUC, or minus RMSE over the target's spread); the chosen one is refitted on train + "
-            "validation."
+            "better: ROC-AUC, or minus RMSE over the target's spread). Quick keeps the best on validation; "
+            "thorough cross-fits the best three on train + validation (5 folds) and keeps whichever of them, or "
+            "of the means of the best two and three, has the best out-of-fold score. The chosen model is "
+            "refitted on train + validation."
         )
     with tabs["Log"]:
         st.code("\n".join(result.log), language=None)

@@ -7,7 +7,7 @@ import pandas as pd
 
 from workbench.custom.training import CustomResult
 
-__all__ = ["metrics_table", "search_table", "summary_lines"]
+__all__ = ["chosen_how", "metrics_table", "search_table", "summary_lines"]
 
 _SHOWN = {
     "rmse": "RMSE",
@@ -40,17 +40,38 @@ def metrics_table(result: CustomResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["target", "metric", "test", "95% CI"])
 
 
+def chosen_how(result: CustomResult) -> str:
+    """E.g. ``chosen on validation: SVR …`` or ``chosen out of fold: Mean of …``."""
+    where = "out of fold (train + validation)" if result.config.effort == "thorough" else "on validation"
+    return f"chosen {where}: {result.chosen.label}"
+
+
 def search_table(result: CustomResult) -> pd.DataFrame:
-    """Every candidate with its validation score (higher is better) and fit time; the chosen one marked."""
+    """Every candidate with its validation score (higher is better), its out-of-fold score where it was
+    cross-fitted, and its fit time; then the means of the best candidates (thorough); the chosen one marked."""
     frame = pd.DataFrame(result.search)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "candidate": frame["label"],
             "validation score": frame["valid_score"].round(4),
+            "out-of-fold score": frame.get("cv_score", pd.Series(np.nan, index=frame.index)).round(4),
             "seconds": frame["seconds"].round(1),
             "chosen": frame.get("chosen", pd.Series(False, index=frame.index)).fillna(False).astype(bool),
         }
     )
+    single = len(result.chosen.components) == 1
+    table["chosen"] &= single  # a mean is marked on its own row
+    means = [
+        {
+            "candidate": "Mean of " + "; ".join(e["components"]),
+            "validation score": np.nan,
+            "out-of-fold score": round(e["cv_score"], 4),
+            "seconds": np.nan,
+            "chosen": bool(e["chosen"]),
+        }
+        for e in result.ensembles
+    ]
+    return pd.concat([table, pd.DataFrame(means, columns=table.columns)], ignore_index=True) if means else table
 
 
 def summary_lines(result: CustomResult) -> list[str]:
@@ -62,7 +83,7 @@ def summary_lines(result: CustomResult) -> list[str]:
     split = result.split
     sizes = f"{len(split.train)} train / {len(split.valid)} validation / {len(split.test)} test"
     lines.append(f"split {split.kind}: {sizes}")
-    lines.append(f"chosen on validation: {result.chosen.label}")
+    lines.append(chosen_how(result))
     for row in metrics_table(result).itertuples(index=False):
         ci = f" (95% CI {row[3]})" if row[3] else ""
         lines.append(f"test {row.target}: {row.metric} {row.test:.3f}{ci}")
