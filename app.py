@@ -26,6 +26,12 @@ train_own_data = st.Page(
     icon=":material/model_training:",
     url_path="train-on-your-data",
 )
+virtual_screening = st.Page(
+    "pages/virtual_screening.py",
+    title="Virtual screening",
+    icon=":material/filter_alt:",
+    url_path="virtual-screening",
+)
 model_zoo = st.Page("pages/model_zoo.py", title="Model zoo", icon=":material/inventory_2:", url_path="model-zoo")
 conformers = st.Page(
     "pages/conformers.py", title="3D conformers", icon=":material/view_in_ar:", url_path="3d-conformers"
@@ -46,6 +52,7 @@ STEM_LINKS = {
     "home": home,
     "predict": predict,
     "train_own_data": train_own_data,
+    "virtual_screening": virtual_screening,
     "model_zoo": model_zoo,
     "conformers": conformers,
     "activity_cliffs": activity_cliffs,
@@ -70,7 +77,7 @@ sync_url()  # ?smiles= read on the session's first run, written back when the UR
 navigation = st.navigation(
     {
         "Start": [home, *stem_pages],
-        "Predict": [predict, train_own_data, model_zoo],
+        "Predict": [predict, train_own_data, virtual_screening, model_zoo],
         "Explore": [conformers],
         "Activity cliffs": [activity_cliffs, ifm_lab],
         "Search": [text_retrieval],

@@ -26,6 +26,7 @@ HEAVY = (
     "lightning",
     "admet_ai",
     "torch_geometric",
+    "ray",
 )
 LIGHT_MODULES = (
     "workbench.predict.inference",
@@ -39,6 +40,9 @@ LIGHT_MODULES = (
     "workbench.models.builders.torch_models",
     "workbench.models.importers.admet_ai",
     "workbench.chem",
+    "workbench.screen",
+    "workbench.screen.ray_engine",
+    "workbench.cli.screen_cmd",
 )
 
 

@@ -1,4 +1,4 @@
-"""Background training runs of the "Train on your data" page, held server-side (not in a browser session).
+"""Background runs of the "Train on your data" and "Virtual screening" pages, held server-side (not in a session).
 
 A :class:`TrainingJob` runs ``work(progress, should_stop)`` in a daemon thread and records what the page shows:
 its state, the last progress fraction and message, a log, the result or one sentence saying what failed. The
@@ -192,8 +192,16 @@ class TrainingJob:
 class JobRegistry:
     """The jobs of one server process, by id (see the module docstring for their lifetime)."""
 
-    def __init__(self, *, max_running: int = MAX_RUNNING, keep_s: float = KEEP_S, max_kept: int = MAX_KEPT):
+    def __init__(
+        self,
+        *,
+        max_running: int = MAX_RUNNING,
+        keep_s: float = KEEP_S,
+        max_kept: int = MAX_KEPT,
+        noun: str = "training run",
+    ):
         self.max_running, self.keep_s, self.max_kept = max_running, keep_s, max_kept
+        self.noun = noun  # what a run is called in the refusals ("training run", "screening run")
         self._jobs: dict[str, TrainingJob] = {}
         self._lock = threading.Lock()
 
@@ -233,11 +241,11 @@ class JobRegistry:
             self._prune()
             mine = [j for j in self._jobs.values() if j.owner == owner]
             if any(j.busy for j in mine):
-                raise JobRefusedError("Your training run is still going: cancel it or wait for it to end first.")
+                raise JobRefusedError(f"Your {self.noun} is still going: cancel it or wait for it to end first.")
             running = sum(j.running for j in self._jobs.values())
             if running >= self.max_running:
                 raise JobRefusedError(
-                    f"{running} training runs are using this server's CPUs; try again when one ends, or run the "
+                    f"{running} {self.noun}s are using this server's CPUs; try again when one ends, or run the "
                     "command line below on your own machine."
                 )
             for job in mine:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import signal
 import sys
 import threading
@@ -15,6 +16,8 @@ __all__ = ["register"]
 #: Rows per chunk: a chunk is the unit of work of a worker and of ``--resume`` (as ``predict``'s 1,000: bounded
 #: memory per worker with a GIN or Chemprop ensemble).
 SCREEN_CHUNK_SIZE = 1_000
+#: What ``--engine ray`` needs (pinned in requirements.txt).
+RAY_REQUIREMENT = "ray[data]==2.60.0"
 
 DESCRIPTION = """\
 Predict, filter and rank a library of molecules with the shipped checkpoints, streaming: the library (a file or a
@@ -30,7 +33,13 @@ written, in order, bad rows with their error.
 An interrupted run keeps its finished chunks: run the same command with --resume to continue (chunks whose input
 rows are unchanged are not computed again). Without --resume a chunks folder holding finished chunks is refused;
 --overwrite deletes it. The chunks folder is deleted after a finished run unless --keep-chunks (then --resume with
-another --where or --top filters again without predicting again)."""
+another --where or --top filters again without predicting again).
+
+--engine ray runs the same screen with Ray Data (pip install 'ray[data]==2.60.0'): a local Ray on this machine's
+CPUs, or the cluster of --ray-address (auto: the one this machine belongs to; every node with the same installation).
+The library is read on this machine, actors load the models once each (one GPU each when the cluster has GPUs) and
+screen chunk by chunk, and this machine writes the chunks, the manifest and the output: the same file as --engine
+local, and --resume continues a run of either engine."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -64,9 +73,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--by", metavar="COLUMN", help="the column --top ranks by (largest first)")
     p.add_argument("--ascending", action="store_true", help="with --top: the smallest values are the best")
     p.add_argument("--prompt", metavar="TEXT", help="score each molecule against a text (column prompt_score)")
-    p.add_argument("--engine", choices=["local"], default="local", help="where to run (default: local processes)")
+    p.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="local: worker processes on this machine (default); ray: Ray Data, on a local Ray or a cluster "
+        "(--ray-address), the same output file",
+    )
+    p.add_argument(
+        "--ray-address",
+        metavar="ADDRESS",
+        help="with --engine ray: the cluster to join (auto: the one this machine belongs to; ray://HOST:10001); "
+        "default a local Ray on this machine's CPUs",
+    )
     add_chunk_option(p, default=SCREEN_CHUNK_SIZE)
-    p.add_argument("--workers", type=int, help="worker processes (default: min(2, CPU count); 1 = in this process)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes (default: min(2, CPU count); 1 = in this process); with --engine ray: actors "
+        "(default: one per GPU, else one per CPU minus one kept for reading)",
+    )
     p.add_argument("--resume", action="store_true", help="continue an interrupted run (same settings)")
     p.add_argument("--overwrite", action="store_true", help="delete an earlier run's chunks folder and start again")
     p.add_argument("--keep-chunks", action="store_true", help="keep the chunks folder after the output is written")
@@ -118,10 +144,16 @@ def run(args: argparse.Namespace) -> int:
     check_output(args.output)
     check_at_least("--chunk-size", args.chunk_size)
     check_at_least("--batch-size", args.batch_size)
-    workers = args.workers or default_workers()
-    check_at_least("--workers", workers)
+    use_ray = args.engine == "ray"
+    workers = args.workers or (None if use_ray else default_workers())
+    if workers is not None:
+        check_at_least("--workers", workers)
     if args.resume and args.overwrite:
         raise UsageError("--resume and --overwrite exclude each other")
+    if args.ray_address and not use_ray:
+        raise UsageError("--ray-address goes with --engine ray")
+    if use_ray and importlib.util.find_spec("ray") is None:
+        raise UsageError(f"--engine ray needs Ray; install it with: pip install '{RAY_REQUIREMENT}'")
     library = _library(args)
     chosen, registered = _checkpoints(args.models)
     try:
@@ -145,19 +177,31 @@ def run(args: argparse.Namespace) -> int:
 
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm) if main else None
+    common = {
+        "chunk_size": args.chunk_size,
+        "resume": args.resume,
+        "overwrite": args.overwrite,
+        "keep_chunks": args.keep_chunks,
+        "progress": not args.no_progress,
+        "on_skip": skipped,
+    }
+    how = f"{workers} worker{'s' if workers != 1 else ''}"
     try:
-        summary = run_screen(
-            library,
-            args.output,
-            plan,
-            chunk_size=args.chunk_size,
-            workers=workers,
-            resume=args.resume,
-            overwrite=args.overwrite,
-            keep_chunks=args.keep_chunks,
-            progress=not args.no_progress,
-            on_skip=skipped,
-        )
+        if use_ray:
+            from workbench.screen.ray_engine import run_ray_screen
+
+            def sized(sizing) -> None:
+                nonlocal how
+                gpus = f", {sizing.gpus_per_actor:g} GPU" if sizing.gpus_per_actor else ""
+                plural = "s" if sizing.actors != 1 else ""
+                how = f"Ray: {sizing.actors} actor{plural} of {sizing.cpus_per_actor:g} CPU{gpus}"
+                print(f"workbench: {how} each, {sizing.read_cpus:g} CPU kept for reading", file=sys.stderr)
+
+            summary = run_ray_screen(
+                library, args.output, plan, actors=workers, address=args.ray_address, on_sizing=sized, **common
+            )
+        else:
+            summary = run_screen(library, args.output, plan, workers=workers, **common)
     except ResumeError as exc:
         raise UsageError(str(exc)) from None
     finally:
@@ -167,7 +211,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"{summary.rows:,} molecules ({summary.errors:,} with an error) in {summary.chunks} chunks{resumed}; "
         f"{summary.written:,} rows written to {args.output} in {summary.seconds:.1f} s "
-        f"({summary.rate:,.0f} molecules/s, {workers} worker{'s' if workers > 1 else ''})",
+        f"({summary.rate:,.0f} molecules/s, {how})",
         file=sys.stderr,
     )
     return 0

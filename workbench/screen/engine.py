@@ -8,7 +8,9 @@ the chunks folder (temporary file, then rename). The main process reads the libr
 two chunks per worker at a time (bounded memory), records finished chunks in the manifest
 (:mod:`workbench.screen.manifest`), and at the end combines the chunks into the output
 (:mod:`workbench.screen.output`). A killed run loses at most the chunks in flight; ``resume=True``
-continues it. With one worker everything runs in the calling process (no start-up cost).
+continues it. With one worker everything runs in the calling thread (no start-up cost), with its own
+:class:`ScreenWorker`, so two runs in two threads of one process (the app server) do not mix. The Ray engine
+(:mod:`workbench.screen.ray_engine`) screens through the same :class:`ScreenWorker` and :func:`combine`.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -34,14 +37,22 @@ from workbench.screen.manifest import Manifest, chunks_folder
 from workbench.screen.output import write_output
 from workbench.screen.plan import PROMPT_COLUMN, ScreenPlan
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 __all__ = [
     "ChunkEvent",
+    "RunTracker",
     "ScreenSummary",
+    "ScreenWorker",
+    "chunk_errors",
+    "combine",
     "default_workers",
     "init_worker",
     "run_screen",
     "screen_chunk",
     "screen_frame",
+    "tracking",
 ]
 
 #: Chunks handed to each worker ahead of the one it is working on (bounds the main process's memory).
@@ -85,34 +96,78 @@ class ScreenSummary:
         return (self.rows - self.resumed_rows) / self.seconds if self.seconds > 0 else 0.0
 
 
-_STATE: dict[str, Any] = {}
+@dataclass
+class ScreenWorker:
+    """The plan's models (and the retrieval model with the prompt's embedding) loaded in one process or actor.
+
+    A failure to load is kept in ``error`` and raised by each :meth:`table`, so it reaches the caller with its
+    message. Both engines screen through it: the local engine's worker processes (or the calling thread with one
+    worker) and the Ray engine's actors.
+    """
+
+    plan: ScreenPlan
+    models: list[Any] = field(default_factory=list)
+    prompt: dict[str, Any] = field(default_factory=dict)
+    error: Exception | None = None
+
+    @classmethod
+    def load(cls, plan: ScreenPlan, threads: int | None = None) -> ScreenWorker:
+        """Load the models once (:func:`workbench.predict.inference.load_model` caches them per process)."""
+        worker = cls(plan)
+        try:
+            import torch
+
+            from workbench.predict.inference import load_model
+
+            if threads:
+                torch.set_num_threads(threads)
+            worker.models = [load_model(m, precision=plan.precision) for m in plan.models]
+            if plan.prompt:
+                from workbench.retrieval.model import load_retriever
+
+                retriever = load_retriever()
+                worker.prompt = {"retriever": retriever, "query": retriever.embed_texts([plan.prompt])[0]}
+        except Exception as exc:
+            worker.error = exc
+        return worker
+
+    def table(self, chunk: LibraryChunk) -> pa.Table:
+        """One chunk's output rows as an Arrow table with the plan's schema."""
+        import pyarrow as pa
+
+        if self.error is not None:
+            raise RuntimeError(f"the screening worker could not load its models: {self.error}")
+        frame = screen_frame(chunk, self.plan, self.models, **self.prompt)
+        return pa.Table.from_pandas(frame, schema=self.plan.schema(), preserve_index=False)
+
+    def write(self, chunk: LibraryChunk, path: str | Path) -> tuple[int, int]:
+        """Screen one chunk and write it to ``path`` atomically; returns (rows, rows with an error)."""
+        import pyarrow.parquet as pq
+
+        table = self.table(chunk)
+        target = Path(path)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        pq.write_table(table, temporary)
+        os.replace(temporary, target)
+        return table.num_rows, chunk_errors(table)
+
+
+def chunk_errors(table: pa.Table) -> int:
+    """Rows of a chunk's table with an error."""
+    import pyarrow.compute as pc
+
+    return int(pc.sum(pc.not_equal(table.column("error"), "")).as_py() or 0)
+
+
+_WORKER: ScreenWorker | None = None  # a worker process's models (the local engine's pool)
 
 
 def init_worker(plan: ScreenPlan, threads: int | None = None, child: bool = False) -> None:
-    """Load the plan's models (and the retrieval model for a prompt) once in this process.
-
-    A failure is kept and raised by each :func:`screen_chunk`, so it reaches the caller with its message.
-    """
+    """Load the plan's models once in this worker process (the pool's initializer)."""
+    global _WORKER
     if child:  # Ctrl-C is the main process's to handle: it stops the workers
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _STATE.clear()
-    _STATE["plan"] = plan
-    try:
-        import torch
-
-        from workbench.predict.inference import load_model
-
-        if threads:
-            torch.set_num_threads(threads)
-        _STATE["models"] = [load_model(m, precision=plan.precision) for m in plan.models]
-        if plan.prompt:
-            from workbench.retrieval.model import load_retriever
-
-            retriever = load_retriever()
-            _STATE["retriever"] = retriever
-            _STATE["query"] = retriever.embed_texts([plan.prompt])[0]
-    except Exception as exc:
-        _STATE["error"] = exc
+    _WORKER = ScreenWorker.load(plan, threads)
 
 
 def _prompt_scores(retriever: Any, query: np.ndarray, smiles: list[str], errors: list[str]) -> np.ndarray:
@@ -163,38 +218,31 @@ def screen_frame(chunk: LibraryChunk, plan: ScreenPlan, models: list[Any], **pro
 
 
 def screen_chunk(chunk: LibraryChunk, path: str) -> tuple[int, int]:
-    """Screen one chunk in this worker and write it to ``path`` atomically; returns (rows, rows with an error)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    if "error" in _STATE:
-        raise RuntimeError(f"the screening worker could not load its models: {_STATE['error']}")
-    plan: ScreenPlan = _STATE["plan"]
-    extra = {k: _STATE[k] for k in ("retriever", "query") if k in _STATE}
-    frame = screen_frame(chunk, plan, _STATE["models"], **extra)
-    table = pa.Table.from_pandas(frame, schema=plan.schema(), preserve_index=False)
-    target = Path(path)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    pq.write_table(table, temporary)
-    os.replace(temporary, target)
-    return len(frame), int((frame["error"] != "").sum())
+    """Screen one chunk in this worker process and write it to ``path`` atomically; returns (rows, error rows)."""
+    if _WORKER is None:
+        raise RuntimeError("the screening worker was not initialised (init_worker)")
+    return _WORKER.write(chunk, path)
 
 
-class _Inline:
-    """A pool of one: runs each chunk in the calling process when it is submitted."""
-
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
-        future: Future = Future()
-        future.set_result(fn(*args))
-        return future
+Submit = Callable[[LibraryChunk, str], Future]
 
 
 @contextmanager
-def _pool(plan: ScreenPlan, workers: int) -> Iterator[Any]:
-    """The worker pool; on an error or interrupt its processes are stopped at once (chunks in flight lost)."""
+def _pool(plan: ScreenPlan, workers: int) -> Iterator[Submit]:
+    """``submit(chunk, path)`` on the worker pool; on an error or interrupt its processes are stopped at once.
+
+    With one worker the chunk is screened in the calling thread when it is submitted (its own
+    :class:`ScreenWorker`, so two runs in two threads of one process, as on the app server, do not mix).
+    """
     if workers == 1:
-        init_worker(plan)
-        yield _Inline()
+        worker = ScreenWorker.load(plan)
+
+        def inline(chunk: LibraryChunk, path: str) -> Future:
+            future: Future = Future()
+            future.set_result(worker.write(chunk, path))
+            return future
+
+        yield inline
         return
     threads = max(1, (os.cpu_count() or 1) // workers)
     executor = ProcessPoolExecutor(
@@ -204,13 +252,88 @@ def _pool(plan: ScreenPlan, workers: int) -> Iterator[Any]:
         initargs=(plan, threads, True),
     )
     try:
-        yield executor
+        yield lambda chunk, path: executor.submit(screen_chunk, chunk, path)
     except BaseException:
         for process in list((getattr(executor, "_processes", None) or {}).values()):
             process.terminate()
         executor.shutdown(wait=True, cancel_futures=True)
         raise
     executor.shutdown(wait=True)
+
+
+class RunTracker:
+    """What the driver of a run (either engine) counts and reports: the summary, the progress bar, the callbacks."""
+
+    def __init__(
+        self,
+        summary: ScreenSummary,
+        bar: Any,
+        on_chunk: Callable[[ChunkEvent], None] | None,
+        on_skip: Callable[[str], None] | None,
+    ) -> None:
+        self.summary, self.bar, self.on_chunk, self.on_skip = summary, bar, on_chunk, on_skip
+
+    def skipped(self, message: str) -> None:
+        """A file of the library folder was skipped or cut short."""
+        self.summary.skipped.append(message)
+        if self.on_skip is not None:
+            self.on_skip(message)
+        else:
+            import warnings
+
+            from workbench.screen.library import UnreadableFileWarning
+
+            warnings.warn(message, UnreadableFileWarning, stacklevel=2)
+
+    def finished(self, event: ChunkEvent) -> None:
+        """A chunk is finished (computed and recorded, or found by ``resume``)."""
+        summary, bar = self.summary, self.bar
+        summary.rows += event.rows
+        summary.errors += event.errors
+        summary.chunks += 1
+        if event.resumed:
+            summary.resumed_chunks += 1
+            summary.resumed_rows += event.rows
+            if bar.total:
+                bar.total = max(0, bar.total - event.rows)
+                bar.refresh()
+        else:
+            bar.update(event.rows)
+        if self.on_chunk is not None:
+            self.on_chunk(event)
+
+
+@contextmanager
+def tracking(
+    library: str | Path,
+    output: Path,
+    *,
+    progress: bool,
+    on_chunk: Callable[[ChunkEvent], None] | None,
+    on_skip: Callable[[str], None] | None,
+) -> Iterator[RunTracker]:
+    """A :class:`RunTracker` with its progress bar on stderr (molecules, molecules/s, ETA) when ``progress``."""
+    from tqdm.auto import tqdm
+
+    total = count_rows(library) if progress else None
+    with tqdm(total=total, unit="mol", desc="screening", disable=not progress, file=sys.stderr, smoothing=0.1) as bar:
+        yield RunTracker(ScreenSummary(output), bar, on_chunk, on_skip)
+
+
+def combine(manifest: Manifest, order: list[str], output: Path, plan: ScreenPlan, keep_chunks: bool) -> int:
+    """Write the output from the chunks in library ``order`` (filter, top N); remove the chunks folder unless kept."""
+    written = write_output(
+        [manifest.chunk_path(c) for c in order],
+        output,
+        plan.schema(),
+        where=plan.where,
+        top=plan.top,
+        by=plan.by,
+        ascending=plan.ascending,
+    )
+    if not keep_chunks:
+        manifest.remove()
+    return written
 
 
 def run_screen(
@@ -245,49 +368,17 @@ def run_screen(
         ResumeError: a chunks folder of another run exists (see ``resume`` and ``overwrite``).
         LibraryError: the library (a single file) cannot be read.
     """
-    from tqdm.auto import tqdm
-
     start = time.perf_counter()
     output = Path(output)
     workers = workers or default_workers()
     if workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
     manifest = Manifest.open(chunks_folder(output), plan.settings(), resume=resume, overwrite=overwrite)
-    summary = ScreenSummary(output)
-
-    def skipped(message: str) -> None:
-        summary.skipped.append(message)
-        if on_skip is not None:
-            on_skip(message)
-        else:
-            import warnings
-
-            from workbench.screen.library import UnreadableFileWarning
-
-            warnings.warn(message, UnreadableFileWarning, stacklevel=2)
-
     order: list[str] = []
-    total = count_rows(library) if progress else None
     with (
-        tqdm(total=total, unit="mol", desc="screening", disable=not progress, file=sys.stderr, smoothing=0.1) as bar,
-        _pool(plan, workers) as pool,
+        tracking(library, output, progress=progress, on_chunk=on_chunk, on_skip=on_skip) as track,
+        _pool(plan, workers) as submit,
     ):
-
-        def finished(event: ChunkEvent) -> None:
-            summary.rows += event.rows
-            summary.errors += event.errors
-            summary.chunks += 1
-            if event.resumed:
-                summary.resumed_chunks += 1
-                summary.resumed_rows += event.rows
-                if bar.total:
-                    bar.total = max(0, bar.total - event.rows)
-                    bar.refresh()
-            else:
-                bar.update(event.rows)
-            if on_chunk is not None:
-                on_chunk(event)
-
         pending: dict[Future, tuple[LibraryChunk, str]] = {}
 
         def collect(limit: int) -> None:
@@ -302,28 +393,20 @@ def run_screen(
                     chunk, digest = pending.pop(future)
                     rows, errors = future.result()
                     manifest.record(chunk.chunk_id, digest, rows, errors)
-                    finished(ChunkEvent(chunk.chunk_id, chunk.source, chunk.index, rows, errors, False))
+                    track.finished(ChunkEvent(chunk.chunk_id, chunk.source, chunk.index, rows, errors, False))
 
-        for chunk in iter_library(library, chunk_size=chunk_size, smiles_column=plan.smiles_column, on_skip=skipped):
+        chunks = iter_library(library, chunk_size=chunk_size, smiles_column=plan.smiles_column, on_skip=track.skipped)
+        for chunk in chunks:
             order.append(chunk.chunk_id)
             digest = chunk.digest()
             if manifest.is_done(chunk.chunk_id, digest):
                 entry = manifest.chunks[chunk.chunk_id]
-                finished(ChunkEvent(chunk.chunk_id, chunk.source, chunk.index, len(chunk), entry["errors"], True))
+                track.finished(ChunkEvent(chunk.chunk_id, chunk.source, chunk.index, len(chunk), entry["errors"], True))
                 continue
             collect(AHEAD_PER_WORKER * workers - 1)
-            pending[pool.submit(screen_chunk, chunk, str(manifest.chunk_path(chunk.chunk_id)))] = (chunk, digest)
+            pending[submit(chunk, str(manifest.chunk_path(chunk.chunk_id)))] = (chunk, digest)
         collect(0)
-    summary.written = write_output(
-        [manifest.chunk_path(c) for c in order],
-        output,
-        plan.schema(),
-        where=plan.where,
-        top=plan.top,
-        by=plan.by,
-        ascending=plan.ascending,
-    )
-    if not keep_chunks:
-        manifest.remove()
+    summary = track.summary
+    summary.written = combine(manifest, order, output, plan, keep_chunks)
     summary.seconds = time.perf_counter() - start
     return summary

@@ -32,6 +32,7 @@ __all__ = [
     "LibraryError",
     "UnreadableFileWarning",
     "count_rows",
+    "file_chunks",
     "iter_library",
     "library_files",
     "moses_path",
@@ -239,6 +240,37 @@ def _warn(message: str) -> None:
     warnings.warn(message, UnreadableFileWarning, stacklevel=3)
 
 
+def file_chunks(
+    file: Path,
+    source: str,
+    *,
+    chunk_size: int,
+    smiles_column: str | None = None,
+    single: bool = False,
+    on_skip: Callable[[str], None] | None = None,
+) -> Iterator[LibraryChunk]:
+    """One library file's chunks (``source`` is its name in the library), in order.
+
+    A read error ends the file: raised as a :class:`LibraryError` when the file is the whole library
+    (``single``), else reported through ``on_skip`` (a :class:`UnreadableFileWarning` by default) in one
+    sentence naming the file and how many rows were read before it.
+    """
+    row = index = 0
+    try:
+        for smiles, errors in _file_chunks(file, chunk_size, smiles_column):
+            if not smiles:
+                continue
+            yield LibraryChunk(source, index, row, smiles, errors)
+            row += len(smiles)
+            index += 1
+    except _READ_ERRORS as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if single:
+            raise LibraryError(reason if source in reason else f"{source}: {reason}") from exc
+        where = f"after {row:,} rows " if row else ""
+        (on_skip or _warn)(f"skipped {source} {where}(cannot be read: {reason})")
+
+
 def iter_library(
     path: str | Path,
     *,
@@ -263,19 +295,7 @@ def iter_library(
     root = Path(path)
     files = library_files(root)
     single = root.is_file()
-    report = on_skip or _warn
     for file, source in files:
-        row = index = 0
-        try:
-            for smiles, errors in _file_chunks(file, chunk_size, smiles_column):
-                if not smiles:
-                    continue
-                yield LibraryChunk(source, index, row, smiles, errors)
-                row += len(smiles)
-                index += 1
-        except _READ_ERRORS as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            if single:
-                raise LibraryError(reason if source in reason else f"{source}: {reason}") from exc
-            where = f"after {row:,} rows " if row else ""
-            report(f"skipped {source} {where}(cannot be read: {reason})")
+        yield from file_chunks(
+            file, source, chunk_size=chunk_size, smiles_column=smiles_column, single=single, on_skip=on_skip
+        )
