@@ -26,6 +26,9 @@ train_own_data = st.Page(
     icon=":material/model_training:",
     url_path="train-on-your-data",
 )
+task_transfer = st.Page(
+    "pages/task_transfer.py", title="Task transfer", icon=":material/hub:", url_path="task-transfer"
+)
 virtual_screening = st.Page(
     "pages/virtual_screening.py",
     title="Virtual screening",
@@ -53,6 +56,7 @@ STEM_LINKS = {
     "predict": predict,
     "train_own_data": train_own_data,
     "virtual_screening": virtual_screening,
+    "task_transfer": task_transfer,
     "model_zoo": model_zoo,
     "conformers": conformers,
     "activity_cliffs": activity_cliffs,
@@ -77,7 +81,7 @@ sync_url()  # ?smiles= read on the session's first run, written back when the UR
 navigation = st.navigation(
     {
         "Start": [home, *stem_pages],
-        "Predict": [predict, train_own_data, virtual_screening, model_zoo],
+        "Predict": [predict, train_own_data, task_transfer, virtual_screening, model_zoo],
         "Explore": [conformers],
         "Activity cliffs": [activity_cliffs, ifm_lab],
         "Search": [text_retrieval],

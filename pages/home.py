@@ -25,6 +25,18 @@ PAGES = (
         "Upload measured values and get a validated, calibrated model with test metrics, ready to predict with.",
     ),
     (
+        "pages/task_transfer.py",
+        "Task transfer",
+        ":material/hub:",
+        "Learn an assay with few labels from related assays: single-task vs multi-task vs task-relation transfer.",
+    ),
+    (
+        "pages/virtual_screening.py",
+        "Virtual screening",
+        ":material/filter_alt:",
+        "Screen a library of molecules through the models, filter and rank the hits, download them.",
+    ),
+    (
         "pages/model_zoo.py",
         "Model zoo",
         ":material/inventory_2:",

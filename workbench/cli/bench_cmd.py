@@ -1,4 +1,4 @@
-"""``workbench bench cliffs``: the resumable activity-cliff benchmark (writes bench/results/cliffs.md)."""
+"""``workbench bench ...``: the resumable benchmarks (cliffs, pretraining, coldstart, load, transfer), their reports."""
 
 from __future__ import annotations
 
@@ -46,6 +46,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     _bench_module("load").add_arguments(ld)
     ld.set_defaults(func=run_load)
+    tr = which.add_parser(
+        "transfer",
+        help="task transfer with scarce labels on Tox21 and SIDER: single-task, multi-task, loss balancing, "
+        "knowledge transfer, task-relation EBM and XGBoost baselines (transfer.md)",
+    )
+    _bench_module("transfer").add_arguments(tr)
+    tr.set_defaults(func=run_transfer)
 
 
 def _bench_module(name: str):
@@ -90,3 +97,8 @@ def run_coldstart(args: argparse.Namespace) -> int:
 def run_load(args: argparse.Namespace) -> int:
     command = "workbench " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["bench"] else "workbench bench load"
     return _bench_module("load").run_from_args(args, command)
+
+
+def run_transfer(args: argparse.Namespace) -> int:
+    command = "workbench " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["bench"] else "workbench bench transfer"
+    return _bench_module("transfer").run_from_args(args, command)

@@ -1,0 +1,37 @@
+"""Task transfer: a target assay with few labels, helped by related assays with many."""
+
+import streamlit as st
+
+from workbench.app.render import plain
+from workbench.app.task_transfer import benchmark_panel, choose_setup, relations_panel, setup_problem
+from workbench.app.task_transfer_live import current_job, live_panel, molecule_panel
+
+st.title("Task transfer")
+st.caption(
+    "A new assay often has a few dozen measured compounds next to older assays with thousands. Here a target task "
+    "keeps only a share of its training labels and the other tasks of the data set help: single-task, multi-task, "
+    "loss balancing, knowledge transfer between task representations and a task-relation model are compared on "
+    "the same scaffold split."
+)
+
+dataset, target, fraction = choose_setup()
+problem = setup_problem(dataset, target, fraction)
+if problem:
+    st.error(plain(problem))
+    st.stop()
+
+job = current_job()
+result = job.result if job is not None and job.state == "done" else None
+same = result is not None and (result.request.dataset, result.request.target) == (dataset, target)
+
+st.header("Benchmark")
+benchmark_panel(dataset, target, fraction)
+
+st.header("How the tasks relate")
+relations_panel(dataset, target, result.dependency if same else None)
+
+st.header("Live comparison")
+live_panel(dataset, target, fraction, job)
+
+st.header("A molecule")
+molecule_panel(job)
