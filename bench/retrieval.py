@@ -2,7 +2,9 @@
 
 Run: ``python -m bench.retrieval [--group ablation|variants] [--splits cid scaffold] [--rows ...]
 [--seeds 0] [--epochs 10] [--no-latency]``; ``--report-only`` rewrites ``bench/results/retrieval.md``
-from the stored records without training or measuring anything.
+from the stored records without training or measuring anything. The tower comparison:
+``python -m bench.retrieval --towers gin gin_attrmask minimol ecfp_rdkit2d minimol+gin [--text-layers 1 2 6]
+[--seeds 0 1 2] [--epochs 16] [--select mrr|class_auc]`` (see :func:`run_towers`).
 
 Both tables come from one runner, :func:`run`, over a list of :class:`Configuration` s
 (:func:`configurations`):
@@ -21,6 +23,14 @@ is committed. Records whose ``source`` says they were transcribed hold the value
 report whose raw runs were not kept. The latency part embeds a query with the shipped checkpoint
 (``models/retrieval_amole``) and searches an index of random unit vectors (search time does not
 depend on the vectors) with the workbench's exact and FAISS searchers; its record is ``latency.json``.
+
+The tower comparison (:func:`run_towers`) trains one cell per (molecule tower, tuned MiniLM layers, seed) with
+the shipped loss setting on the cid split, saves it as a checkpoint folder under ``runs/retrieval/towers/``
+(float16, with its score reference on the validation part) and evaluates it as shipped would be
+(:func:`bench.retrieval_classes.evaluate_checkpoint`: class-level test on validation and test molecules, the
+drug-class check, the nonsense query); its record is one JSON under ``bench/results/cache/retrieval/towers/``,
+so a stopped comparison resumes at the next cell and the best cell (chosen on validation) can be copied to
+``models/``.
 """
 
 from __future__ import annotations
@@ -64,6 +74,16 @@ VARIANTS: dict[str, tuple[dict, str | None]] = {
     ),
 }
 GROUPS = ("ablation", "variants")
+#: Molecule towers of the comparison: the RetrievalConfig fields each sets. ``A+B`` fuses two of them late.
+TOWER_ROWS: dict[str, dict] = {
+    "gin": {"towers": ["gin"]},  # GIN 3x256 from scratch (the shipped tower)
+    "gin_attrmask": {"towers": ["gin"], "num_layer": 5, "emb_dim": 300, "init": "models/encoders/attrmask"},
+    "minimol": {"towers": ["minimol"]},
+    "ecfp_rdkit2d": {"towers": ["ecfp4+rdkit2d"]},
+}
+TOWERS_CACHE = CACHE / "towers"
+#: Where the comparison's checkpoints are written (not committed; copy the chosen one to models/).
+TOWERS_RUNS = Path("runs/retrieval/towers")
 GROUP_SPLITS = {"ablation": ("cid", "scaffold"), "variants": ("cid",)}
 
 
@@ -191,6 +211,142 @@ def run(
     return written
 
 
+def tower_overrides(name: str) -> dict:
+    """The config fields of a tower row: one of :data:`TOWER_ROWS`, or ``A+B`` (late fusion of two rows).
+
+    A fusion takes the GIN settings of its GIN row (a fusion may hold at most one GIN row).
+    """
+    parts = name.split("+")
+    unknown = [p for p in parts if p not in TOWER_ROWS]
+    if unknown or not 1 <= len(parts) <= 2 or len(set(parts)) != len(parts):
+        raise ValueError(f"unknown tower {name!r}: one of {', '.join(TOWER_ROWS)} or two of them joined by '+'")
+    towers = [t for p in parts for t in TOWER_ROWS[p]["towers"]]
+    if len(set(towers)) != len(towers):
+        raise ValueError(f"{name!r} fuses two GIN towers; fuse a GIN with a feature tower")
+    out: dict = {"towers": towers}
+    for p in parts:
+        out.update({k: v for k, v in TOWER_ROWS[p].items() if k != "towers"})
+    return out
+
+
+def tower_record_path(tower: str, text_layers: int, seed: int, epochs: int, select: str, cache: Path = TOWERS_CACHE):
+    """Where one tower cell's record is stored."""
+    return cache / f"cid__{_slug(tower)}__text{text_layers}__{select}__seed{seed}__e{epochs}.json"
+
+
+def run_towers(
+    towers: Sequence[str],
+    text_layers: Sequence[int],
+    seeds: Sequence[int],
+    epochs: int,
+    *,
+    select: str = "mrr",
+    cache: Path = TOWERS_CACHE,
+    runs: Path = TOWERS_RUNS,
+    command: str = "",
+) -> list[Path]:
+    """Train and evaluate every (tower, text layers, seed) cell without a record; returns the records written.
+
+    Each cell: the shipped loss setting (S2P, no augmentation, no ER) on the cid split of its seed, ``epochs``
+    epochs, the epoch kept by ``select`` on validation; saved as a float16 checkpoint under ``runs`` with its
+    score reference, then evaluated through the inference path (:func:`bench.retrieval_classes.evaluate_checkpoint`).
+    """
+    for tower in towers:
+        tower_overrides(tower)  # refuse an unknown tower before any work
+    todo = [
+        (seed, tower, n)
+        for seed in seeds
+        for tower in towers
+        for n in text_layers
+        if not tower_record_path(tower, n, seed, epochs, select, cache).is_file()
+    ]
+    if not todo:
+        return []
+    from bench.retrieval_classes import evaluate_checkpoint
+    from workbench.models import Checkpoint
+    from workbench.models.store import cast_floating
+    from workbench.retrieval import clear_cache, load_retriever
+    from workbench.retrieval.calibration import store_score_reference
+    from workbench.retrieval.corpus import prepare_corpus, retrieval_split
+    from workbench.retrieval.metrics import evaluate_retrieval
+    from workbench.train.retrieval import (
+        WEIGHTS_DTYPE,
+        RetrievalConfig,
+        save_retrieval_checkpoint,
+        train_dual_encoder,
+    )
+
+    torch.set_num_threads(1)
+    corpus, written = prepare_corpus(cache_dir=WORK), []
+    for seed, tower, n in todo:
+        path = tower_record_path(tower, n, seed, epochs, select, cache)
+        split = retrieval_split(corpus, "cid", seed)
+        name = f"towers_{_slug(tower)}_text{n}_{select}_seed{seed}_e{epochs}".replace("__", "_")
+        cfg = replace(
+            RetrievalConfig(),
+            name=name,
+            split="cid",
+            seed=seed,
+            epochs=epochs,
+            select=select,
+            text_trainable_layers=n,
+            **VARIANT_BASE,
+            **tower_overrides(tower),
+        )
+        print(f"== towers | {tower} | text layers {n} | seed {seed} | {epochs} epochs | select {select}", flush=True)
+        used, t0 = machine(), time.time()
+        model, history = train_dual_encoder(corpus, split, cfg, cache_dir=WORK)
+        train_seconds = time.time() - t0
+        model.load_state_dict(cast_floating(model.state_dict(), WEIGHTS_DTYPE))  # evaluated as it would be shipped
+        metrics = {
+            "valid": evaluate_retrieval(model, corpus, split.valid),
+            "test": evaluate_retrieval(model, corpus, split.test),
+        }
+        card = save_retrieval_checkpoint(model.cpu(), corpus, split, cfg, metrics, models_dir=runs, history=history)
+        clear_cache()
+        retriever = load_retriever(Checkpoint(runs / name, card), device="cpu")
+        store_score_reference(retriever, corpus.frame, split.valid, part="valid", split=split.describe())
+        t1 = time.time()
+        evaluation = evaluate_checkpoint(retriever, corpus.frame, split)
+        epochs_run, key = history["epochs"], history["selected_on"]
+        record = {
+            "group": "towers",
+            "tower": tower,
+            "text_layers": n,
+            "select": select,
+            "split": "cid",
+            "seed": seed,
+            "epochs": epochs,
+            "config": {k: v for k, v in vars(cfg).items() if k != "extra"},
+            "checkpoint": str(runs / name),
+            "model_hash": retriever.model_hash,
+            "sizes": [len(split.train), len(split.valid), len(split.test)],
+            "valid": metrics["valid"],
+            "valid_mrr": _mean_mrr(metrics["valid"]),
+            "test": metrics["test"],
+            "best_epoch": max(epochs_run, key=lambda e: e.get(key, -1))["epoch"] if epochs_run else None,
+            "selected_on": history["selected_on"],
+            "history": epochs_run,
+            **evaluation,
+            "seconds_per_epoch": float(np.mean([e["seconds"] for e in epochs_run])) if epochs_run else None,
+            "train_seconds": train_seconds,
+            "evaluate_seconds": time.time() - t1,
+            "machine": used,
+            "command": command,
+            "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        }
+        _store(path, record)
+        written.append(path)
+        summary = {part: block["summary"] for part, block in evaluation["classes"].items()}
+        print(json.dumps({"valid_mrr": record["valid_mrr"], "classes": summary}), flush=True)
+    return written
+
+
+def load_tower_records(cache: Path = TOWERS_CACHE) -> list[dict]:
+    """Every stored tower cell."""
+    return [json.loads(p.read_text()) for p in sorted(Path(cache).glob("*.json"))]
+
+
 def measure_latency(n: int = 100_000, queries: int = 50) -> dict | None:
     """Median time of one text query (embedding + top-10 search) over ``n`` random unit vectors."""
     from workbench import retrieval
@@ -237,9 +393,47 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--report-only", "--only-report", action="store_true", help="no training, no latency: rewrite the report"
     )
     parser.add_argument("--no-latency", action="store_true", help="keep the stored latency record")
+    parser.add_argument(
+        "--towers",
+        nargs="+",
+        metavar="TOWER",
+        help=f"run the tower comparison instead: {', '.join(TOWER_ROWS)}, or two joined by '+' (late fusion)",
+    )
+    parser.add_argument(
+        "--records",
+        type=Path,
+        default=TOWERS_CACHE,
+        help="tower comparison: where the cell records go (default: the committed cache; a smoke run elsewhere)",
+    )
+    parser.add_argument(
+        "--text-layers", nargs="+", type=int, default=[1], help="tower comparison: MiniLM layers tuned (1, 2, 6)"
+    )
+    parser.add_argument(
+        "--select",
+        default="mrr",
+        choices=["mrr", "class_auc", "class_ap"],
+        help="tower comparison: the validation score that keeps an epoch",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    if not args.report_only:
+    if args.towers and not args.report_only:
+        try:
+            for tower in args.towers:
+                tower_overrides(tower)
+        except ValueError as exc:
+            parser.error(str(exc))
+        command = shlex.join(["python", "-m", "bench.retrieval", *(sys.argv[1:] if argv is None else argv)])
+        run_towers(
+            args.towers,
+            args.text_layers,
+            args.seeds,
+            args.epochs,
+            select=args.select,
+            cache=args.records,
+            runs=TOWERS_RUNS if args.records == TOWERS_CACHE else Path(args.records) / "checkpoints",
+            command=command,
+        )
+    elif not args.report_only:
         try:
             configs = configurations(args.group, args.splits, args.rows)
         except ValueError as exc:

@@ -15,21 +15,14 @@ from workbench.retrieval import (
     LIBRARIES,
     describe,
     embed_library,
+    example_queries,
     load_retriever,
     nearest_corpus_molecules,
     rank_library,
-    search_molecules,
+    text_search,
 )
 from workbench.retrieval.card_figures import card_figures
 
-QUERIES = (
-    "an inhibitor of acetylcholinesterase used for dementia",
-    "a beta-lactam antibiotic",
-    "a nonsteroidal anti-inflammatory drug that inhibits cyclooxygenase",
-    "a flavonoid with antioxidant activity found in plants",
-    "a long-chain fatty acid",
-    "an opioid analgesic",
-)
 LIBRARY_LABELS = {"drugs": "Approved drugs", "chebi": "ChEBI-20 molecules", "upload": "Upload a file"}
 UPLOAD_TYPES = ("csv", "smi", "txt", "sdf")
 
@@ -37,6 +30,12 @@ UPLOAD_TYPES = ("csv", "smi", "txt", "sdf")
 @st.cache_resource(show_spinner="Loading the retrieval model and its text encoder…")
 def _retriever():
     return load_retriever(DEFAULT_MODEL)
+
+
+@st.cache_resource(show_spinner=False)
+def _examples() -> list[str]:
+    """The class queries the model retrieves best on its validation molecules (read from its score reference)."""
+    return example_queries(_retriever(), 6)
 
 
 @st.cache_resource(show_spinner="Embedding the library (once per model)…", max_entries=8)
@@ -52,8 +51,9 @@ def _model_note(card: ModelCard) -> None:
         f"({f.split} split). On {f.test_pairs} held-out test pairs: text → molecule MRR {m('text2mol_mrr')}, "
         f"Recall@1 {m('text2mol_r1')}, Recall@10 {m('text2mol_r10')}, 20-choose-1 accuracy {m('text2mol_acc_T20')}; "
         f"molecule → text MRR {m('mol2text_mrr')}, Recall@10 {m('mol2text_r10')}. Scores are cosine similarities; "
-        "they rank, they are not probabilities. Descriptions are ChEBI-style, so queries phrased like "
-        "ChEBI entries work best; see bench/results/retrieval.md for the ablation."
+        "each hit's percentile says how its score compares with random held-out description–molecule pairs, "
+        "which is not a probability that it is right. Descriptions are ChEBI-style, so queries phrased like "
+        "ChEBI entries work best; see bench/results/retrieval.md for the class-level test and the drug-class check."
     )
 
 
@@ -67,17 +67,21 @@ _model_note(retriever.checkpoint.card)
 
 text_tab, mol_tab, screen_tab = st.tabs(["Text → molecules", "Molecule → text", "Screening"])
 
+examples = _examples()
+
 with text_tab:
     st.selectbox(
         "Example queries",
-        QUERIES,
+        examples,
         index=None,
         key="tr_example",
-        placeholder="Pick an example",
+        placeholder="Pick an example" if examples else "No examples: this model has no score reference",
         on_change=lambda: st.session_state.update(tr_query=st.session_state["tr_example"]),
+        help="The class phrases this model retrieves best among its validation molecules (the class-level test "
+        "of bench/results/retrieval.md), not picked by hand.",
     )
     if "tr_query" not in st.session_state:
-        st.session_state["tr_query"] = QUERIES[0]
+        st.session_state["tr_query"] = examples[0] if examples else ""
     query = st.text_input("Describe the molecules you want", key="tr_query")
     left, right = st.columns([3, 1])
     source = left.radio(
@@ -100,9 +104,28 @@ with text_tab:
         failed = int((library.frame["error"] != "").sum())
         if failed:
             st.warning(f"{failed} of {len(library)} library molecules could not be embedded and are not searched.")
-        hits = search_molecules(query, library, k, retriever=retriever)
+        result = text_search(query, library, k, retriever=retriever)
+        hits = result.hits
+        if result.strong is False:
+            st.warning(plain(result.message))
+        else:
+            st.caption(plain(result.message))
+        if library.name == "chebi":
+            st.caption(
+                "ChEBI-20 has no molecule names (every description begins 'The molecule is …'), so its hits are "
+                "named by PubChem CID; the quoted sentence is the one of its description closest to the query."
+            )
         hit_grid(hits)
-        st.dataframe(hits, hide_index=True, column_config={"score": st.column_config.NumberColumn(format="%.3f")})
+        st.dataframe(
+            hits,
+            hide_index=True,
+            column_config={
+                "score": st.column_config.NumberColumn(format="%.3f"),
+                "percentile": st.column_config.NumberColumn(
+                    "percentile", format="%.1f", help="of the score among random description–molecule pairs"
+                ),
+            },
+        )
         hit_downloads(hits, "text_search", "tr")
 
 with mol_tab:
@@ -138,7 +161,7 @@ with mol_tab:
 
 with screen_tab:
     st.write("Rank every molecule of an uploaded library by a text prompt; rows that cannot be read keep an error.")
-    prompt = st.text_input("Prompt", QUERIES[0], key="tr_prompt")
+    prompt = st.text_input("Prompt", examples[0] if examples else "", key="tr_prompt")
     upload = molecule_upload("CSV, SMI or SDF", key="tr_screen", limits=LIBRARY_LIMITS, types=UPLOAD_TYPES)
     if upload is not None and prompt.strip() and st.button("Rank the library", key="tr_screen_go"):
         table = upload.table

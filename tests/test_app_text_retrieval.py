@@ -100,3 +100,21 @@ def test_library_names_are_shown_as_text_not_markdown(tiny_shipped, monkeypatch)
     for caption in captions:  # no live link, no image the browser would fetch, no HTML
         assert "](" not in caption and "<b>" not in caption
     assert any("\\[Download\\]\\(https\\:" in c for c in captions)
+
+
+@pytest.mark.slow
+def test_a_nonsense_query_shows_no_strong_match_and_percentiles(tiny_shipped):
+    import numpy as np
+
+    from workbench.retrieval.calibration import store_score_reference
+    from workbench.retrieval.corpus import corpus_frame
+
+    frame = corpus_frame(pairs_frame())
+    store_score_reference(retrieval.load_retriever(), frame, np.arange(len(frame)), part="all")
+    at = _run()
+    at.text_input(key="tr_query").set_value("a purple elephant that sings").run()
+    assert not at.exception, at.exception
+    assert any(w.value.startswith("No strong match") for w in at.warning)
+    hits = at.dataframe[0].value
+    assert "percentile" in hits.columns and (hits["percentile"] < 99).all()
+    assert any("pct)" in c.value for c in at.caption)  # the grid shows each score's percentile

@@ -135,6 +135,7 @@ def _retrieval() -> AppTest:
 @pytest.mark.slow
 def test_retrieval_uploads_errors_utf16_and_the_row_limit(tiny_shipped):  # noqa: F811
     at = _retrieval()
+    at.text_input(key="tr_query").set_value("The molecule is a naphthalene number 19.").run()  # no examples here
     at.radio(key="tr_library").set_value("upload").run()
     _upload(at, "tr_upload", b"", "empty.csv")
     assert [shown(e.value) for e in at.error] == ["empty.csv is empty (0 bytes)."]
@@ -145,6 +146,7 @@ def test_retrieval_uploads_errors_utf16_and_the_row_limit(tiny_shipped):  # noqa
     assert not at.error and at.selectbox(key="tr_upload_column").value == "mol"
     assert set(at.dataframe[0].value["name"]) == {"naphthalene", "ethanol"}  # hits keep the user's columns
     _upload(at, "tr_screen", UTF16, "screen.csv")
+    at.text_input(key="tr_prompt").set_value("The molecule is a naphthalene number 19.").run()
     at.button(key="tr_screen_go").click().run()
     assert not at.exception, at.exception
     ranked = at.dataframe[-1].value

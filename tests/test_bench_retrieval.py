@@ -92,3 +92,61 @@ def test_a_run_writes_one_small_record_that_the_report_reads(tmp_path, monkeypat
     text = report.write_report(cache=tmp_path, out=tmp_path / "r.md")
     assert "GIN 2×16 from scratch" in text and "batch 8" in text and "1 epochs" in text
     assert "| InfoNCE | 1 | 0 |" in text and "| + augmentation | — | not run |" in text
+
+
+def test_tower_rows_and_their_late_fusions():
+    assert bench.tower_overrides("gin") == {"towers": ["gin"]}
+    attrmask = bench.tower_overrides("gin_attrmask")
+    assert attrmask == {"towers": ["gin"], "num_layer": 5, "emb_dim": 300, "init": "models/encoders/attrmask"}
+    fused = bench.tower_overrides("minimol+gin_attrmask")
+    assert fused["towers"] == ["minimol", "gin"] and fused["num_layer"] == 5
+    assert bench.tower_overrides("ecfp_rdkit2d")["towers"] == ["ecfp4+rdkit2d"]
+    for bad in ("nope", "gin+gin_attrmask", "gin+minimol+ecfp_rdkit2d", "gin+gin"):
+        with pytest.raises(ValueError):
+            bench.tower_overrides(bad)
+    path = bench.tower_record_path("minimol+gin", 1, 0, 16, "class_auc", Path("x"))
+    assert path == Path("x/cid__minimol_gin__text1__class_auc__seed0__e16.json")
+
+
+def _class_block(auc: float) -> dict:
+    summary = {"classes": 2, "mean_roc_auc": auc, "mean_average_precision": 0.2, "mean_prevalence": 0.01}
+    rows = [
+        {"query": "a steroid", "members": 5, "roc_auc": auc, "average_precision": 0.2, "prevalence": 0.01},
+        {"query": "an alkaloid", "members": 6, "roc_auc": auc, "average_precision": 0.2, "prevalence": 0.01},
+    ]
+    return {"summary": summary, "molecules": 500, "per_class": rows}
+
+
+def _evaluation(auc: float) -> dict:
+    drugs = [
+        {"key": key, "query": f"q {key}", "members_in_top": n, "k": 10, "top": ["A *", "B"], "best_score": 0.5}
+        for key, n in (("ache", 3), ("nsaid", 0), ("beta_lactam", 4))
+    ]
+    nonsense = {"best_score": 0.3, "best_percentile": 90.0, "strong": False, "strong_percentile": 99.0}
+    return {
+        "classes": {"valid": _class_block(auc), "test": _class_block(auc - 0.01)},
+        "drugs": drugs,
+        "nonsense": {**nonsense, "strong_score": 0.5, "query": "x", "message": "m"},
+    }
+
+
+def test_report_gains_the_class_test_and_the_tower_comparison(tmp_path):
+    cache = tmp_path / "cache"
+    (cache / "classes").mkdir(parents=True)
+    (cache / "towers").mkdir()
+    (cache / "classes" / "model_a.json").write_text(json.dumps({"model": "model_a", **_evaluation(0.76)}))
+    for seed, auc in ((0, 0.80), (1, 0.84)):
+        record = {
+            "tower": "minimol", "text_layers": 1, "select": "class_auc", "epochs": 2, "seed": seed,
+            "seconds_per_epoch": 10.0, "valid_mrr": 0.5, "test": {"text2mol_mrr": 0.4},
+            "machine": {"cpu_count": 2, "torch_threads": 1}, **_evaluation(auc),
+        }  # fmt: skip
+        (cache / "towers" / f"cell{seed}.json").write_text(json.dumps(record))
+    text = report.write_report(cache=cache, out=tmp_path / "r.md")
+    assert "| model_a | valid | 500 | 2 | 0.760 | 0.200 | 0.010 |" in text
+    assert "| model_a | q ache | 3 / 10 | 0.500 | — | A *; B |" in text
+    assert "**no strong match**" in text
+    row = next(line for line in text.splitlines() if line.startswith("| minimol | 1 | class_auc | 2 | 0,1 |"))
+    assert "| 0.820 ± 0.020 | 0.810 ± 0.020 |" in row and "| 3/3 · 0/0 · 4/4 | 90 (none), 90 (none) |" in row
+    assert "Best on validation (mean class ROC-AUC over seeds): minimol, 1 text layer(s)" in text
+    assert "### model_a, test molecules: per class" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch.nn import functional as F
 
@@ -12,6 +13,7 @@ from workbench.nn.dual_encoder import (
     s2p_loss,
     tanimoto_matrix,
 )
+from workbench.nn.heads import mean_pool
 
 
 def _batch(n: int = 6, d: int = 8, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -94,3 +96,50 @@ def test_load_encoder_accepts_gnn_prefixed_keys():
     state["graph_pred_linear.weight"] = torch.zeros(1, 16)
     b.load_encoder(state)
     assert torch.equal(a.gnn.x_embedding1.weight, b.gnn.x_embedding1.weight)
+
+
+def test_a_feature_tower_needs_no_graph_and_its_width_is_declared():
+    torch.manual_seed(0)
+    model = DualEncoder(text_dim=16, proj_dim=8, towers=("minimol",), feature_dims={"minimol": 12}, hidden=10)
+    assert model.gnn is None and model.out_dim == 8
+    mol = model.encode_molecules(features={"minimol": torch.randn(3, 12)})
+    assert mol.shape == (3, 8) and torch.allclose(mol.norm(dim=1), torch.ones(3), atol=1e-5)
+    with pytest.raises(ValueError, match="feature vectors"):
+        model.encode_molecules()
+    with pytest.raises(ValueError, match="feature_dims"):
+        DualEncoder(towers=("ecfp4+rdkit2d",))
+    with pytest.raises(ValueError, match="one or two distinct"):
+        DualEncoder(towers=("gin", "gin"))
+    with pytest.raises(ValueError, match="no GIN tower"):
+        model.load_encoder({})
+
+
+def test_late_fusion_scores_are_the_mean_of_the_branch_cosines():
+    torch.manual_seed(0)
+    model = DualEncoder(
+        text_dim=16, proj_dim=8, num_layer=2, emb_dim=16, drop_ratio=0.0, towers=("gin", "ecfp4+rdkit2d"),
+        feature_dims={"ecfp4+rdkit2d": 6}, hidden=10,
+    )  # fmt: skip
+    model.eval()
+    x, edge_index, edge_attr, batch = _tiny_graphs()
+    features = {"ecfp4+rdkit2d": torch.randn(2, 6)}
+    text_features = torch.randn(2, 16)
+    mol = model.encode_molecules(x, edge_index, edge_attr, batch, 2, features=features)
+    text = model.encode_texts(text_features)
+    assert mol.shape == text.shape == (2, 16) and model.out_dim == 16
+    assert torch.allclose(mol.norm(dim=1), torch.ones(2), atol=1e-5)
+    gin = F.normalize(model.mol_proj(mean_pool(model.gnn(x, edge_index, edge_attr), batch, 2)), dim=-1)
+    feat = F.normalize(model.feature_towers["ecfp4_rdkit2d"](features["ecfp4+rdkit2d"]), dim=-1)
+    t1 = F.normalize(model.text_proj(text_features), dim=-1)
+    t2 = F.normalize(model.text_proj_2(text_features), dim=-1)
+    assert torch.allclose(mol @ text.T, 0.5 * (gin @ t1.T + feat @ t2.T), atol=1e-5)
+
+
+def test_a_single_gin_tower_keeps_the_parameter_names_of_the_shipped_checkpoint():
+    torch.manual_seed(0)
+    model = DualEncoder(text_dim=16, proj_dim=8, num_layer=2, emb_dim=16)
+    assert {k.split(".")[0] for k in model.state_dict()} == {"gnn", "mol_proj", "text_proj"}
+    torch.manual_seed(0)
+    again = DualEncoder(text_dim=16, proj_dim=8, num_layer=2, emb_dim=16, towers=["gin"])
+    pairs = zip(model.state_dict().values(), again.state_dict().values(), strict=True)
+    assert all(torch.equal(a, b) for a, b in pairs)

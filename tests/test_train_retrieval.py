@@ -97,6 +97,8 @@ def test_tiny_training_run_writes_a_valid_card(corpus, tmp_path):
     assert {"mol2text_mrr", "text2mol_r10"} <= set(card.metrics["test"])
     assert len(result["history"]["epochs"]) == 2
     assert result["history"]["epochs"][0]["er"] is not None
+    assert card.reference("score_reference") is not None  # the page's calibration, stored with the checkpoint
+    assert card.architecture.config["towers"] == ["gin"]
 
 
 def test_training_run_is_read_back_when_finished_and_refused_with_other_settings(corpus, tmp_path):
@@ -262,3 +264,30 @@ def test_init_encoder_loads_the_source_gin_weights(corpus, models_dir):
         train_dual_encoder(corpus, split, RetrievalConfig(epochs=0, init_encoder="tiny_source_gin"), log=print)
     with pytest.raises(ValueError, match="no checkpoint 'nope'"):
         resolve_init_encoder("nope")
+
+
+def test_a_feature_tower_fused_with_the_gin_trains_selects_on_classes_and_loads(corpus, tmp_path):
+    from workbench.models import Checkpoint
+    from workbench.retrieval import clear_cache, load_retriever
+    from workbench.train.retrieval import save_retrieval_checkpoint
+
+    split = retrieval_split(corpus, "cid")
+    cfg = RetrievalConfig(
+        name="fused", epochs=2, batch_size=8, num_layer=2, emb_dim=16, proj_dim=8, augment=False, er=False,
+        towers=["gin", "ecfp4+rdkit2d"], hidden=16, select="class_auc",
+    )  # fmt: skip
+    model, history = train_dual_encoder(corpus, split, cfg, log=lambda _m: None, cache_dir=tmp_path, bar=False)
+    assert model.out_dim == 16 and history["selected_on"] == "valid_class_auc"
+    assert history["valid_classes"] == 0  # the tiny corpus has no class with 5 validation molecules: last epoch kept
+    params = corpus.feature_params["ecfp4+rdkit2d"]
+    assert params["feature_set"] == "ecfp4+rdkit2d" and corpus.features["ecfp4+rdkit2d"].shape[0] == len(corpus)
+    card = save_retrieval_checkpoint(model, corpus, split, cfg, {"test": {"text2mol_mrr": 0.5}}, models_dir=tmp_path)
+    config = card.architecture.config
+    assert config["towers"] == ["gin", "ecfp4+rdkit2d"] and config["feature_dims"]["ecfp4+rdkit2d"] > 2048
+    assert "late fusion" in card.description
+    clear_cache()
+    retriever = load_retriever(Checkpoint(tmp_path / "fused", card), device="cpu")
+    vectors, parsed = retriever.embed_molecules(["CCO", "C1CC(", "c1ccccc1"])
+    assert vectors.shape == (3, 16) and parsed["error"].tolist()[0] == "" and parsed["error"].tolist()[1]
+    assert np.allclose(np.linalg.norm(vectors, axis=1), [1.0, 0.0, 1.0], atol=1e-5)
+    clear_cache()

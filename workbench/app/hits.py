@@ -19,7 +19,8 @@ def molecule_svg(smiles: str) -> str:
 
 
 def hit_grid(hits: pd.DataFrame, columns: int = 5) -> None:
-    """Rows of ``columns`` cells: depiction, rank, score and name, and the description in a popover."""
+    """Rows of ``columns`` cells: depiction, rank, score (and its percentile among random pairs) and name, the
+    description's sentence closest to the query (``snippet``) and the whole description in a popover."""
     for start in range(0, len(hits), columns):
         cells = st.columns(columns)
         for cell, row in zip(cells, hits.iloc[start : start + columns].to_dict("records"), strict=False):
@@ -27,7 +28,13 @@ def hit_grid(hits: pd.DataFrame, columns: int = 5) -> None:
                 if row.get("smiles"):
                     st.image(molecule_svg(row["smiles"]), width=220)
                 label = str(row.get("name") or "")
-                st.caption(f"**{row['rank']}.** score {row['score']:.3f}" + (f" · {plain(label)}" if label else ""))
+                pct = row.get("percentile")
+                pct_text = f" ({pct:.1f} pct)" if pct is not None and pct == pct else ""
+                st.caption(
+                    f"**{row['rank']}.** score {row['score']:.3f}{pct_text}" + (f" · {plain(label)}" if label else "")
+                )
+                if row.get("snippet"):
+                    st.caption(f"“{plain(row['snippet'])}”")
                 if row.get("description"):
                     with st.popover("description"):
                         st.markdown(plain(row["description"]))

@@ -16,8 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     refs = verbs.add_parser(
         "add-references",
         help="store the domain index and approved-drug percentiles (a retrieval checkpoint: the approved-drug "
-        "embeddings) "
-        "in checkpoint folders made without them",
+        "embeddings and the score reference) in checkpoint folders made without them",
     )
     refs.add_argument("names", nargs="*", help="checkpoint names (default: every predictor lacking them)")
     refs.add_argument("--force", action="store_true", help="recompute even where the card lists them")
@@ -83,6 +82,7 @@ def run_add_references(args: argparse.Namespace) -> int:
         card = checkpoint.card
         if card.architecture.type == "dual_encoder":
             _add_library_embeddings(checkpoint, args.force)
+            _add_score_reference(checkpoint, args.force)
             continue
         if not args.force and card.reference("percentile_reference") and card.reference("domain_index"):
             print(f"{checkpoint.name}: already has its reference files")
@@ -106,3 +106,25 @@ def _add_library_embeddings(checkpoint, force: bool) -> None:
         return
     entry = card.reference(LIBRARY_REFERENCE)
     print(f"{checkpoint.name}: stored {entry.file} ({entry.molecules:,} molecules)")
+
+
+def _add_score_reference(checkpoint, force: bool) -> None:
+    """A retrieval checkpoint's score reference: random-pair quantiles and class metrics on its validation part."""
+    from workbench.models import load_card
+    from workbench.retrieval import load_retriever
+    from workbench.retrieval.calibration import SCORE_REFERENCE, store_score_reference
+    from workbench.retrieval.corpus import corpus_frame, retrieval_split
+
+    if not force and load_card(checkpoint.path).reference(SCORE_REFERENCE):
+        print(f"{checkpoint.name}: already has its score reference")
+        return
+    split_card = checkpoint.card.split
+    try:
+        frame = corpus_frame()
+    except FileNotFoundError as exc:
+        print(f"{checkpoint.name}: no score reference ({exc})")
+        return
+    split = retrieval_split(frame, split_card.kind, split_card.seed if split_card.seed is not None else 0)
+    card = store_score_reference(load_retriever(checkpoint), frame, split.valid, part="valid", split=split.describe())
+    entry = card.reference(SCORE_REFERENCE)
+    print(f"{checkpoint.name}: stored {entry.file} ({entry.molecules:,} validation pairs)")

@@ -74,6 +74,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         "0 (default): MiniLM frozen",
     )
     rt.add_argument("--text-lr", type=float, default=5e-5, help="learning rate of the fine-tuned MiniLM layers")
+    rt.add_argument(
+        "--towers",
+        nargs="+",
+        default=["gin"],
+        choices=["gin", "minimol", "ecfp4+rdkit2d"],
+        help="molecule tower(s): the GIN (default), an MLP over the frozen MiniMol embedding or over ECFP4 + RDKit "
+        "2D descriptors; two towers are fused late (mean of their cosines)",
+    )
+    rt.add_argument("--hidden", type=int, default=512, help="hidden width of the feature towers' MLPs")
+    rt.add_argument(
+        "--select",
+        default="mrr",
+        choices=["mrr", "class_auc", "class_ap"],
+        help="the validation score that keeps an epoch: MRR (default) or the class-level mean ROC-AUC / average "
+        "precision on the validation molecules",
+    )
     rt.add_argument("--device", default="cpu")
     rt.add_argument("--threads", type=int, default=1)
     rt.add_argument("--name", default="retrieval_amole")
@@ -160,6 +176,9 @@ def run_retrieval(args: argparse.Namespace) -> int:
         init_encoder=args.init_encoder,
         text_trainable_layers=args.text_trainable_layers,
         text_lr=args.text_lr,
+        towers=list(args.towers),
+        hidden=args.hidden,
+        select=args.select,
         threads=args.threads,
     )
     result = train_retrieval(

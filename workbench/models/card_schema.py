@@ -27,7 +27,13 @@ __all__ = [
 FORMAT_VERSION = 1
 CARD_FILE = "card.json"
 #: Files stored beside the weights that inference reads instead of recomputing (hashed like the weights).
-REFERENCE_KINDS = ("domain_index", "percentile_reference", "library_embeddings", "training_table")
+REFERENCE_KINDS = (
+    "domain_index",
+    "percentile_reference",
+    "library_embeddings",
+    "training_table",
+    "score_reference",
+)
 WEIGHT_FORMATS = ("safetensors", "xgboost-json", "skops", "onnx")
 
 #: Largest architecture sizes a card may ask for, checked (by the schema) before anything is allocated.

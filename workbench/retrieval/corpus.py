@@ -14,6 +14,9 @@ Data decisions (recorded in the model card by the trainer):
   with more than one description that the ER term uses (:meth:`RetrievalCorpus.partners`).
 * The ``scaffold`` split is :func:`workbench.data.scaffold_split` on the
   standardised SMILES: no Murcko scaffold is shared between train and test.
+* Molecule towers over feature vectors (MiniMol, ECFP4 + RDKit 2D descriptors) read them from
+  :attr:`RetrievalCorpus.features` (:func:`attach_molecule_features`): the feature set is fitted on the
+  training molecules only (the descriptor normalization) and cached on disk per data set and fit.
 * Augmentation (:class:`AugmentationSampler`) replaces a training molecule, with
   probability ``p``, by one of its ``k`` most similar *training* molecules (Tanimoto on
   ECFP4, :func:`neighbour_table`), keeping the original text; test molecules are never used.
@@ -25,7 +28,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -44,8 +47,10 @@ __all__ = [
     "FP_BITS",
     "AugmentationSampler",
     "RetrievalCorpus",
+    "attach_molecule_features",
     "attach_text_states",
     "collate_graphs",
+    "corpus_frame",
     "neighbour_table",
     "prepare_corpus",
     "retrieval_split",
@@ -69,6 +74,8 @@ class RetrievalCorpus:
     all_text_features: np.ndarray | None = None
     all_texts: list[str] | None = None
     text_states: HiddenStates | None = None  # token states of every input row entering the trainable text layers
+    features: dict[str, np.ndarray] = field(default_factory=dict)  # molecule feature vectors per feature tower
+    feature_params: dict[str, dict] = field(default_factory=dict)  # the fitted feature set of each (its card entry)
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -105,6 +112,13 @@ def _featurize_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, list, np.ndarra
     out["inchikey"] = [parsed[i].inchikey for i in keep]
     out["row"] = keep
     return out, graphs, ecfp_batch(mols, n_bits=FP_BITS, radius=2), dropped
+
+
+def corpus_frame(frame: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The pairs a corpus keeps (parsed and featurisable), without embedding any text: enough to split and to
+    read descriptions (``cid``, ``input_smiles``, ``smiles``, ``inchikey``, ``description``, ``row``)."""
+    frame = load_chebi20(progress=False).frame if frame is None else frame
+    return _featurize_frame(frame)[0]
 
 
 def prepare_corpus(
@@ -193,13 +207,18 @@ def attach_text_states(
     return states
 
 
-def retrieval_split(corpus: RetrievalCorpus, kind: str = "cid", seed: int = 0) -> Split:
-    """80/10/10 split: ``cid`` (random, molecules with several CIDs kept together) or ``scaffold``."""
+def retrieval_split(corpus: RetrievalCorpus | pd.DataFrame, kind: str = "cid", seed: int = 0) -> Split:
+    """80/10/10 split: ``cid`` (random, molecules with several CIDs kept together) or ``scaffold``.
+
+    Args:
+        corpus: a corpus, or its frame (:func:`corpus_frame`: the same split without the text features).
+    """
+    frame = corpus.frame if isinstance(corpus, RetrievalCorpus) else corpus
     if kind == "scaffold":
-        return scaffold_split(corpus.frame["smiles"].tolist())
+        return scaffold_split(frame["smiles"].tolist())
     if kind != "cid":
         raise ValueError(f"unknown retrieval split '{kind}' (cid or scaffold)")
-    groups = corpus.frame.groupby("inchikey", sort=True).indices
+    groups = frame.groupby("inchikey", sort=True).indices
     keys = list(groups)
     parts = random_split(len(keys), (0.8, 0.1, 0.1), seed)
 
@@ -207,6 +226,55 @@ def retrieval_split(corpus: RetrievalCorpus, kind: str = "cid", seed: int = 0) -
         return np.sort(np.concatenate([groups[keys[g]] for g in which])).astype(np.int64)
 
     return Split(rows(parts.train), rows(parts.valid), rows(parts.test), "cid", seed, (0.8, 0.1, 0.1))
+
+
+def attach_molecule_features(
+    corpus: RetrievalCorpus,
+    name: str,
+    fit_rows: np.ndarray,
+    *,
+    cache_dir: str | Path | None = "runs/retrieval/cache",
+    log: Callable[[str], None] = print,
+) -> np.ndarray:
+    """Compute (or read from the cache) the feature set ``name`` of every corpus molecule, fitted on ``fit_rows``.
+
+    The features go to ``corpus.features[name]`` (float32, one row per pair) and the fitted set's parameters
+    (what inference needs to compute the same columns) to ``corpus.feature_params[name]``. A molecule the set
+    cannot featurise (MiniMol fails on a few) keeps an all-zero row; how many is logged.
+    """
+    from rdkit import Chem
+
+    from workbench.featurizers.feature_sets import EMBEDDING_FAILED, FEATURE_SET_VERSION, fit_features
+
+    fit_rows = np.sort(np.asarray(fit_rows, dtype=np.int64))
+    fitted_on_rows = "rdkit2d" in name  # only the descriptor normalization depends on the training molecules
+    key_parts = [corpus.data_sha256, len(corpus), name, FEATURE_SET_VERSION]
+    if fitted_on_rows:
+        key_parts.append(hashlib.sha256(fit_rows.tobytes()).hexdigest())
+    key = hashlib.sha256(json.dumps(key_parts).encode()).hexdigest()[:16]
+    cache = Path(cache_dir) / f"features_{name.replace('+', '_')}_{key}.npz" if cache_dir else None
+    mols = None
+    if cache is not None and cache.is_file():
+        stored = np.load(cache, allow_pickle=False)
+        x, params, failed = stored["x"], json.loads(str(stored["params"])), int(stored["failed"])
+    else:
+        t0 = time.time()
+        mols = [Chem.MolFromSmiles(s) for s in corpus.frame["smiles"]]
+        fitted = fit_features(name, [mols[i] for i in fit_rows if mols[i] is not None])
+        x, notes = fitted.transform(mols)
+        params = fitted.to_params()
+        failed = sum(1 for n in notes if n.startswith(EMBEDDING_FAILED) or "no molecule" in n)
+        log(f"computed {name} features of {len(x)} molecules in {time.time() - t0:.1f}s ({failed} failed: zeros)")
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(".tmp.npz")
+            np.savez(tmp, x=x.astype(np.float32), params=np.array(json.dumps(params)), failed=np.array(failed))
+            tmp.replace(cache)
+    if len(x) != len(corpus):
+        raise ValueError(f"{cache} holds {len(x)} rows, the corpus {len(corpus)}; delete it")
+    corpus.features[name] = np.ascontiguousarray(x, dtype=np.float32)
+    corpus.feature_params[name] = params
+    return corpus.features[name]
 
 
 def neighbour_table(fps: np.ndarray, pool: np.ndarray, k: int, *, chunk: int = 1024) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Retrieval metrics of a dual encoder on corpus pairs: embeddings, MRR, Recall@k, T-choose-1 accuracy."""
+"""Retrieval metrics of a dual encoder on corpus pairs: embeddings, MRR, Recall@k, T-choose-1 accuracy, and the
+class-level test (:mod:`workbench.retrieval.classes`) of a model being trained."""
 
 from __future__ import annotations
 
@@ -8,9 +9,20 @@ import numpy as np
 import torch
 
 from workbench.nn.dual_encoder import DualEncoder
+from workbench.nn.text_backbone import HiddenStates, MiniLMBackbone, TextBackbone
+from workbench.retrieval.classes import ClassTask, class_metrics
 from workbench.retrieval.corpus import RetrievalCorpus, collate_graphs
 
-__all__ = ["EVAL_SEEDS", "T_CHOICES", "embed_corpus", "evaluate_retrieval", "retrieval_metrics"]
+__all__ = [
+    "EVAL_SEEDS",
+    "T_CHOICES",
+    "ClassQueries",
+    "embed_corpus",
+    "embed_pair_molecules",
+    "evaluate_class_task",
+    "evaluate_retrieval",
+    "retrieval_metrics",
+]
 
 T_CHOICES = (4, 10, 20)
 EVAL_SEEDS = (0, 1, 2, 3, 4)
@@ -25,6 +37,20 @@ def _text_embeddings(model: DualEncoder, corpus: RetrievalCorpus, rows: np.ndarr
     return model.encode_texts(torch.from_numpy(corpus.text_features[rows]).to(device))
 
 
+def embed_pair_molecules(model: DualEncoder, corpus: RetrievalCorpus, rows: np.ndarray, device) -> torch.Tensor:
+    """Molecule embeddings of the corpus pairs ``rows`` (graphs for a GIN tower, stored vectors for feature towers)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    features = None
+    feature_towers = [t for t in model.towers if t != "gin"]
+    if feature_towers:
+        missing = [t for t in feature_towers if t not in corpus.features]
+        if missing:
+            raise ValueError(f"the model has {missing} towers: attach_molecule_features(corpus, ...) first")
+        features = {t: torch.from_numpy(corpus.features[t][rows]).to(device) for t in feature_towers}
+    graphs = collate_graphs([corpus.graphs[i] for i in rows], device) if "gin" in model.towers else ()
+    return model.encode_molecules(*graphs, features=features)
+
+
 @torch.no_grad()
 def embed_corpus(
     model: DualEncoder, corpus: RetrievalCorpus, idx: np.ndarray, *, batch_size: int = 256
@@ -35,7 +61,7 @@ def embed_corpus(
     mols, texts = [], []
     for start in range(0, len(idx), batch_size):
         rows = idx[start : start + batch_size]
-        mols.append(model.encode_molecules(*collate_graphs([corpus.graphs[i] for i in rows], device)).cpu())
+        mols.append(embed_pair_molecules(model, corpus, rows, device).cpu())
         texts.append(_text_embeddings(model, corpus, rows, device).cpu())
     return torch.cat(mols).numpy(), torch.cat(texts).numpy()
 
@@ -72,3 +98,48 @@ def retrieval_metrics(mol: np.ndarray, text: np.ndarray, seeds: Sequence[int] = 
 def evaluate_retrieval(model: DualEncoder, corpus: RetrievalCorpus, idx: np.ndarray) -> dict[str, float]:
     """:func:`retrieval_metrics` on the pairs ``idx``."""
     return retrieval_metrics(*embed_corpus(model, corpus, idx))
+
+
+class ClassQueries:
+    """The class queries of a :class:`ClassTask`, prepared once for a model being trained.
+
+    A frozen sentence encoder gives their features; with fine-tuned top layers, the token states entering
+    those layers (the model runs the layers each time it is evaluated).
+    """
+
+    def __init__(self, task: ClassTask, backbone: TextBackbone, text_layers: int = 0) -> None:
+        self.task = task
+        self.states: HiddenStates | None = None
+        self.features: np.ndarray | None = None
+        if not len(task):
+            return
+        if text_layers:
+            if not isinstance(backbone, MiniLMBackbone):
+                raise ValueError("only the MiniLM text encoder has layers to fine-tune")
+            self.states = backbone.hidden_states(task.queries, text_layers)
+        else:
+            self.features = backbone.encode(task.queries)
+
+    @torch.no_grad()
+    def embed(self, model: DualEncoder) -> np.ndarray:
+        """Shared-space embeddings of the queries with ``model``'s current weights."""
+        if not len(self.task):
+            return np.zeros((0, model.out_dim), dtype=np.float32)
+        if self.states is not None:
+            return model.encode_text_states(self.states, np.arange(len(self.task))).cpu().numpy()
+        device = next(model.parameters()).device
+        return model.encode_texts(torch.from_numpy(self.features).to(device)).cpu().numpy()
+
+
+@torch.no_grad()
+def evaluate_class_task(model: DualEncoder, corpus: RetrievalCorpus, queries: ClassQueries):
+    """:func:`~workbench.retrieval.classes.class_metrics` of a model on the molecules of ``queries.task``."""
+    model.eval()
+    device = next(model.parameters()).device
+    rows = queries.task.rows
+    molecules = [
+        embed_pair_molecules(model, corpus, rows[start : start + 256], device).cpu()
+        for start in range(0, len(rows), 256)
+    ]
+    stacked = torch.cat(molecules).numpy() if molecules else np.zeros((0, model.out_dim), dtype=np.float32)
+    return class_metrics(stacked, queries.embed(model), queries.task)

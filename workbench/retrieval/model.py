@@ -61,7 +61,18 @@ class Retriever:
 
     @property
     def proj_dim(self) -> int:
-        return self.model.proj_dim
+        """Width of the shared-space embeddings (``proj_dim`` per molecule tower)."""
+        return self.model.out_dim
+
+    @property
+    def feature_sets(self) -> dict:
+        """The fitted feature sets of the model's feature towers (name -> card params); empty for a GIN alone."""
+        return dict(self.checkpoint.card.architecture.config.get("feature_sets") or {})
+
+    def sentence_features(self, texts: Sequence[str]) -> np.ndarray:
+        """Sentence-encoder vectors (normalised; with the fine-tuned top layers) of free texts, before projection."""
+        with self._lock:
+            return self.backbone.encode(list(texts))
 
     @torch.no_grad()
     def project_text_features(self, features: np.ndarray, batch_size: int = 4096) -> np.ndarray:
@@ -104,16 +115,35 @@ class Retriever:
                 graphs[i] = graph_arrays(mol)
             except FeaturizationError as exc:
                 errors[i] = str(exc)
-        parsed["error"] = errors
         out = np.zeros((len(parsed), self.proj_dim), dtype=np.float32)
         rows = sorted(graphs)
+        uses_gin = "gin" in self.model.towers
         for start in range(0, len(rows), batch_size):
             chunk = rows[start : start + batch_size]
-            tensors = collate_graphs([graphs[i] for i in chunk], self.device)
-            out[chunk] = self.model.encode_molecules(*tensors).float().cpu().numpy()
+            features = self._features([mols[i] for i in chunk], chunk, errors)
+            tensors = collate_graphs([graphs[i] for i in chunk], self.device) if uses_gin else ()
+            vectors = self.model.encode_molecules(*tensors, features=features).float().cpu().numpy()
+            out[chunk] = np.where(np.array([errors[i] == "" for i in chunk])[:, None], vectors, 0.0)
             if callback is not None:
                 callback(min(start + batch_size, len(rows)), len(rows))
+        parsed["error"] = errors
         return out, parsed
+
+    def _features(self, mols: list, rows: list[int], errors: list[str]) -> dict[str, torch.Tensor] | None:
+        """Feature vectors of the feature towers; a molecule a set cannot embed gets its error in ``errors``."""
+        sets = self.feature_sets
+        if not sets:
+            return None
+        from workbench.featurizers.feature_sets import EMBEDDING_FAILED, FittedFeatures
+
+        out = {}
+        for name, params in sets.items():
+            x, notes = FittedFeatures.from_params(params).transform(mols)
+            for row, note in zip(rows, notes, strict=True):
+                if note.startswith(EMBEDDING_FAILED) and not errors[row]:
+                    errors[row] = note
+            out[name] = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
+        return out
 
 
 def _resolve(name: str) -> Checkpoint:
@@ -135,14 +165,19 @@ def _build(checkpoint: Checkpoint, device: torch.device) -> Retriever:
     config = card.architecture.config
     backbone = build_backbone(config["text_backbone"], device)
     text_layers = int(config["text_backbone"].get("trainable_layers", 0))
+    towers = tuple(config.get("towers") or ("gin",))
+    feature_sets = config.get("feature_sets") or {}
     model = DualEncoder(
         config["text_dim"],
         config["proj_dim"],
-        config["num_layer"],
-        config["emb_dim"],
+        config.get("num_layer", 3),
+        config.get("emb_dim", 256),
         config["drop_ratio"],
-        config["jk"],
+        config.get("jk", "last"),
         text_top=backbone.top(text_layers) if text_layers else None,
+        towers=towers,
+        feature_dims={name: int(config["feature_dims"][name]) for name in feature_sets},
+        hidden=int(config.get("hidden", 512)),
     )
     entries = {w.role or "model": w for w in card.weights}
     stored = load_safetensors(checkpoint.path / entries["model"].file)  # float16 or float32 on disk (weights_dtype)

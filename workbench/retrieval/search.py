@@ -4,22 +4,37 @@
 scored, row-level errors), :func:`describe` (molecule → ChEBI-20 descriptions) and
 :func:`nearest_corpus_molecules` return DataFrames with a ``score`` column (cosine
 similarity in the shared space); :func:`hits_to_sdf` writes result rows as an SDF.
+:func:`text_search` is what the page shows: the hits with each score's percentile among random
+description–molecule pairs (:mod:`workbench.retrieval.calibration`), whether the best one is a strong
+match at all, and for hits with a description the sentence that best matches the query.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from workbench.retrieval.calibration import ScoreReference, load_score_reference
+from workbench.retrieval.classes import sentences
 from workbench.retrieval.index import EmbeddingIndex
 from workbench.retrieval.library import Library, chebi20_pairs, embed_library
 from workbench.retrieval.model import Retriever, load_retriever
 
-__all__ = ["describe", "hits_to_sdf", "nearest_corpus_molecules", "rank_library", "search_molecules"]
+__all__ = [
+    "TextSearch",
+    "best_snippets",
+    "describe",
+    "hits_to_sdf",
+    "nearest_corpus_molecules",
+    "rank_library",
+    "search_molecules",
+    "text_search",
+]
 
 _LOCK = threading.Lock()
 
@@ -61,6 +76,97 @@ def search_molecules(
             merged["rank"] = np.arange(1, len(merged) + 1)
             return merged
         fetch *= 4
+
+
+@dataclass
+class TextSearch:
+    """A text search as the page shows it.
+
+    Attributes:
+        hits: :func:`search_molecules` rows, plus ``percentile`` (of each score among random description–molecule
+            pairs; when the model has a score reference) and ``snippet`` (when the library has descriptions).
+        strong: whether the best hit is at or above the reference's strong percentile; ``None`` without reference.
+        best_percentile: the best hit's percentile (``None`` without reference).
+        message: one sentence saying what the scores mean for this query.
+    """
+
+    hits: pd.DataFrame
+    strong: bool | None
+    best_percentile: float | None
+    reference: ScoreReference | None
+    message: str
+
+
+def _ordinal(value: float) -> str:
+    """``99.7th``, ``41st``, ``99.95th``: one decimal (two above 99.95), an English suffix on whole numbers."""
+    text = f"{value:.1f}" if value < 99.95 else f"{value:.2f}"
+    text = text.rstrip("0").rstrip(".")
+    if "." in text:
+        return f"{text}th"
+    n = int(text)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{text}{suffix}"
+
+
+def text_search(
+    text: str,
+    library: str | Path | pd.DataFrame | Library = "drugs",
+    k: int = 10,
+    *,
+    retriever: Retriever | None = None,
+    snippets: bool = True,
+) -> TextSearch:
+    """:func:`search_molecules` with calibrated scores, a "no strong match" verdict and description snippets."""
+    retriever = retriever or load_retriever()
+    hits = search_molecules(text, library, k, retriever=retriever)
+    reference = load_score_reference(retriever)
+    strong = best = None
+    if reference is None:
+        message = "This model has no score reference: scores are cosine similarities, comparable only within a search."
+    elif hits.empty:
+        message = "No molecule of this library could be searched."
+    else:
+        hits.insert(2, "percentile", reference.percentile(hits["score"].to_numpy()))
+        best = float(hits["percentile"].iloc[0])
+        strong = reference.is_strong(float(hits["score"].iloc[0]))
+        part = {"valid": "validation", "all": "corpus"}.get(reference.meta.get("part"), "held-out")
+        context = (
+            f"percentile among random {part} description–molecule pairs (a {part} molecule scores "
+            f"{reference.matched_median():.2f} with its own description, median)"
+        )
+        if strong:
+            message = (
+                f"Best hit: score {hits['score'].iloc[0]:.3f}, the {_ordinal(best)} {context}. From the "
+                f"{reference.strong_percentile:g}th ({reference.strong_score:.3f}) the model rates a match well above "
+                "chance; that is no guarantee that the hits are what was asked for."
+            )
+        else:
+            message = (
+                f"No strong match: the best hit scores {hits['score'].iloc[0]:.3f}, only the {_ordinal(best)} "
+                f"{context}. Below the {reference.strong_percentile:g}th ({reference.strong_score:.3f}) a hit is "
+                "near chance: the model does not recognise this query in this library."
+            )
+    if snippets and "description" in hits.columns and not hits.empty:
+        hits["snippet"] = best_snippets(text, hits["description"].fillna("").astype(str).tolist(), retriever)
+    return TextSearch(hits, strong, best, reference, message)
+
+
+def best_snippets(query: str, descriptions: Sequence[str], retriever: Retriever) -> list[str]:
+    """For each description, its sentence closest to ``query`` (cosine of the sentence encoder's vectors)."""
+    split = [sentences(d) for d in descriptions]
+    flat = [s for parts in split for s in parts]
+    if not flat:
+        return ["" for _ in descriptions]
+    vectors = retriever.sentence_features([query, *flat])
+    scores = vectors[1:] @ vectors[0]
+    out, start = [], 0
+    for parts in split:
+        if parts:
+            out.append(parts[int(np.argmax(scores[start : start + len(parts)]))])
+        else:
+            out.append("")
+        start += len(parts)
+    return out
 
 
 def _merge_same_molecule(hits: pd.DataFrame) -> pd.DataFrame:

@@ -6,8 +6,12 @@ step runs only the GIN and two small projection heads. With ``text_trainable_lay
 token states that enter the top N MiniLM layers are cached as well
 (:func:`~workbench.retrieval.corpus.attach_text_states`), and a step also runs (and trains, at
 ``text_lr``) those N layers. ``init_encoder`` starts the GIN from a shipped GIN checkpoint
-(:func:`workbench.train.encoder_init.resolve_init_encoder`). Epochs go through the shared
-loop (:func:`workbench.train.loop.fit`): the epoch with the best validation MRR is kept;
+(:func:`workbench.train.encoder_init.resolve_init_encoder`) and ``init`` from a pretrained encoder folder
+(``models/encoders/attrmask``). ``towers`` chooses the molecule side (:data:`workbench.nn.dual_encoder.TOWERS`:
+the GIN, an MLP over a frozen MiniMol embedding or over ECFP4 + RDKit 2D descriptors, or a late fusion of two;
+the feature sets are fitted on the training molecules and recorded in the card). Epochs go through the shared
+loop (:func:`workbench.train.loop.fit`): the epoch with the best validation score (``select``: MRR, or the
+class-level ROC-AUC / average precision of :mod:`workbench.retrieval.classes` on the validation molecules) is kept;
 :func:`train_retrieval` trains in a resumable run folder ``runs/retrieval/<name>/`` whose
 recorded configuration must match.
 """
@@ -21,31 +25,44 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import save_file
 
 from workbench.data.splits import Split
-from workbench.featurizers import GRAPH_FEATURIZER, featurizer_spec
-from workbench.models import ModelCard, write_card
 from workbench.models.store import cast_floating
-from workbench.nn.dual_encoder import DualEncoder, expertise_reconstruction_loss, info_nce, s2p_loss, tanimoto_matrix
-from workbench.nn.text_backbone import MiniLMBackbone, build_backbone, fine_tuned_spec
+from workbench.nn.dual_encoder import (
+    TOWERS,
+    DualEncoder,
+    expertise_reconstruction_loss,
+    info_nce,
+    s2p_loss,
+    tanimoto_matrix,
+)
+from workbench.nn.text_backbone import MiniLMBackbone, build_backbone
+from workbench.retrieval.classes import class_summary, class_task
 from workbench.retrieval.corpus import (
     AugmentationSampler,
     RetrievalCorpus,
+    attach_molecule_features,
     attach_text_states,
-    collate_graphs,
     neighbour_table,
     prepare_corpus,
     retrieval_split,
 )
-from workbench.retrieval.metrics import evaluate_retrieval
+from workbench.retrieval.metrics import ClassQueries, embed_pair_molecules, evaluate_class_task, evaluate_retrieval
 from workbench.train.encoder_init import load_encoder_weights, resolve_init_encoder
 from workbench.train.loop import EarlyStopping, fit
+from workbench.train.retrieval_checkpoint import (
+    CORPUS_FILE,
+    WEIGHTS_DTYPE,
+    save_retrieval_checkpoint,
+    ship_library,
+    ship_score_reference,
+)
 from workbench.train.run_folder import RunFolder
 
 __all__ = [
     "ABLATION",
     "CORPUS_FILE",
+    "SELECTION",
     "WEIGHTS_DTYPE",
     "RetrievalConfig",
     "run_config",
@@ -54,9 +71,8 @@ __all__ = [
     "train_retrieval",
 ]
 
-CORPUS_FILE = "corpus_text_features.safetensors"
-#: How the shipped checkpoint stores its floating-point weights (the card's metrics are of these weights).
-WEIGHTS_DTYPE = "float16"
+#: What decides the kept epoch (``RetrievalConfig.select``): the key of the validation dict it reads.
+SELECTION = {"mrr": "valid_mrr", "class_auc": "valid_class_auc", "class_ap": "valid_class_ap"}
 
 #: The ablation rows, cumulative as in the issue: InfoNCE -> + S2P -> + augmentation -> + ER.
 ABLATION: dict[str, dict[str, bool]] = {
@@ -94,6 +110,9 @@ class RetrievalConfig:
     init_encoder: str | None = None  # a shipped GIN checkpoint (name or folder): its seed-0 gnn.* weights
     text_trainable_layers: int = 0  # 0: MiniLM frozen; N: its top N layers are fine-tuned
     text_lr: float = 5e-5  # learning rate of the fine-tuned MiniLM layers
+    towers: list[str] = field(default_factory=lambda: ["gin"])  # molecule towers; two: late fusion
+    hidden: int = 512  # hidden width of the feature towers' MLPs
+    select: str = "mrr"  # the validation score that keeps an epoch: mrr | class_auc | class_ap
     threads: int | None = 1
     extra: dict = field(default_factory=dict)
 
@@ -117,7 +136,7 @@ def train_dual_encoder(
     run: RunFolder | None = None,
     bar: bool = True,
 ) -> tuple[DualEncoder, dict]:
-    """Train one dual encoder; the epoch with the best validation MRR is kept.
+    """Train one dual encoder; the epoch with the best validation score (``cfg.select``) is kept.
 
     Args:
         text_backbone: the MiniLM whose top layers are fine-tuned when ``cfg.text_trainable_layers``
@@ -130,14 +149,31 @@ def train_dual_encoder(
     """
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    if cfg.select not in SELECTION:
+        raise ValueError(f"unknown selection '{cfg.select}' ({', '.join(SELECTION)})")
+    towers = tuple(cfg.towers)
+    if not towers or any(t not in TOWERS for t in towers):
+        raise ValueError(f"towers must be one or two of {TOWERS}, got {list(towers)}")
     history: dict = {"epochs": []}
     text_top = None
+    backbone = text_backbone
     if cfg.text_trainable_layers:
         backbone = text_backbone or build_backbone(corpus.text_spec)
         if not isinstance(backbone, MiniLMBackbone):
             raise ValueError("only the MiniLM text encoder has layers to fine-tune")
         attach_text_states(corpus, backbone, cfg.text_trainable_layers, cache_dir=cache_dir, log=log)
         text_top = backbone.top(cfg.text_trainable_layers)  # a copy: no random numbers drawn
+    for tower in towers:
+        if tower != "gin":
+            attach_molecule_features(corpus, tower, split.train, cache_dir=cache_dir, log=log)
+    task = class_task(corpus.frame, split.valid, part="valid")
+    class_queries = None
+    if len(task):
+        backbone = backbone or build_backbone(corpus.text_spec)
+        class_queries = ClassQueries(task, backbone, cfg.text_trainable_layers)
+    elif cfg.select != "mrr":
+        log(f"no class has enough validation molecules: selecting on {cfg.select} keeps the last epoch")
+    history["valid_classes"] = len(task)
     init_state = None
     if cfg.init_encoder:
         init_state, info = resolve_init_encoder(cfg.init_encoder)
@@ -151,14 +187,15 @@ def train_dual_encoder(
     rng = np.random.default_rng(cfg.seed)
     device = torch.device(device)
     model = DualEncoder(
-        corpus.text_features.shape[1], cfg.proj_dim, cfg.num_layer, cfg.emb_dim, cfg.drop_ratio, text_top=text_top
-    )
+        corpus.text_features.shape[1], cfg.proj_dim, cfg.num_layer, cfg.emb_dim, cfg.drop_ratio, text_top=text_top,
+        towers=towers, feature_dims={t: corpus.features[t].shape[1] for t in towers if t != "gin"}, hidden=cfg.hidden,
+    )  # fmt: skip
     if init_state is not None:
         model.load_encoder(init_state)
     if cfg.init:
         model.load_encoder(load_encoder_weights(cfg.init))
     model.to(device)
-    er_head = torch.nn.Linear(cfg.proj_dim, corpus.text_features.shape[1]).to(device)
+    er_head = torch.nn.Linear(model.out_dim, corpus.text_features.shape[1]).to(device)
     text_params = list(model.text_top.parameters()) if model.text_top is not None else []
     text_ids = {id(p) for p in text_params}
     params = [p for p in model.parameters() if id(p) not in text_ids] + (list(er_head.parameters()) if cfg.er else [])
@@ -184,7 +221,7 @@ def train_dual_encoder(
             if len(rows) < 2:
                 continue
             fed = sampler(rows) if sampler is not None else rows
-            mol = model.encode_molecules(*collate_graphs([corpus.graphs[i] for i in fed], device))
+            mol = embed_pair_molecules(model, corpus, fed, device)
             if model.text_top is not None:
                 text = model.encode_text_states(corpus.text_states, corpus.state_rows(rows))
             else:
@@ -213,144 +250,27 @@ def train_dual_encoder(
 
     def validate() -> dict[str, float]:
         valid = evaluate_retrieval(model, corpus, split.valid)
-        return {"valid_mrr": 0.5 * (valid["mol2text_mrr"] + valid["text2mol_mrr"])}
+        out = {"valid_mrr": 0.5 * (valid["mol2text_mrr"] + valid["text2mol_mrr"])}
+        if class_queries is not None:
+            summary = class_summary(evaluate_class_task(model, corpus, class_queries))
+            out["valid_class_auc"] = summary["mean_roc_auc"]
+            out["valid_class_ap"] = summary["mean_average_precision"]
+        return out
 
     result = fit(
         torch.nn.ModuleDict({"model": model, "er_head": er_head}), optimizer, train_epoch, validate,
-        epochs=cfg.epochs, stopping=EarlyStopping("valid_mrr", "max"), run=run,
+        epochs=cfg.epochs, stopping=EarlyStopping(SELECTION[cfg.select], "max"), run=run,
         generators={"shuffle": rng, **({"augment": sampler.rng} if sampler is not None else {})},
         desc=cfg.name, bar=bar, echo=log,
     )  # fmt: skip
     history["epochs"] = [{**row, "epoch": row["epoch"] + 1} for row in result.history]  # numbered from 1
-    history["best_valid_mrr"] = result.best_score if result.best_score is not None else -1.0
+    history["selected_on"] = SELECTION[cfg.select]
+    history["best_valid_score"] = result.best_score if result.best_score is not None else -1.0
+    kept = next((row for row in result.history if row["epoch"] == result.best_epoch), None)
+    kept = kept or (result.history[-1] if result.history else {})
+    history["best_valid_mrr"] = float(kept.get("valid_mrr", -1.0))
     history["er_pairs_in_train"] = int((partners >= 0).sum())
     return model, history
-
-
-def save_retrieval_checkpoint(
-    model: DualEncoder,
-    corpus: RetrievalCorpus,
-    split: Split,
-    cfg: RetrievalConfig,
-    metrics: dict[str, dict],
-    *,
-    models_dir: str | Path = "models",
-    command: str = "",
-    history: dict | None = None,
-    weights_dtype: str = WEIGHTS_DTYPE,
-) -> ModelCard:
-    """Write ``models_dir/<name>/``: the weights (GIN, both projections, fine-tuned text layers if any) and the card.
-
-    The floating-point weights are stored as ``weights_dtype`` (recorded in the card's architecture config) and
-    ``model`` is rounded to them in place, so it is the model the checkpoint holds. With fine-tuned text layers
-    the stored corpus description features are those of the fine-tuned encoder (as stored).
-    """
-    state = cast_floating(model.state_dict(), weights_dtype)
-    model.load_state_dict(state)  # the parameters keep their dtype and take the stored values
-    gin = model.gnn
-    losses = ["symmetric InfoNCE" if not cfg.s2p else f"S2P (tau1={cfg.tau1}, tau2={cfg.tau2})"]
-    if cfg.augment:
-        losses.append(f"augmentation (p={cfg.p}, k={cfg.k})")
-    if cfg.er:
-        losses.append(f"expertise reconstruction (alpha={cfg.alpha})")
-    init_info = (history or {}).get("init_encoder")
-    if init_info is None and cfg.init_encoder:
-        init_info = resolve_init_encoder(cfg.init_encoder)[1]
-    if init_info is not None:
-        gin_text = (
-            f"GIN {gin.num_layer}x{gin.emb_dim} initialised from the shipped {init_info['checkpoint']} encoder "
-            f"({init_info['file']}, sha256 {init_info['sha256'][:12]}…)"
-        )
-    elif cfg.init:
-        gin_text = f"GIN {gin.num_layer}x{gin.emb_dim} initialised from {cfg.init}"
-    else:
-        gin_text = f"GIN {gin.num_layer}x{gin.emb_dim} trained from scratch"
-    package = corpus.text_spec.get("package", corpus.text_spec["kind"])
-    text_spec = corpus.text_spec
-    trained_parts = ["gnn.*", "mol_proj.*", "text_proj.*"]
-    all_features = corpus.all_text_features
-    if model.text_top is not None:
-        top = model.text_top
-        text_spec = fine_tuned_spec(corpus.text_spec, top, cfg.text_lr)
-        text_text = f"{package} text encoder with its top {len(top.layers)} layer(s) fine-tuned"
-        trained_parts.append("text_top.*")
-        if corpus.all_text_features is not None:
-            if corpus.text_states is None:
-                raise ValueError("the model fine-tunes text layers: attach_text_states(corpus, ...) first")
-            model.eval()
-            with torch.no_grad():
-                everything = np.arange(len(corpus.text_states))
-                all_features = top.encode(corpus.text_states, everything).float().cpu().numpy()
-    else:
-        text_text = f"frozen {package} text encoder"
-    card = {
-        "name": cfg.name,
-        "group": "Retrieval",
-        "description": (
-            f"AMOLE-style molecule-text dual encoder: {gin_text} + {text_text} with trained "
-            f"projection heads into a shared {cfg.proj_dim}-d space; trained on ChEBI-20 with " + ", ".join(losses)
-        ),
-        "architecture": {
-            "type": "dual_encoder",
-            "config": {
-                "text_dim": model.text_dim,
-                "proj_dim": model.proj_dim,
-                "num_layer": gin.num_layer,
-                "emb_dim": gin.emb_dim,
-                "drop_ratio": gin.drop_ratio,
-                "jk": gin.jk,
-                "text_backbone": text_spec,
-                "trained_parts": trained_parts,
-                "weights_dtype": weights_dtype,
-            },
-        },
-        "featurizer": featurizer_spec(GRAPH_FEATURIZER),
-        "tasks": [{"name": "molecule_text_retrieval", "type": "classification"}],
-        "data": {
-            "dataset": "chebi20",
-            "sha256": corpus.data_sha256,
-            "pairs": len(corpus),
-            "dropped": len(corpus.dropped),
-            "er_molecules": int((corpus.partners() >= 0).sum()),
-        },
-        "split": split.describe(),
-        "seeds": [cfg.seed],
-        "metrics": {
-            part: {name: {"mean": v, "std": None, "per_seed": [v]} for name, v in values.items()}
-            for part, values in metrics.items()
-        },
-        "command": command,
-        "training": {**asdict(cfg), "history": history or {}},
-    }
-    if init_info is not None:
-        card["init_encoder"] = {k: v for k, v in init_info.items()}
-    folder = Path(models_dir) / cfg.name
-    folder.mkdir(parents=True, exist_ok=True)
-    save_file(state, str(folder / f"seed{cfg.seed}.safetensors"), metadata={"format": "workbench"})
-    files = [{"file": f"seed{cfg.seed}.safetensors", "format": "safetensors", "seed": cfg.seed, "role": "model"}]
-    if all_features is not None:
-        # text-encoder features of every corpus description, so `describe` needs no text-encoder pass over them
-        corpus_tensors = {
-            "cid": torch.from_numpy(np.array(corpus.all_cids, dtype=np.int64)),
-            "features": torch.from_numpy(np.ascontiguousarray(all_features)).to(torch.float16),
-        }
-        save_file(corpus_tensors, str(folder / CORPUS_FILE), metadata={"dataset": "chebi20"})
-        files.append({"file": CORPUS_FILE, "format": "safetensors", "seed": None, "role": "corpus_text_features"})
-    return write_card(folder, card, files)
-
-
-def _ship_library(card: ModelCard, folder: Path, log: Callable[[str], None]) -> ModelCard:
-    """Store the approved-drug embeddings with the new checkpoint (skipped, with a message, without the drug table)."""
-    from workbench.models import Checkpoint
-    from workbench.retrieval.library import store_library_embeddings
-    from workbench.retrieval.model import clear_cache, load_retriever
-
-    clear_cache()  # a retriever this process loaded from the folder before holds the weights just replaced
-    try:
-        return store_library_embeddings(load_retriever(Checkpoint(folder, card), device="cpu"))
-    except FileNotFoundError as exc:
-        log(f"no approved-drug embeddings stored ({exc})")
-        return card
 
 
 def train_retrieval(
@@ -394,5 +314,6 @@ def train_retrieval(
             card = save_retrieval_checkpoint(
                 model.cpu(), corpus, split, cfg, metrics, models_dir=models_dir, command=command, history=history
             )
-            card = _ship_library(card, Path(models_dir) / cfg.name, log)
+            card = ship_library(card, Path(models_dir) / cfg.name, log)
+            card = ship_score_reference(card, Path(models_dir) / cfg.name, corpus, split, log)
     return {**metrics, "history": history, "card": card}
