@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from workbench.app.job_link import linked_job
 from workbench.app.models import MODELS_QUERY, registered_models
 from workbench.app.own_data import (
     USER_ERRORS,
@@ -50,24 +51,13 @@ def _owner() -> str:
 
 def current_job() -> TrainingJob | None:
     """The job a ``?job=`` link names (a second tab), else this session's; the URL kept in step."""
-    registry = job_registry()
-    linked, mine = str(st.query_params.get(JOB_QUERY, "")), st.session_state.get(JOB_KEY)
-    if linked and linked != mine:
-        job = registry.get(linked)
-        if job is not None:
-            st.session_state[JOB_KEY] = linked
-            return job
-        st.info(
-            "The training run of this link is no longer on the server (a run is kept for two hours after it ends, "
-            "and a server restart forgets it); train again below."
-        )
-        del st.query_params[JOB_QUERY]
-    job = registry.get(mine) if mine else None
-    if job is None:
-        st.session_state.pop(JOB_KEY, None)
-    elif st.query_params.get(JOB_QUERY) != job.id:
-        st.query_params[JOB_QUERY] = job.id
-    return job
+    return linked_job(
+        job_registry(),
+        JOB_KEY,
+        JOB_QUERY,
+        "The training run of this link is no longer on the server (a run is kept for two hours after it ends, "
+        "and a server restart forgets it); train again below.",
+    )
 
 
 def reproduce(request: TrainRequest, source: FileInput) -> None:

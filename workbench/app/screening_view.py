@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from workbench.app.hits import molecule_svg
+from workbench.app.job_link import linked_job
 from workbench.app.render import plain
 from workbench.app.screening import (
     DRUGS,
@@ -67,23 +68,12 @@ def _owner() -> str:
 
 def current_job() -> TrainingJob | None:
     """The run a ``?screen_job=`` link names (a second tab), else this session's; the URL kept in step."""
-    registry = screening_registry()
-    linked, mine = str(st.query_params.get(JOB_QUERY, "")), st.session_state.get(JOB_KEY)
-    if linked and linked != mine:
-        job = registry.get(linked)
-        if job is not None:
-            st.session_state[JOB_KEY] = linked
-            return job
-        st.info(
-            "The screening run of this link is no longer on the server (runs are kept for two hours); run it again."
-        )
-        del st.query_params[JOB_QUERY]
-    job = registry.get(mine) if mine else None
-    if job is None:
-        st.session_state.pop(JOB_KEY, None)
-    elif st.query_params.get(JOB_QUERY) != job.id:
-        st.query_params[JOB_QUERY] = job.id
-    return job
+    return linked_job(
+        screening_registry(),
+        JOB_KEY,
+        JOB_QUERY,
+        "The screening run of this link is no longer on the server (runs are kept for two hours); run it again.",
+    )
 
 
 def command_lines(request: ScreenRequest) -> None:
