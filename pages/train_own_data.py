@@ -10,8 +10,8 @@ st.caption(
     "Upload measured values for your molecules: they are checked and standardized (every dropped row listed with "
     "its reason), split (scaffold by default), and random forests, XGBoost and SVRs on ECFP4 + RDKit descriptors "
     "are compared on validation molecules (the thorough effort adds MiniMol heads, a GIN fine-tuned from the "
-    "pretrained encoder and means of the best models); the chosen model is calibrated (classification) or given conformal "
-    "intervals (regression) and tested once on held-out molecules. Saved, it predicts on every page."
+    "pretrained encoder and means of the best models); the chosen model is calibrated (classification) or given "
+    "conformal intervals (regression) and tested once on held-out molecules. Saved, it predicts on every page."
 )
 
 job = current_job()
