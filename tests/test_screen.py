@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import importlib.metadata
 import importlib.util
+import sys
+import types
 
 import numpy as np
 import pandas as pd
@@ -64,6 +66,14 @@ SMILES = [
     "Oc1ccc(Cl)cc1",
     "C1CCOC1",
 ]
+
+
+@pytest.fixture(autouse=True)
+def plain_main(monkeypatch):
+    """A bare ``__main__`` while a test runs: worker processes start by spawn, which re-runs the parent's main
+    script, and an earlier AppTest in the same pytest process leaves the Streamlit app there (as a command-line
+    run of ``workbench screen`` never does)."""
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
 
 
 @pytest.fixture(scope="module")
