@@ -7,9 +7,9 @@ from workbench.app import EXAMPLES, current_molecule
 from workbench.app.hits import hit_downloads, hit_grid, molecule_svg
 from workbench.app.molecule_input import DEFAULT_EXAMPLE
 from workbench.app.render import plain
+from workbench.app.retrieval_view import model_note
 from workbench.app.upload import LIBRARY_LIMITS, molecule_upload
 from workbench.chem import parse_one
-from workbench.models.card import ModelCard
 from workbench.retrieval import (
     DEFAULT_MODEL,
     LIBRARIES,
@@ -21,7 +21,6 @@ from workbench.retrieval import (
     rank_library,
     text_search,
 )
-from workbench.retrieval.card_figures import card_figures
 
 LIBRARY_LABELS = {"drugs": "Approved drugs", "chebi": "ChEBI-20 molecules", "upload": "Upload a file"}
 UPLOAD_TYPES = ("csv", "smi", "txt", "sdf")
@@ -43,27 +42,13 @@ def _library(key: str, table: pd.DataFrame | None = None):
     return embed_library(key if table is None else table, _retriever())
 
 
-def _model_note(card: ModelCard) -> None:
-    f = card_figures(card)
-    m = f.metric
-    st.caption(
-        f"Model {plain(f.name)}: {plain(f.description)}. Trained on {f.train_pairs} ChEBI-20 molecule–text pairs "
-        f"({f.split} split). On {f.test_pairs} held-out test pairs: text → molecule MRR {m('text2mol_mrr')}, "
-        f"Recall@1 {m('text2mol_r1')}, Recall@10 {m('text2mol_r10')}, 20-choose-1 accuracy {m('text2mol_acc_T20')}; "
-        f"molecule → text MRR {m('mol2text_mrr')}, Recall@10 {m('mol2text_r10')}. Scores are cosine similarities; "
-        "each hit's percentile says how its score compares with random held-out description–molecule pairs, "
-        "which is not a probability that it is right. Descriptions are ChEBI-style, so queries phrased like "
-        "ChEBI entries work best; see bench/results/retrieval.md for the class-level test and the drug-class check."
-    )
-
-
 st.title("Text retrieval")
 try:
     retriever = _retriever()
 except (KeyError, RuntimeError):
     st.info(f"No retrieval model is available: the page needs the {DEFAULT_MODEL} checkpoint in models/ (see README).")
     st.stop()
-_model_note(retriever.checkpoint.card)
+model_note(retriever.checkpoint.card)
 
 text_tab, mol_tab, screen_tab = st.tabs(["Text → molecules", "Molecule → text", "Screening"])
 
