@@ -181,3 +181,20 @@ def test_ray_resumes_a_local_run_and_ranks_the_same_top_rows(tmp_path, esol, loc
     assert summary.rows == len(LIBRARY) and summary.errors == 2 and summary.resumed_chunks == 3
     assert summary.written == 8
     pd.testing.assert_frame_equal(pd.read_parquet(out), pd.read_parquet(whole))
+
+
+def test_a_ray_that_cannot_start_is_a_one_line_error_not_a_traceback(monkeypatch):
+    import ray
+
+    from workbench.screen import ray_engine
+
+    def timed_out(**_: object) -> None:
+        raise Exception("The current node timed out during startup.")  # what Ray raises on a busy machine
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", timed_out)
+    monkeypatch.setattr(ray, "shutdown", lambda: None)
+    with pytest.raises(RuntimeError, match="could not start a local Ray: The current node timed out.*--engine local"):
+        ray_engine.connect(num_cpus=2)
+    with pytest.raises(RuntimeError, match="could not join the Ray cluster at auto"):
+        ray_engine.connect("auto")

@@ -1,4 +1,4 @@
-"""``workbench bench ...``: the resumable benchmarks (cliffs, pretraining, coldstart, load, transfer), their reports."""
+"""``workbench bench ...``: the resumable benchmarks (cliffs, pretraining, coldstart, load, transfer, screening), their reports."""
 
 from __future__ import annotations
 
@@ -53,6 +53,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     _bench_module("transfer").add_arguments(tr)
     tr.set_defaults(func=run_transfer)
+    sc = which.add_parser(
+        "screening",
+        help="MOSES molecules through `workbench screen`: molecules/s and peak memory, local and Ray engines, "
+        "and the whole 1.58 M library (screening.md)",
+    )
+    _bench_module("screening").add_arguments(sc)
+    sc.set_defaults(func=run_screening)
 
 
 def _bench_module(name: str):
@@ -102,3 +109,8 @@ def run_load(args: argparse.Namespace) -> int:
 def run_transfer(args: argparse.Namespace) -> int:
     command = "workbench " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["bench"] else "workbench bench transfer"
     return _bench_module("transfer").run_from_args(args, command)
+
+
+def run_screening(args: argparse.Namespace) -> int:
+    command = "workbench " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["bench"] else "workbench bench screening"
+    return _bench_module("screening").run_from_args(args, command)

@@ -27,6 +27,7 @@ switch of :func:`run_ray_screen`, off on CPU-only machines where the stage would
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -227,10 +228,19 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
         "log_to_driver": False,  # the actors' warnings stay in Ray's logs; errors come back as exceptions
         "logging_level": logging.WARNING,
     }
-    if address:
-        ray.init(address=address, **options)
-    else:
-        ray.init(num_cpus=num_cpus or os.cpu_count() or 1, **options)
+    try:
+        if address:
+            ray.init(address=address, **options)
+        else:
+            ray.init(num_cpus=num_cpus or os.cpu_count() or 1, **options)
+    except Exception as exc:  # Ray raises bare Exceptions (e.g. a node that times out starting on a busy machine)
+        with contextlib.suppress(Exception):
+            ray.shutdown()
+        where = f"join the Ray cluster at {address}" if address else "start a local Ray"
+        raise RuntimeError(
+            f"could not {where}: {exc} (on a busy machine Ray's processes can time out starting; "
+            "try again when the load is lower, or use --engine local)"
+        ) from exc
     return True
 
 
