@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from workbench.app.job_link import linked_job
+from workbench.app.job_link import POLL_S, job_progress, linked_job
 from workbench.app.models import MODELS_QUERY, registered_models
 from workbench.app.own_data import (
     USER_ERRORS,
@@ -40,7 +40,6 @@ __all__ = ["JOB_QUERY", "current_job", "job_panel", "reproduce", "start_run"]
 JOB_QUERY = "job"
 JOB_KEY = "own_job"
 OWNER_KEY = "own_owner"
-POLL_S = 1.0
 PREDICT_PAGE = "pages/predict.py"
 
 
@@ -93,9 +92,7 @@ def _follow(job_id: str) -> None:
     if job is None or not job.busy:
         st.rerun()
     if job.running:
-        st.progress(job.fraction, text=plain(f"{job.message} ({job.seconds:.0f} s)"))
-        if st.button("Cancel", key="own_cancel", disabled=job.should_stop()):
-            job.cancel()
+        job_progress(job, "own_cancel")
     else:
         st.info(
             plain(

@@ -10,7 +10,7 @@ from rdkit import Chem
 
 from workbench.chem import depict_svg
 
-__all__ = ["plain", "show_depiction"]
+__all__ = ["duration_text", "plain", "show_depiction"]
 
 _SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
@@ -36,3 +36,13 @@ def _svg(smiles: str, width: int, height: int) -> str:
 def show_depiction(smiles: str, *, width: int = 420, height: int = 320, caption: str = "") -> None:
     """Draw a molecule's 2D depiction from its canonical SMILES."""
     st.image(_svg(smiles, width, height), width=width, caption=caption or None)
+
+
+def duration_text(seconds: float) -> str:
+    """``45 s``, ``3 min 20 s``, ``2 h 05 min``."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench.app.render import duration_text
 from workbench.screen import (
     SCREEN_DESCRIPTORS,
     ChunkEvent,
@@ -55,7 +56,6 @@ __all__ = [
     "ScreenOutcome",
     "ScreenRequest",
     "drugs_csv",
-    "duration_text",
     "ranking_options",
     "run_page_screen",
 ]
@@ -166,16 +166,6 @@ def drugs_csv() -> bytes:
 
     frame = load_approved_drugs().frame
     return frame[["smiles", "name", "chembl_id"]].to_csv(index=False).encode()
-
-
-def duration_text(seconds: float) -> str:
-    """``45 s``, ``3 min 20 s``, ``2 h 05 min``."""
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 @dataclass

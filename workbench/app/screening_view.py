@@ -16,8 +16,8 @@ import pandas as pd
 import streamlit as st
 
 from workbench.app.hits import molecule_svg
-from workbench.app.job_link import linked_job
-from workbench.app.render import plain
+from workbench.app.job_link import follow_job, linked_job
+from workbench.app.render import duration_text, plain
 from workbench.app.screening import (
     DRUGS,
     DRUGS_FILE,
@@ -26,7 +26,6 @@ from workbench.app.screening import (
     USER_ERRORS,
     ScreenOutcome,
     ScreenRequest,
-    duration_text,
     run_page_screen,
 )
 from workbench.app.screening_input import LibraryInput
@@ -47,7 +46,6 @@ __all__ = [
 JOB_QUERY = "screen_job"
 JOB_KEY = "screen_job"
 OWNER_KEY = "screen_owner"
-POLL_S = 1.0
 #: Hits drawn as structures.
 GRID_HITS = 20
 #: Hits listed in the table (the downloads hold them all).
@@ -118,23 +116,12 @@ def start_run(request: ScreenRequest, library: LibraryInput) -> None:
     st.rerun()
 
 
-@st.fragment(run_every=POLL_S)
-def _follow(job_id: str) -> None:
-    """Progress and Cancel while the run goes; the page reruns once it has ended."""
-    job = screening_registry().get(job_id)
-    if job is None or not job.running:
-        st.rerun()
-    st.progress(job.fraction, text=plain(f"{job.message} ({duration_text(job.seconds)})"))
-    if st.button("Cancel", key="screen_cancel", disabled=job.should_stop()):
-        job.cancel()
-
-
 def job_panel(job: TrainingJob) -> None:
     """The run: its progress, its failure as one sentence, or its results."""
     st.divider()
     st.subheader(plain(f"Screen: {job.label}"))
     if job.running:
-        _follow(job.id)
+        follow_job(screening_registry(), job.id, "screen_cancel")
     elif job.state == "cancelled":
         st.warning("The screen was cancelled; nothing was kept.")
     elif job.state == "failed":

@@ -14,6 +14,7 @@ from functools import partial
 import streamlit as st
 
 from workbench.app import current_molecule
+from workbench.app.job_link import follow_job
 from workbench.app.render import plain
 from workbench.app.training_jobs import JobRefusedError, TrainingJob, job_registry
 from workbench.transfer.arms import ARMS
@@ -23,7 +24,6 @@ __all__ = ["current_job", "live_panel", "molecule_panel"]
 
 JOB_KEY = "tt_job"
 OWNER_KEY = "tt_owner"
-POLL_S = 1.0
 
 
 def current_job() -> TrainingJob | None:
@@ -46,16 +46,6 @@ def _start(request: LiveRequest) -> None:
         return
     st.session_state[JOB_KEY] = job.id
     st.rerun()
-
-
-@st.fragment(run_every=POLL_S)
-def _follow(job_id: str) -> None:
-    job = job_registry().get(job_id)
-    if job is None or not job.running:
-        st.rerun()
-    st.progress(job.fraction, text=plain(f"{job.message} ({job.seconds:.0f} s)"))
-    if st.button("Cancel", key="tt_cancel", disabled=job.should_stop()):
-        job.cancel()
 
 
 def live_panel(dataset: str, target: str, fraction: float, job: TrainingJob | None) -> None:
@@ -83,7 +73,7 @@ def live_panel(dataset: str, target: str, fraction: float, job: TrainingJob | No
         return
     st.subheader(plain(f"Run: {job.label}"), anchor=False)
     if job.running:
-        _follow(job.id)
+        follow_job(job_registry(), job.id, "tt_cancel")
     elif job.state == "cancelled":
         st.warning("The run was cancelled.")
     elif job.state == "failed":
