@@ -184,13 +184,14 @@ def settings_from_args(args: argparse.Namespace):
     return TrainSettings(epochs=args.epochs, patience=args.patience)
 
 
-def write_report(command: str, load_at_start: float | None = None, out: Path = RESULTS) -> Path:
+def write_report(command: str, load_at_start: float | None = None, out: Path = RESULTS, note: str = "") -> Path:
     """Rewrite the report (and the label-fraction figure) from the stored cells of ``out``."""
     from bench.machine import describe_machine
     from bench.transfer_report import report
 
     cells = read_cells(out / CELLS.name)
-    text = report(cells, command=command, machine=describe_machine(load_at_start), figure=out / FIGURE.name)
+    machine = describe_machine(load_at_start)
+    text = report(cells, command=command, machine=machine, figure=out / FIGURE.name, note=note)
     (out / REPORT.name).write_text(text)
     return out / REPORT.name
 
@@ -218,6 +219,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runs", type=Path, default=RUNS, help="folder of the networks' run folders (resume)")
     p.add_argument("--plan", action="store_true", help="print the cells and their estimated CPU time, run nothing")
     p.add_argument("--report-only", action="store_true")
+    p.add_argument("--note", default="", help="a sentence for the report, e.g. how the cells were run")
 
 
 def run_from_args(args: argparse.Namespace, command: str) -> int:
@@ -245,7 +247,7 @@ def run_from_args(args: argparse.Namespace, command: str) -> int:
             keys, settings=settings_from_args(args), sweep=sweep, cells_path=args.out / CELLS.name, runs=args.runs,
             max_minutes=args.max_minutes, log=lambda m: print(m, file=sys.stderr, flush=True),
         )  # fmt: skip
-    print(write_report(command, None if args.report_only else load, args.out))
+    print(write_report(command, None if args.report_only else load, args.out, args.note))
     return 0
 
 

@@ -262,7 +262,7 @@ def _cost(cells: pd.DataFrame) -> list[str]:
     return lines
 
 
-def report(cells: pd.DataFrame, *, command: str, machine: str, figure: Path | None = None) -> str:
+def report(cells: pd.DataFrame, *, command: str, machine: str, figure: Path | None = None, note: str = "") -> str:
     """The markdown report, written only from the stored cells (it says which ones exist)."""
     from workbench.transfer.arms import ARMS as WHAT
     from workbench.transfer.results import task_scores
@@ -270,6 +270,8 @@ def report(cells: pd.DataFrame, *, command: str, machine: str, figure: Path | No
     if command.endswith("--report-only"):
         command = f"workbench bench transfer` (resumable cells); this report rewritten by `{command}"
     lines = report_head("Task transfer: learning a scarce assay from related ones (Tox21, SIDER)", command, machine)
+    if note:
+        lines += [note, ""]
     epochs = sorted({int(e) for e in cells["epochs"]}) if not cells.empty else [EPOCHS]
     patience = sorted({int(e) for e in cells["patience"]}) if not cells.empty else [PATIENCE]
     threads = sorted({int(e) for e in cells["threads"]}) if "threads" in cells else []

@@ -356,8 +356,8 @@ def test_the_report_says_which_cells_exist_and_whether_the_margin_is_met(tmp_pat
     assert "*paper: transfer model*" in text and "0.776" in text
     assert "Missing (data set, target set, seed: arms): tox21 paper seed 0: uw, gradnorm, ebm, xgb, xgb_helpers" in text
     assert (tmp_path / "f.png").is_file() and "![ROC-AUC against the label fraction](f.png)" in text
-    empty = report(pd.DataFrame(), command="c", machine="m")
-    assert "No cell has finished yet" in empty
+    empty = report(pd.DataFrame(), command="c", machine="m", note="Run as two processes.")
+    assert "No cell has finished yet" in empty and "Run as two processes." in empty
 
 
 def test_paired_comparison_pairs_units_and_reports_p_values():
