@@ -9,7 +9,6 @@ it has early stopping on the validation score and a per-epoch log too).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -21,7 +20,7 @@ from workbench.nn.task_ebm import TaskRelationEBM
 from workbench.nn.task_weighting import GradNorm, UncertaintyWeighting, per_task_bce, task_gradient_norms
 from workbench.train.loop import EarlyStopping, LoopResult, fit, shuffled
 from workbench.train.run_folder import RunFolder
-from workbench.train.supervised import graph_batches, predict_graphs
+from workbench.train.supervised import fit_graph_model, passes_per_epoch
 
 __all__ = [
     "OBJECTIVES",
@@ -100,12 +99,6 @@ OBJECTIVES: dict[str, type[Objective]] = {
 }
 
 
-def passes_per_epoch(rows: int, batch_size: int, min_steps: int) -> int:
-    """Passes over ``rows`` training rows that make an epoch of at least ``min_steps`` batches."""
-    batches = max(1, math.ceil(rows / batch_size))
-    return max(1, math.ceil(min_steps / batches))
-
-
 def fit_multitask(
     model: torch.nn.Module,
     graphs: Sequence[MolGraph],
@@ -130,35 +123,16 @@ def fit_multitask(
 ) -> LoopResult:
     """Fit a graph model on ``y`` (``(n, tasks)`` float32, NaN = missing) minimising ``objective``.
 
-    As :func:`~workbench.train.supervised.fit_graph_model`: batches of one graph are skipped, the validation rows
-    are scored with ``score(raw outputs)`` once per epoch, and the loop keeps the best epoch's weights. An epoch
-    makes :func:`passes_per_epoch` passes over the training rows, so that it has at least ``min_steps`` optimizer
+    :func:`~workbench.train.supervised.fit_graph_model` with the objective's batch loss and its hook after each
+    optimizer step: batches of one graph are skipped, the validation rows are scored with ``score(raw outputs)``
+    once per epoch, the loop keeps the best epoch's weights, and an epoch has at least ``min_steps`` optimizer
     steps (a network on a few dozen labels is not stopped after a handful of updates).
     """
-    device = torch.device(device)
-    passes = passes_per_epoch(len(train_idx), batch_size, min_steps)
-
-    def train_epoch(_epoch: int) -> dict[str, float]:
-        losses = []
-        for _ in range(passes):
-            for batch, target in graph_batches(graphs, y, shuffled(train_idx, shuffle), batch_size):
-                if batch.num_graphs < 2:  # batch norm needs two graphs
-                    continue
-                batch, target = batch.to(device), target.to(device)
-                optimizer.zero_grad()
-                loss = objective.loss(model, batch, target)
-                loss.backward()
-                optimizer.step()
-                objective.after_step(model)
-                losses.append(loss.item())
-        return {"loss": float(np.mean(losses)) if losses else float("nan")}
-
-    def validate() -> Mapping[str, float]:
-        return score(predict_graphs(model, graphs, valid_idx, device))
-
-    return fit(
-        model, optimizer, train_epoch, validate if len(valid_idx) else None, epochs=epochs, stopping=stopping,
-        run=run, generators={"shuffle": shuffle}, desc=desc, bar=bar, progress=progress, echo=echo,
+    return fit_graph_model(
+        model, graphs, y, train_idx, valid_idx, optimizer=optimizer, step_loss=objective.loss,
+        after_step=objective.after_step, score=score, stopping=stopping, epochs=epochs, batch_size=batch_size,
+        shuffle=shuffle, device=device, min_steps=min_steps, run=run, desc=desc, bar=bar, progress=progress,
+        echo=echo,
     )  # fmt: skip
 
 

@@ -9,6 +9,7 @@ validation rows with ``score(raw outputs)``, which returns the metrics early sto
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
@@ -18,9 +19,18 @@ from workbench.featurizers.graph_batch import GraphBatch, MolGraph
 from workbench.train.loop import EarlyStopping, LoopResult, fit, shuffled
 from workbench.train.run_folder import RunFolder
 
-__all__ = ["fit_feature_model", "fit_graph_model", "graph_batches", "predict_features", "predict_graphs"]
+__all__ = [
+    "fit_feature_model",
+    "fit_graph_model",
+    "graph_batches",
+    "passes_per_epoch",
+    "predict_features",
+    "predict_graphs",
+]
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+#: A batch's loss from the model itself (``model`` in train mode), for objectives that need more than its outputs.
+StepLoss = Callable[[torch.nn.Module, GraphBatch, torch.Tensor], torch.Tensor]
 Score = Callable[[np.ndarray], Mapping[str, float]]
 Shuffle = np.random.Generator | torch.Generator
 
@@ -63,6 +73,12 @@ def _mean(losses: list[float]) -> dict[str, float]:
     return {"loss": float(np.mean(losses)) if losses else float("nan")}
 
 
+def passes_per_epoch(rows: int, batch_size: int, min_steps: int) -> int:
+    """Passes over ``rows`` training rows that make an epoch of at least ``min_steps`` batches."""
+    batches = max(1, math.ceil(rows / batch_size))
+    return max(1, math.ceil(min_steps / batches))
+
+
 def fit_graph_model(
     model: torch.nn.Module,
     graphs: Sequence[MolGraph],
@@ -71,7 +87,7 @@ def fit_graph_model(
     valid_idx: np.ndarray,
     *,
     optimizer: torch.optim.Optimizer,
-    loss_fn: LossFn,
+    loss_fn: LossFn | None = None,
     score: Score,
     stopping: EarlyStopping,
     epochs: int,
@@ -79,6 +95,9 @@ def fit_graph_model(
     shuffle: Shuffle,
     device: torch.device | str = "cpu",
     valid_batch_size: int = 256,
+    step_loss: StepLoss | None = None,
+    after_step: Callable[[torch.nn.Module], None] | None = None,
+    min_steps: int = 1,
     run: RunFolder | None = None,
     desc: str = "train",
     bar: bool = True,
@@ -87,22 +106,36 @@ def fit_graph_model(
 ) -> LoopResult:
     """Fit a graph model (``model(x, edge_index, edge_attr, batch, num_graphs)``) on rows of ``graphs`` / ``y``.
 
-    ``y`` is ``(n, tasks)`` float32 (NaN where ``loss_fn`` masks). Batches of one graph are skipped
-    (batch norm needs two). No validation rows: every epoch runs and the last one is kept.
+    ``y`` is ``(n, tasks)`` float32 (NaN where the loss masks). A batch's loss is ``loss_fn(outputs, targets)``,
+    or ``step_loss(model, batch, targets)`` (then ``after_step(model)`` runs after each optimizer step). An epoch
+    makes :func:`passes_per_epoch` passes over the training rows, so that it has at least ``min_steps`` optimizer
+    steps. Batches of one graph are skipped (batch norm needs two). No validation rows: every epoch runs and the
+    last one is kept.
     """
+    if (loss_fn is None) == (step_loss is None):
+        raise ValueError("give exactly one of loss_fn and step_loss")
     device = torch.device(device)
+    passes = passes_per_epoch(len(train_idx), batch_size, min_steps)
+
+    def batch_loss(batch: GraphBatch, target: torch.Tensor) -> torch.Tensor:
+        if step_loss is not None:
+            return step_loss(model, batch, target)
+        return loss_fn(model(batch.x, batch.edge_index, batch.edge_attr, batch.batch, batch.num_graphs), target)
 
     def train_epoch(_epoch: int) -> dict[str, float]:
         losses = []
-        for batch, target in graph_batches(graphs, y, shuffled(train_idx, shuffle), batch_size):
-            if batch.num_graphs < 2:  # batch norm needs two graphs
-                continue
-            batch, target = batch.to(device), target.to(device)
-            optimizer.zero_grad()
-            loss = loss_fn(model(batch.x, batch.edge_index, batch.edge_attr, batch.batch, batch.num_graphs), target)
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
+        for _ in range(passes):
+            for batch, target in graph_batches(graphs, y, shuffled(train_idx, shuffle), batch_size):
+                if batch.num_graphs < 2:  # batch norm needs two graphs
+                    continue
+                batch, target = batch.to(device), target.to(device)
+                optimizer.zero_grad()
+                loss = batch_loss(batch, target)
+                loss.backward()
+                optimizer.step()
+                if after_step is not None:
+                    after_step(model)
+                losses.append(loss.item())
         return _mean(losses)
 
     def validate() -> Mapping[str, float]:
