@@ -194,7 +194,7 @@ def test_a_ray_that_cannot_start_is_a_one_line_error_not_a_traceback(monkeypatch
     monkeypatch.setattr(ray, "is_initialized", lambda: False)
     monkeypatch.setattr(ray, "init", timed_out)
     monkeypatch.setattr(ray, "shutdown", lambda: None)
-    with pytest.raises(RuntimeError, match="could not start a local Ray: The current node timed out.*--engine local"):
+    with pytest.raises(RuntimeError, match=r"could not start a local Ray: The current node timed out.*--engine local"):
         ray_engine.connect(num_cpus=2)
     with pytest.raises(RuntimeError, match="could not join the Ray cluster at auto"):
         ray_engine.connect("auto")

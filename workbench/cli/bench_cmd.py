@@ -1,4 +1,4 @@
-"""``workbench bench ...``: the resumable benchmarks (cliffs, pretraining, coldstart, load, transfer, screening), their reports."""
+"""``workbench bench ...``: the resumable benchmarks (cliffs, pretraining, coldstart, load, transfer, screening)."""
 
 from __future__ import annotations
 
