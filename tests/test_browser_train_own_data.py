@@ -45,6 +45,6 @@ def test_upload_train_save_and_predict_with_the_new_model(app_url, browser, tmp_
     path = tmp_path / "predictions.csv"
     download.value.save_as(path)
     table = pd.read_csv(path, keep_default_na=False)
-    assert f"{name}:pIC50({POTENCY})" in table.columns and f"{name}:pIC50({POTENCY}):lower" in table.columns
+    assert f"{name}:pIC50({POTENCY})" in table.columns and f"{name}:pIC50({POTENCY}):lo" in table.columns
     assert page.locator('[data-testid="stException"]').count() == 0
     page.close()

@@ -289,13 +289,13 @@ def test_a_saved_model_predicts_through_inference_with_interval_columns(regressi
     test_smiles = [regression.data.smiles[i] for i in regression.split.test]
     out = predict([*test_smiles, "not a smiles"], ["fxr"])
     col = "fxr:pIC50(exp_mean [nM])"
-    assert {col, f"{col}:std", f"{col}:lower", f"{col}:upper"} <= set(out.columns)
+    assert {col, f"{col}:std", f"{col}:lo", f"{col}:hi"} <= set(out.columns)
     # the served model is the run's model: the same test predictions as the CLI-equal library run
     np.testing.assert_allclose(out[col].iloc[:-1], regression.test_pred[:, 0], rtol=1e-5, atol=1e-5)
     width, ok = regression.tasks[0].halfwidth, slice(0, -1)
-    np.testing.assert_allclose((out[f"{col}:upper"] - out[col])[ok], width, atol=1e-9)
-    np.testing.assert_allclose((out[col] - out[f"{col}:lower"])[ok], width, atol=1e-9)
-    assert out.iloc[-1][[f"{col}:lower", f"{col}:upper"]].isna().all()
+    np.testing.assert_allclose((out[f"{col}:hi"] - out[col])[ok], width, atol=1e-9)
+    np.testing.assert_allclose((out[col] - out[f"{col}:lo"])[ok], width, atol=1e-9)
+    assert out.iloc[-1][[f"{col}:lo", f"{col}:hi"]].isna().all()
     assert out["error"].iloc[-1] and np.isnan(out[col].iloc[-1])
 
 

@@ -116,7 +116,7 @@ def test_the_example_trains_in_the_background_is_saved_and_used_for_prediction(s
     assert not at.exception, at.exception
     assert at.multiselect(key="pred_models_Your models").value == [name]
     table = at.session_state["pred_table"]
-    assert f"{name}:pIC50({POTENCY})" in table.columns and f"{name}:pIC50({POTENCY}):lower" in table.columns
+    assert f"{name}:pIC50({POTENCY})" in table.columns and f"{name}:pIC50({POTENCY}):lo" in table.columns
 
 
 def _upload(at: AppTest, data: bytes, name: str = "assay.csv") -> AppTest:

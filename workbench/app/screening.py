@@ -151,7 +151,7 @@ class ScreenRequest:
 def ranking_options(models: Sequence, prompt: bool) -> list[str]:
     """Columns to rank by: each model's columns (means first), then ``prompt_score``, then the descriptors."""
     scores = [c for m in models for c in model_columns(m)]
-    means = [c for c in scores if not c.endswith((":std", ":lower", ":upper"))]
+    means = [c for c in scores if not c.endswith((":std", ":lo", ":hi"))]
     rest = [c for c in scores if c not in means]
     return [*means, *([PROMPT_COLUMN] if prompt else []), *SCREEN_DESCRIPTORS, *rest]
 

@@ -150,7 +150,7 @@ def predict_parsed(
     Returns:
         The parsed frame plus, per model and task, the ensemble mean and std
         columns (:func:`prediction_columns`), and for models with conformal intervals (trained on a user's data)
-        ``MODEL:TASK:lower`` and ``MODEL:TASK:upper``; rows that failed keep NaN and say
+        ``MODEL:TASK:lo`` and ``MODEL:TASK:hi``; rows that failed keep NaN and say
         why in ``error``, and ``warnings`` (from the parse) names what
         standardization changed in a row.
     """
@@ -190,8 +190,8 @@ def predict_parsed(
             new_columns[mean_col] = mean[:, t]
             new_columns[std_col] = std[:, t]
             if halfwidth is not None and np.isfinite(halfwidth[t]):
-                new_columns[f"{mean_col}:lower"] = mean[:, t] - halfwidth[t]
-                new_columns[f"{mean_col}:upper"] = mean[:, t] + halfwidth[t]
+                new_columns[f"{mean_col}:lo"] = mean[:, t] - halfwidth[t]
+                new_columns[f"{mean_col}:hi"] = mean[:, t] + halfwidth[t]
     bar.close()
     out["error"] = errors
     return pd.concat([out, pd.DataFrame(new_columns, index=out.index)], axis=1)

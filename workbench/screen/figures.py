@@ -20,12 +20,12 @@ __all__ = ["HISTOGRAM_BINS", "LIBRARY_SET", "histogram_columns", "histogram_figu
 
 HISTOGRAM_BINS = 30
 LIBRARY_SET, HITS_SET = "library", "hits"
-_INTERVAL_SUFFIXES = (":std", ":lower", ":upper")
+_INTERVAL_SUFFIXES = (":std", ":lo", ":hi")
 
 
 def histogram_columns(columns: Sequence[str], numeric: Sequence[str], first: Sequence[str] = ()) -> list[str]:
     """The columns worth a histogram: ``first`` (the ranking and filter columns), then every other numeric column
-    that is not a spread or an interval bound (``MODEL:TASK:std``, ``:lower``, ``:upper``), in output order."""
+    that is not a spread or an interval bound (``MODEL:TASK:std``, ``:lo``, ``:hi``), in output order."""
     numeric_set = set(numeric)
     wanted = [c for c in columns if c in numeric_set and c != "row" and not c.endswith(_INTERVAL_SUFFIXES)]
     head = [c for c in dict.fromkeys(first) if c in numeric_set and c != "row"]

@@ -2,8 +2,8 @@
 
 A :class:`ScreenPlan` fixes the models, the descriptors (only those ``--where`` or ``--by`` name), the
 optional text prompt, and from them the output columns in order: ``source``, ``row``, ``smiles`` (the
-input), ``canonical_smiles``, each model's ``MODEL:TASK`` and ``MODEL:TASK:std`` (and ``:lower`` /
-``:upper`` for models with conformal intervals), the descriptors, ``prompt_score``, ``error`` and
+input), ``canonical_smiles``, each model's ``MODEL:TASK`` and ``MODEL:TASK:std`` (and ``:lo`` /
+``:hi`` for models with conformal intervals), the descriptors, ``prompt_score``, ``error`` and
 ``warnings``. Every chunk is written with exactly these columns and types, so chunks combine into one file.
 """
 
@@ -40,7 +40,7 @@ def model_columns(checkpoint: Checkpoint) -> list[str]:
         columns += [f"{checkpoint.name}:{task}", f"{checkpoint.name}:{task}:std"]
         conformal = checkpoint.architecture == "tabular" and t < len(widths) and widths[t] is not None
         if conformal and math.isfinite(float(widths[t])):
-            columns += [f"{checkpoint.name}:{task}:lower", f"{checkpoint.name}:{task}:upper"]
+            columns += [f"{checkpoint.name}:{task}:lo", f"{checkpoint.name}:{task}:hi"]
     return columns
 
 

@@ -6,7 +6,7 @@ normalization, MiniMol, or combinations) or molecular graphs (a GIN, :mod:`graph
 stored and predicted exactly as the fingerprint baselines' (:mod:`baseline`). Every member (component × seed) is
 calibrated with the card's Platt parameters (classification), then all are averaged; regression tasks carry a
 conformal half-width (:attr:`TabularEnsemble.interval_halfwidth`) that the prediction table turns into
-``MODEL:TASK:lower`` / ``:upper`` columns.
+``MODEL:TASK:lo`` / ``:hi`` columns.
 
 Cards written before components existed (one family, ``featurizer.params`` = one feature set, weight files
 without ``part``) load as one component.
