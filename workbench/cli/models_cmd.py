@@ -1,8 +1,9 @@
-"""``workbench models list`` (every registered checkpoint, its headline metrics), ``add-references`` and ``remove``."""
+"""``workbench models list`` (every checkpoint, its headline metrics), ``add-references``, ``calibrate``, ``remove``."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 __all__ = ["register"]
 
@@ -21,6 +22,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     refs.add_argument("names", nargs="*", help="checkpoint names (default: every predictor lacking them)")
     refs.add_argument("--force", action="store_true", help="recompute even where the card lists them")
     refs.set_defaults(func=run_add_references)
+    cal = verbs.add_parser(
+        "calibrate",
+        help="fit calibrated probabilities (Platt or isotonic) and 90 %% conformal intervals on each checkpoint's "
+        "validation split, measure them on its test split, and store them in its card",
+    )
+    cal.add_argument("names", nargs="*", help="checkpoint names (default: every one that can be calibrated)")
+    cal.add_argument("--report", type=Path, help="write the Markdown report here (and a reliability PNG beside it)")
+    cal.add_argument("--dry-run", action="store_true", help="measure and report, but leave the cards as they are")
+    cal.set_defaults(func=run_calibrate)
     rm = verbs.add_parser("remove", help="delete a model you trained (`workbench train custom`); never a shipped one")
     rm.add_argument("name", help="the model's name")
     rm.set_defaults(func=run_remove)
@@ -128,3 +138,53 @@ def _add_score_reference(checkpoint, force: bool) -> None:
     card = store_score_reference(load_retriever(checkpoint), frame, split.valid, part="valid", split=split.describe())
     entry = card.reference(SCORE_REFERENCE)
     print(f"{checkpoint.name}: stored {entry.file} ({entry.molecules:,} validation pairs)")
+
+
+def run_calibrate(args: argparse.Namespace) -> int:
+    """Calibrate the chosen checkpoints (one line each), store the blocks, and write the report."""
+    import shlex
+    import sys
+
+    from workbench.calibrate.checkpoint import NOT_CALIBRATABLE, calibrate_checkpoint, store_calibration
+    from workbench.models import find_checkpoints
+    from workbench.models.builders import can_predict
+
+    checkpoints, _ = find_checkpoints()
+    by_name = {c.name: c for c in checkpoints}
+    unknown = [n for n in args.names if n not in by_name]
+    if unknown:
+        print(f"unknown checkpoint(s): {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    chosen = [by_name[n] for n in args.names] or [
+        c for c in checkpoints if can_predict(c) and c.architecture not in NOT_CALIBRATABLE
+    ]
+    command = "workbench " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["models"] else "workbench models calibrate"
+    results, failed = [], 0
+    for checkpoint in chosen:
+        try:
+            result = calibrate_checkpoint(checkpoint, command=command)
+        except (ValueError, KeyError, FileNotFoundError) as exc:
+            print(f"{checkpoint.name}: not calibrated: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        results.append(result)
+        if not args.dry_run:
+            store_calibration(checkpoint.path, result.block)
+        methods = ", ".join(sorted({e["method"] for e in result.tasks}))
+        print(f"{checkpoint.name}: {len(result.tasks)} task(s), {methods}{' (not stored)' if args.dry_run else ''}")
+    if args.report and results:
+        _write_calibration_report(results, args.report, command)
+    return 1 if failed and not results else 0
+
+
+def _write_calibration_report(results, path: Path, command: str) -> None:
+    import os
+    import platform
+
+    from workbench.calibrate.report import reliability_figure, report_markdown
+
+    figure = reliability_figure(results, path.with_suffix(".png"))
+    machine = f"{platform.node()} ({os.cpu_count()} CPUs, Python {platform.python_version()})"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report_markdown(results, command, machine, figure.name if figure else None))
+    print(path)

@@ -279,6 +279,7 @@ class ModelCard(_Part):
     init_encoder: dict[str, Any] | None = None
     workbench_version: str | None = None
     references: tuple[ReferenceFile, ...] | None = None
+    calibration: dict[str, Any] | None = None
 
     _LOADERS: ClassVar[dict[str, _Loader]] = {
         "architecture": _one(Architecture),
@@ -303,6 +304,7 @@ class ModelCard(_Part):
             "init_encoder",
             "workbench_version",
             "references",
+            "calibration",
         }
     )
 

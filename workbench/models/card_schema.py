@@ -193,6 +193,30 @@ CARD_SCHEMA: dict = {
         "command": {"type": "string"},
         "created": {"type": "string"},
         "workbench_version": {"type": "string"},
+        "calibration": {
+            "type": "object",
+            "required": ["fitted_on", "tasks"],
+            "properties": {
+                "fitted_on": {"type": "string"},
+                "tasks": {
+                    "type": "array",
+                    "maxItems": MAX_TASKS,
+                    "items": {
+                        "type": "object",
+                        "required": ["task", "method"],
+                        "properties": {
+                            "task": {"type": "string"},
+                            "method": {"enum": ["none", "platt", "isotonic", "conformal"]},
+                            "a": {"type": "number"},
+                            "b": {"type": "number"},
+                            "x": {"type": "array", "items": {"type": "number"}},
+                            "y": {"type": "array", "items": {"type": "number"}},
+                            "halfwidth": {"type": "number", "minimum": 0},
+                        },
+                    },
+                },
+            },
+        },
     },
 }
 

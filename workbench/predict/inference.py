@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import threading
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ import torch
 from tqdm.auto import tqdm
 
 from workbench import chem
+from workbench.calibrate.apply import calibrate_predictions, interval_halfwidths, raw_mean_std
 from workbench.models import Checkpoint, find_checkpoints
 from workbench.models.builders import Predictor, build_predictor, can_predict
 
@@ -144,13 +144,17 @@ def predict_parsed(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: bool = False,
     callback: Callable[[int, int], None] | None = None,
+    calibrated: bool = True,
 ) -> pd.DataFrame:
     """Predict for molecules already parsed by :func:`workbench.chem.parse`.
 
+    ``calibrated`` (default) applies a card's calibration (``workbench models calibrate``): calibrated
+    probabilities, and conformal intervals for regression tasks; ``False`` gives the raw ensemble means.
+
     Returns:
         The parsed frame plus, per model and task, the ensemble mean and std
-        columns (:func:`prediction_columns`), and for models with conformal intervals (trained on a user's data)
-        ``MODEL:TASK:lo`` and ``MODEL:TASK:hi``; rows that failed keep NaN and say
+        columns (:func:`prediction_columns`), and for models with conformal intervals (a calibrated card, or a
+        model trained on a user's data) ``MODEL:TASK:lo`` and ``MODEL:TASK:hi``; rows that failed keep NaN and say
         why in ``error``, and ``warnings`` (from the parse) names what
         standardization changed in a row.
     """
@@ -173,10 +177,10 @@ def predict_parsed(
         for start in range(0, len(valid), CHUNK):
             rows = valid[start : start + CHUNK]
             values, row_errors = model.predictor.predict([mols[i] for i in rows], batch_size=batch_size)
-            with warnings.catch_warnings():  # a member without a prediction (NaN) is left out of the mean
-                warnings.simplefilter("ignore", RuntimeWarning)
-                mean[rows] = np.nanmean(values, axis=0)
-                std[rows] = np.nanstd(values, axis=0) if values.shape[0] > 1 else 0.0
+            if calibrated:  # members without a prediction (NaN) are left out of the mean
+                mean[rows], std[rows] = calibrate_predictions(model.checkpoint.card, values)
+            else:
+                mean[rows], std[rows] = raw_mean_std(values)
             for i, err in zip(rows, row_errors, strict=True):
                 if err:
                     errors[i] = "; ".join(filter(None, [errors[i], f"{model.name}: {err}"]))
@@ -185,6 +189,8 @@ def predict_parsed(
             if callback is not None:
                 callback(done, total)
         halfwidth = getattr(model.predictor, "interval_halfwidth", None)  # conformal intervals (user models)
+        if halfwidth is None and calibrated:
+            halfwidth = interval_halfwidths(model.checkpoint.card)  # a calibrated shipped checkpoint
         for t, task in enumerate(model.tasks):
             mean_col, std_col = prediction_columns(model.name, task)
             new_columns[mean_col] = mean[:, t]
@@ -205,13 +211,16 @@ def predict(
     progress: bool = False,
     callback: Callable[[int, int], None] | None = None,
     max_heavy_atoms: int = chem.DEFAULT_MAX_HEAVY_ATOMS,
+    calibrated: bool = True,
 ) -> pd.DataFrame:
     """Predict every task of the given models (default: every registered property predictor) for a batch.
 
     One row per input, in order, with ``input``, ``smiles``, ``error``, ``warnings``
     (what standardization changed, e.g. a removed counter-ion) and the prediction
-    columns; bad inputs never abort the batch.
+    columns; bad inputs never abort the batch. ``calibrated``: see :func:`predict_parsed`.
     """
     chosen = list(models) if models is not None else [c for c in list_models() if can_predict(c)]
     parsed = chem.parse(smiles, max_heavy_atoms=max_heavy_atoms, inchikey=False).drop(columns=["inchikey"])
-    return predict_parsed(parsed, chosen, batch_size=batch_size, progress=progress, callback=callback)
+    return predict_parsed(
+        parsed, chosen, batch_size=batch_size, progress=progress, callback=callback, calibrated=calibrated
+    )

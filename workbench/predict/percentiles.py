@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.cache import atomic_write
+from workbench.calibrate.apply import calibrate_table
 from workbench.data import load_approved_drugs
 from workbench.models import reference_path
 from workbench.predict.inference import LoadedModel, predict
@@ -40,9 +41,13 @@ REFERENCE_SET = "approved_drugs"
 
 
 def compute_reference(model: LoadedModel) -> pd.DataFrame:
-    """Ensemble-mean predictions of every task (``MODEL:TASK`` columns) over the approved drugs."""
+    """Raw ensemble-mean predictions of every task (``MODEL:TASK`` columns) over the approved drugs.
+
+    Raw, not calibrated: a card's calibration can change after the reference is stored, so it is applied when
+    the reference is read (:func:`reference_predictions`).
+    """
     drugs = load_approved_drugs().frame
-    out = predict(drugs["smiles"].tolist(), [model])
+    out = predict(drugs["smiles"].tolist(), [model], calibrated=False)
     columns = [f"{model.name}:{t}" for t in model.tasks]
     return out.loc[out["error"] == "", columns].reset_index(drop=True)
 
@@ -73,11 +78,16 @@ def load_reference(path: str | Path, model_name: str) -> pd.DataFrame:
 
 
 def reference_predictions(model: LoadedModel) -> pd.DataFrame:
-    """Mean predictions of every task over the approved drugs: the stored reference, else computed once.
+    """Mean predictions of every task over the approved drugs (calibrated as the card says), as predictions are.
 
     Raises:
         CheckpointError: the stored reference file is missing or does not match its sha256.
     """
+    return calibrate_table(model.checkpoint.card, _raw_reference(model), model.name)
+
+
+def _raw_reference(model: LoadedModel) -> pd.DataFrame:
+    """The stored raw reference, else one computed once per process."""
     key = "".join(w.sha256[:8] for w in model.checkpoint.card.weights)
     stored_key = f"{model.checkpoint.path}:{key}"
     with _LOCK:

@@ -33,13 +33,17 @@ PROMPT_COLUMN = "prompt_score"
 
 def model_columns(checkpoint: Checkpoint) -> list[str]:
     """The columns :func:`workbench.predict.inference.predict_parsed` adds for one checkpoint, in its order."""
+    from workbench.calibrate.apply import interval_halfwidths
+
     config = checkpoint.card.architecture.config or {}
-    widths = (config.get("conformal") or {}).get("halfwidth") or []
+    widths = (config.get("conformal") or {}).get("halfwidth") or [] if checkpoint.architecture == "tabular" else []
+    if not widths:
+        calibrated = interval_halfwidths(checkpoint.card)  # a calibrated shipped checkpoint
+        widths = [] if calibrated is None else calibrated.tolist()
     columns = []
     for t, task in enumerate(checkpoint.tasks):
         columns += [f"{checkpoint.name}:{task}", f"{checkpoint.name}:{task}:std"]
-        conformal = checkpoint.architecture == "tabular" and t < len(widths) and widths[t] is not None
-        if conformal and math.isfinite(float(widths[t])):
+        if t < len(widths) and widths[t] is not None and math.isfinite(float(widths[t])):
             columns += [f"{checkpoint.name}:{task}:lo", f"{checkpoint.name}:{task}:hi"]
     return columns
 
