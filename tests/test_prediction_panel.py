@@ -199,3 +199,22 @@ def test_screen_table_puts_user_columns_and_row_notes_first_and_reads_like_the_p
     ]
     assert screen.loc[1, "warnings"] == "removed fragment [Na+] (counter-ion)"
     assert screen.loc[0, "hERG blocking, cardiotoxicity risk: verdict"] == "🔴 likely blocker"
+
+
+def test_the_panel_says_how_far_to_trust_each_value_from_the_cards_calibration():
+    tasks = [{"name": "log_solubility", "type": "regression", "units": "log10(mol/L)"}]
+    conformal = {"task": "log_solubility", "method": "conformal", "halfwidth": 1.2, "test": {"coverage": 0.88}}
+    esol = make_card("esol_svr", tasks=tasks, metrics={"test": {"mae": _metric(1.16)}},
+                     calibration={"fitted_on": "valid", "tasks": [conformal]})  # fmt: skip
+    row = pd.concat([_row(), pd.Series({"esol_svr:log_solubility:lo": -4.2, "esol_svr:log_solubility:hi": -1.8})])
+    table = panel(row, {"esol_svr": esol})
+    assert table["uncertainty"].tolist() == ["90 % interval -4.20 to -1.80 (covered 88% of test molecules)"]
+    assert display_panel(table).loc[0, "Uncertainty"] == table.loc[0, "uncertainty"]
+    platt = {"task": "hERG", "method": "platt", "a": 1.0, "b": 0.0, "test": {"ece_before": 0.2, "ece_after": 0.05}}
+    card = make_card("admet_ai", tasks=[{"name": "hERG", "type": "classification"}],
+                     calibration={"fitted_on": "valid", "tasks": [platt]})  # fmt: skip
+    herg = panel(_row(), {"admet_ai": card}).set_index("endpoint")["uncertainty"]
+    assert herg.iloc[0] == "calibrated (platt): test ECE 0.20 → 0.05"
+    assert panel(_row(), {"admet_ai": admet_card()}).set_index("model")["uncertainty"].iloc[-1] == (
+        "probability not recalibrated here"
+    )

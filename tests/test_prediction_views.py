@@ -48,8 +48,11 @@ def test_the_bars_chart_draws_each_probability_with_its_spread_clipped_to_0_1(ca
 def test_regression_tasks_become_rows_with_units(cards):
     table = regression_values(ROW, cards)
     assert table.to_dict("records") == [
-        {"property": "logS (tiny)", "model": "m1", "prediction": -2.5, "± std": 0.3, "units": "log mol/L"}
-    ]
+        {"property": "logS (tiny)", "model": "m1", "prediction": -2.5, "± std": 0.3, "90 % interval": "",
+         "units": "log mol/L"}
+    ]  # fmt: skip
+    with_interval = regression_values(pd.concat([ROW, pd.Series({"m1:logS:lo": -3.5, "m1:logS:hi": -1.25})]), cards)
+    assert with_interval.loc[0, "90 % interval"] == "-3.50 to -1.25"
     assert regression_values(ROW, {"m2": cards["m2"]}).empty
     assert classification_bars(ROW, {}).columns.tolist() == ["label", "probability", "std"]
 

@@ -52,6 +52,7 @@ PANEL_COLUMNS = [
     "source",
     "axis",
     "orientation",
+    "uncertainty",
 ]
 
 #: Card metrics compared, in order of preference: (name, +1 higher is better / -1 lower is better, label).
@@ -253,11 +254,33 @@ def panel(
                 "source": endpoint.rule.source,
                 "axis": endpoint.axis,
                 "orientation": endpoint.orientation,
+                "uncertainty": uncertainty_text(row, cards[best.model], best.column),
             }
         )
     if smiles:
         rows += _druglikeness_rows(smiles)
     return pd.DataFrame(rows, columns=PANEL_COLUMNS)
+
+
+def uncertainty_text(row: pd.Series, card: ModelCard, column: str) -> str:
+    """How far to trust one prediction: its 90 % interval (regression), or its calibration on test (probability)."""
+    task = column.split(":", 1)[1]
+    entry = next((e for e in (card.calibration or {}).get("tasks", []) if e.get("task") == task), None)
+    test = (entry or {}).get("test", {})
+    lo, hi = row.get(f"{column}:lo", np.nan), row.get(f"{column}:hi", np.nan)
+    if math.isfinite(float(lo)) and math.isfinite(float(hi)):
+        coverage = test.get("coverage")
+        measured = f" (covered {coverage:.0%} of test molecules)" if coverage is not None else ""
+        return f"90 % interval {float(lo):.2f} to {float(hi):.2f}{measured}"
+    task_type = next((t.type for t in card.tasks if t.name == task), "")
+    if task_type != "classification":
+        return ""
+    before, after = test.get("ece_before"), test.get("ece_after")
+    if entry is None or before is None:
+        return "probability not recalibrated here"
+    if entry.get("method") in ("platt", "isotonic"):
+        return f"calibrated ({entry['method']}): test ECE {before:.2f} → {after:.2f}"
+    return f"kept as trained (calibration did not help on validation): test ECE {before:.2f}"
 
 
 def radar_axes(table: pd.DataFrame, max_axes: int = MAX_RADAR_AXES) -> pd.DataFrame:
@@ -282,7 +305,7 @@ def _value_text(value: float, std: float, units: str) -> str:
 
 def display_panel(table: pd.DataFrame) -> pd.DataFrame:
     """The panel as shown: ``Endpoint``, ``Prediction`` (value ± ensemble std, units), ``Verdict``,
-    ``Approved-drug percentile``, ``Applicability domain`` and ``Recommended model``."""
+    ``Approved-drug percentile``, ``Applicability domain``, ``Uncertainty`` and ``Recommended model``."""
     return pd.DataFrame(
         {
             "Endpoint": table["endpoint"],
@@ -293,6 +316,7 @@ def display_panel(table: pd.DataFrame) -> pd.DataFrame:
             "Verdict": table["verdict"],
             "Approved-drug percentile": table["percentile"].astype(float),
             "Applicability domain": table["domain"],
+            "Uncertainty": table["uncertainty"],
             "Recommended model": table["model"],
         }
     )

@@ -47,21 +47,30 @@ def classification_bars(row: pd.Series, cards: Mapping[str, ModelCard]) -> pd.Da
     return pd.DataFrame(rows, columns=["label", "probability", "std"])
 
 
+def _interval(row: pd.Series, column: str) -> str:
+    lo, hi = row.get(f"{column}:lo"), row.get(f"{column}:hi")
+    if lo is None or hi is None or not (np.isfinite(float(lo)) and np.isfinite(float(hi))):
+        return ""
+    return f"{float(lo):.2f} to {float(hi):.2f}"
+
+
 def regression_values(row: pd.Series, cards: Mapping[str, ModelCard]) -> pd.DataFrame:
-    """Columns ``property``, ``model``, ``prediction``, ``± std`` and ``units``: one row per regression task."""
+    """Columns ``property``, ``model``, ``prediction``, ``± std``, ``90 % interval`` (where the model has one) and
+    ``units``: one row per regression task."""
     rows = [
         {
             "property": task_label(card, task.name),
             "model": name,
             "prediction": row[f"{name}:{task.name}"],
             "± std": row[f"{name}:{task.name}:std"],
+            "90 % interval": _interval(row, f"{name}:{task.name}"),
             "units": task.units or "",
         }
         for name, card in cards.items()
         for task in card.tasks
         if not task.is_classification
     ]
-    return pd.DataFrame(rows, columns=["property", "model", "prediction", "± std", "units"])
+    return pd.DataFrame(rows, columns=["property", "model", "prediction", "± std", "90 % interval", "units"])
 
 
 def all_percentiles(
@@ -92,6 +101,8 @@ def readable_columns(columns: Sequence[str], cards: Mapping[str, ModelCard]) -> 
             label = f"{task_label(card, task.name)} · {model}" + (f" ({units})" if units else "")
             names[f"{model}:{task.name}"] = label
             names[f"{model}:{task.name}:std"] = f"{label} ± std"
+            names[f"{model}:{task.name}:lo"] = f"{label} 90 % interval, low"
+            names[f"{model}:{task.name}:hi"] = f"{label} 90 % interval, high"
         score, flag = domain_columns(model)
         names[score] = f"{model}: similarity to training set"
         names[flag] = f"{model}: in domain"
