@@ -85,12 +85,17 @@ def test_sections_splice_into_the_results_file_keeping_the_others():
 
 def test_workbench_bench_load_takes_the_benchmark_options():
     from workbench.cli import build_parser
-    from workbench.cli.bench_cmd import run_load
+    from workbench.cli.bench_cmd import run_bench
 
     args = build_parser().parse_args(
         ["bench", "load", "--sessions", "2", "--clients", "protocol", "--parts", "sessions"]
     )
-    assert args.func is run_load and args.sessions == [2] and args.clients == ["protocol"]
+    assert (
+        args.func.func is run_bench
+        and args.func.args == ("load",)
+        and args.sessions == [2]
+        and args.clients == ["protocol"]
+    )
     assert args.parts == ["sessions"] and args.out == load.RESULTS
 
 

@@ -5,9 +5,22 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from functools import partial
 from pathlib import Path
 
 __all__ = ["register"]
+
+#: The benchmarks whose module (``bench/<name>.py``) has ``add_arguments`` and ``run_from_args``, and their help.
+BENCHES = {
+    "pretraining": "no pretraining vs each encoder in models/encoders, fine-tuned under the pretrain-gnns protocol",
+    "coldstart": "seconds from navigation to each app page's first result, cold and warm (coldstart.md)",
+    "load": "concurrent single-molecule sessions and the server's memory during a refused 331,000-row upload "
+    "(sections of throughput.md)",
+    "transfer": "task transfer with scarce labels on Tox21 and SIDER: single-task, multi-task, loss balancing, "
+    "knowledge transfer, task-relation EBM and XGBoost baselines (transfer.md)",
+    "screening": "MOSES molecules through `workbench screen`: molecules/s and peak memory, local and Ray engines, "
+    "and the whole 1.58 M library (screening.md)",
+}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,38 +41,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--out", type=Path, default=Path("bench/results"), help="folder for cliffs.md/.csv/.png")
     c.add_argument("--report-only", action="store_true", help="only rewrite the report from the cache")
     c.set_defaults(func=run_cliffs)
-    pt = which.add_parser(
-        "pretraining",
-        help="no pretraining vs each encoder in models/encoders, fine-tuned under the pretrain-gnns protocol",
-    )
-    _bench_module("pretraining").add_arguments(pt)
-    pt.set_defaults(func=run_pretraining)
-    cs = which.add_parser(
-        "coldstart", help="seconds from navigation to each app page's first result, cold and warm (coldstart.md)"
-    )
-    _bench_module("coldstart").add_arguments(cs)
-    cs.set_defaults(func=run_coldstart)
-    ld = which.add_parser(
-        "load",
-        help="concurrent single-molecule sessions and the server's memory during a refused 331,000-row upload "
-        "(sections of throughput.md)",
-    )
-    _bench_module("load").add_arguments(ld)
-    ld.set_defaults(func=run_load)
-    tr = which.add_parser(
-        "transfer",
-        help="task transfer with scarce labels on Tox21 and SIDER: single-task, multi-task, loss balancing, "
-        "knowledge transfer, task-relation EBM and XGBoost baselines (transfer.md)",
-    )
-    _bench_module("transfer").add_arguments(tr)
-    tr.set_defaults(func=run_transfer)
-    sc = which.add_parser(
-        "screening",
-        help="MOSES molecules through `workbench screen`: molecules/s and peak memory, local and Ray engines, "
-        "and the whole 1.58 M library (screening.md)",
-    )
-    _bench_module("screening").add_arguments(sc)
-    sc.set_defaults(func=run_screening)
+    for name, text in BENCHES.items():
+        parser = which.add_parser(name, help=text)
+        _bench_module(name).add_arguments(parser)
+        parser.set_defaults(func=partial(run_bench, name))
 
 
 def _bench_module(name: str):
@@ -91,26 +76,8 @@ def run_cliffs(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_pretraining(args: argparse.Namespace) -> int:
-    command = "workbench " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["bench"] else "workbench bench pretraining"
-    return _bench_module("pretraining").run_from_args(args, command)
-
-
-def run_coldstart(args: argparse.Namespace) -> int:
-    command = "workbench " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["bench"] else "workbench bench coldstart"
-    return _bench_module("coldstart").run_from_args(args, command)
-
-
-def run_load(args: argparse.Namespace) -> int:
-    command = "workbench " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["bench"] else "workbench bench load"
-    return _bench_module("load").run_from_args(args, command)
-
-
-def run_transfer(args: argparse.Namespace) -> int:
-    command = "workbench " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["bench"] else "workbench bench transfer"
-    return _bench_module("transfer").run_from_args(args, command)
-
-
-def run_screening(args: argparse.Namespace) -> int:
-    command = "workbench " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["bench"] else "workbench bench screening"
-    return _bench_module("screening").run_from_args(args, command)
+def run_bench(name: str, args: argparse.Namespace) -> int:
+    """Run ``bench/<name>.py`` with the parsed options; its report names the command as typed."""
+    typed = sys.argv[1:3] == ["bench", name]
+    command = "workbench " + shlex.join(sys.argv[1:]) if typed else f"workbench bench {name}"
+    return _bench_module(name).run_from_args(args, command)

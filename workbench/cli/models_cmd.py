@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workbench.models import Checkpoint
 
 __all__ = ["register"]
 
@@ -74,20 +79,28 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_add_references(args: argparse.Namespace) -> int:
+def _chosen(names: list[str], default: Callable[[Checkpoint], bool] = lambda _c: True) -> list[Checkpoint] | None:
+    """The checkpoints ``names`` names, or every predictor that ``default`` keeps; ``None`` (said) for unknown ones."""
     import sys
 
     from workbench.models import find_checkpoints
     from workbench.models.builders import can_predict
-    from workbench.predict.references import store_references
 
     checkpoints, _ = find_checkpoints()
     by_name = {c.name: c for c in checkpoints}
-    unknown = [n for n in args.names if n not in by_name]
+    unknown = [n for n in names if n not in by_name]
     if unknown:
         print(f"unknown checkpoint(s): {', '.join(unknown)}", file=sys.stderr)
+        return None
+    return [by_name[n] for n in names] or [c for c in checkpoints if can_predict(c) and default(c)]
+
+
+def run_add_references(args: argparse.Namespace) -> int:
+    from workbench.predict.references import store_references
+
+    chosen = _chosen(args.names)
+    if chosen is None:
         return 2
-    chosen = [by_name[n] for n in args.names] if args.names else [c for c in checkpoints if can_predict(c)]
     for checkpoint in chosen:
         card = checkpoint.card
         if card.architecture.type == "dual_encoder":
@@ -146,18 +159,10 @@ def run_calibrate(args: argparse.Namespace) -> int:
     import sys
 
     from workbench.calibrate.checkpoint import NOT_CALIBRATABLE, calibrate_checkpoint, store_calibration
-    from workbench.models import find_checkpoints
-    from workbench.models.builders import can_predict
 
-    checkpoints, _ = find_checkpoints()
-    by_name = {c.name: c for c in checkpoints}
-    unknown = [n for n in args.names if n not in by_name]
-    if unknown:
-        print(f"unknown checkpoint(s): {', '.join(unknown)}", file=sys.stderr)
+    chosen = _chosen(args.names, lambda c: c.architecture not in NOT_CALIBRATABLE)
+    if chosen is None:
         return 2
-    chosen = [by_name[n] for n in args.names] or [
-        c for c in checkpoints if can_predict(c) and c.architecture not in NOT_CALIBRATABLE
-    ]
     command = "workbench " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["models"] else "workbench models calibrate"
     results, failed = [], 0
     for checkpoint in chosen:
