@@ -121,3 +121,15 @@ def test_a_shipped_checkpoint_is_calibrated_on_its_own_split_and_measured_on_tes
     assert entry["method"] == "conformal" and entry["residuals"] == checkpoint.card.split.sizes[1]
     assert entry["test"]["rows"] == checkpoint.card.split.sizes[2] and 0 < entry["test"]["coverage"] <= 1
     assert result.block["split"]["sizes"] == list(checkpoint.card.split.sizes)
+
+
+def test_a_platt_fit_that_would_reverse_the_ranking_is_no_calibration():
+    rng = np.random.default_rng(4)
+    p = rng.random(300)
+    y = (rng.random(300) < 1 - p).astype(float)  # on these rows the model is anti-correlated with the labels
+    stored = fit_classifier("platt", p, y)
+    assert stored["method"] == "none" and "slope was not positive" in stored["reason"]
+    chosen, _ = choose_classifier(p, y)
+    assert chosen["method"] in ("none", "isotonic")
+    if chosen["method"] == "isotonic":
+        assert np.all(np.diff(chosen["y"]) >= 0)  # isotonic is non-decreasing by construction

@@ -2,7 +2,9 @@
 
 A classification task's calibrator is chosen among ``none``, ``platt`` and ``isotonic`` by the mean log loss of
 5-fold cross-validation *within* the validation predictions (each fold's calibrator fitted on the other four), so
-the choice is not scored on the rows it was fitted on; the chosen one is then fitted on every validation row.
+the choice is not scored on the rows it was fitted on: the simplest method within 1 % of the lowest loss, then
+fitted on every validation row. Every calibrator is non-decreasing (a Platt fit with a negative slope, which
+would reverse the model's ranking, counts as ``none``).
 Isotonic regression is stored as its knots (``x``, ``y``, kept within ``1/(n+2)`` of 0 and 1 for ``n`` rows) and
 applied by linear interpolation, so a card holds numbers only. A regression task gets the split-conformal
 half-width of its validation residuals for 90 % coverage (:func:`workbench.custom.uncertainty.conformal_halfwidth`).
@@ -33,6 +35,8 @@ COVERAGE = 0.9
 #: A calibrator needs at least this many validation rows of each class; fewer → ``none`` (said in the card).
 MIN_CLASS_ROWS = 5
 FOLDS = 5
+#: A more flexible method is kept only when its cross-validated log loss beats the simpler ones by more than 1 %.
+TOLERANCE = 0.01
 _EPS = 1e-6
 
 
@@ -49,6 +53,8 @@ def fit_classifier(method: str, p: np.ndarray, y: np.ndarray) -> dict[str, Any]:
         return {"method": "none"}
     if method == "platt":
         a, b = fit_platt(p, y)
+        if a <= 0:  # a falling curve would reverse the model's ranking: not a calibration
+            return {"method": "none", "reason": f"Platt's slope was not positive ({a:.2f}) on these rows"}
         return {"method": "platt", "a": a, "b": b}
     if method == "isotonic":
         from sklearn.isotonic import IsotonicRegression
@@ -106,7 +112,8 @@ def choose_classifier(p: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[dict
             rest = np.setdiff1d(np.arange(len(p)), fold)
             held[fold] = apply_task(fit_classifier(method, p[rest], y[rest]), p[fold])
         losses[method] = log_loss(held, y)
-    best = min(METHODS, key=lambda m: (losses[m], METHODS.index(m)))  # ties: the simpler method
+    lowest = min(losses.values())
+    best = next(m for m in METHODS if losses[m] <= lowest * (1 + TOLERANCE))  # the simplest within the tolerance
     return fit_classifier(best, p, y), losses
 
 

@@ -37,20 +37,33 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 
 def fit_platt(p: np.ndarray, y: np.ndarray, iterations: int = 100) -> tuple[float, float]:
-    """``(a, b)`` minimizing the log loss of ``sigmoid(a · logit(p) + b)`` (Newton's method, light L2 on a, b)."""
+    """``(a, b)`` minimizing the log loss of ``sigmoid(a · logit(p) + b)`` (Newton's method with step halving,
+    light L2 on a, b)."""
     z, y = _logit(p), np.asarray(y, dtype=np.float64)
     # Platt's targets: (N+ + 1) / (N+ + 2) and 1 / (N- + 2) instead of 1 and 0 (no overconfident fit on few rows)
     pos, neg = float(y.sum()), float(len(y) - y.sum())
     t = np.where(y > 0.5, (pos + 1) / (pos + 2), 1 / (neg + 2))
+
+    def objective(a: float, b: float) -> float:
+        s = a * z + b
+        return float(np.sum(np.logaddexp(0.0, s) - t * s) + 5e-4 * (a * a + b * b))
+
     a, b = 1.0, 0.0
+    current = objective(a, b)
     for _ in range(iterations):
-        q = 1 / (1 + np.exp(-(a * z + b)))
+        q = 0.5 * (1 + np.tanh(0.5 * (a * z + b)))  # the sigmoid, without overflow
         w = q * (1 - q)
         grad = np.array([np.sum((q - t) * z) + 1e-3 * a, np.sum(q - t) + 1e-3 * b])
         hess = np.array([[np.sum(w * z * z) + 1e-3, np.sum(w * z)], [np.sum(w * z), np.sum(w) + 1e-3]])
         step = np.linalg.solve(hess, grad)
-        a, b = a - step[0], b - step[1]
-        if np.abs(step).max() < 1e-9:
+        scale = 1.0
+        while scale > 1e-8:  # a full Newton step can overshoot far from the optimum: halve it until the loss falls
+            trial = objective(a - scale * step[0], b - scale * step[1])
+            if trial <= current:
+                break
+            scale /= 2
+        a, b, current = a - scale * step[0], b - scale * step[1], min(current, trial)
+        if np.abs(scale * step).max() < 1e-9:
             break
     return float(a), float(b)
 
