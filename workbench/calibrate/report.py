@@ -58,6 +58,7 @@ def report_markdown(results: Sequence[CalibrationResult], command: str, machine:
         f"**Summary**: calibration lowered the test ECE on {lowered} of {ece} classification tasks; the 90 % "
         f"intervals covered 85–95 % of the test molecules on {covered} of {regression} regression tasks.",
         "",
+        *_per_checkpoint(results),
         "## Classification",
         "",
         "| checkpoint | task | method | valid rows | test rows | ECE before | ECE after | Brier before | Brier after "
@@ -93,6 +94,32 @@ def report_markdown(results: Sequence[CalibrationResult], command: str, machine:
     if figure:
         lines += ["", f"![Reliability before and after calibration]({figure})"]
     return "\n".join(lines) + "\n"
+
+
+def _per_checkpoint(results: Sequence[CalibrationResult]) -> list[str]:
+    """Mean test ECE over each classification checkpoint's tasks, before and after, and how many it lowered."""
+    rows, lowered = [], 0
+    for result in results:
+        tests = [e["test"] for e in result.tasks if e["method"] != "conformal" and e.get("test", {}).get("ece_before")]
+        if not tests:
+            continue
+        before = float(np.mean([t["ece_before"] for t in tests]))
+        after = float(np.mean([t["ece_after"] for t in tests]))
+        calibrated = sum(e["method"] in ("platt", "isotonic") for e in result.tasks)
+        lowered += after < before
+        rows.append(f"| {result.name} | {len(tests)} | {calibrated} | {before:.3f} | {after:.3f} |")
+    if not rows:
+        return []
+    return [
+        "## Per checkpoint",
+        "",
+        f"Mean test ECE over the checkpoint's tasks: lowered on {lowered} of {len(rows)} classification checkpoints.",
+        "",
+        "| checkpoint | tasks | tasks calibrated | mean ECE before | mean ECE after |",
+        "|---|---:|---:|---:|---:|",
+        *rows,
+        "",
+    ]
 
 
 def _curve(p: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -35,6 +35,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     cal.add_argument("names", nargs="*", help="checkpoint names (default: every one that can be calibrated)")
     cal.add_argument("--report", type=Path, help="write the Markdown report here (and a reliability PNG beside it)")
     cal.add_argument("--dry-run", action="store_true", help="measure and report, but leave the cards as they are")
+    cal.add_argument(
+        "--report-only", action="store_true",
+        help="rewrite --report from the calibration blocks stored in the cards (the figure is kept as it is)",
+    )  # fmt: skip
     cal.set_defaults(func=run_calibrate)
     rm = verbs.add_parser("remove", help="delete a model you trained (`workbench train custom`); never a shipped one")
     rm.add_argument("name", help="the model's name")
@@ -164,6 +168,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
     if chosen is None:
         return 2
     command = "workbench " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["models"] else "workbench models calibrate"
+    if args.report_only:
+        return _report_from_cards(chosen, args.report)
     results, failed = [], 0
     for checkpoint in chosen:
         try:
@@ -182,13 +188,31 @@ def run_calibrate(args: argparse.Namespace) -> int:
     return 1 if failed and not results else 0
 
 
-def _write_calibration_report(results, path: Path, command: str) -> None:
+def _report_from_cards(chosen: list[Checkpoint], path: Path | None) -> int:
+    """``--report-only``: the report of the blocks already in the cards, with the command that stored them."""
+    import sys
+
+    from workbench.calibrate.checkpoint import CalibrationResult
+
+    if path is None:
+        print("--report-only needs --report PATH", file=sys.stderr)
+        return 2
+    results = [CalibrationResult(c.name, c.card.calibration) for c in chosen if c.card.calibration]
+    if not results:
+        print("no card has a calibration block: run `workbench models calibrate` first", file=sys.stderr)
+        return 1
+    _write_calibration_report(results, path, results[0].block.get("command", ""), keep_figure=True)
+    return 0
+
+
+def _write_calibration_report(results, path: Path, command: str, keep_figure: bool = False) -> None:
     import os
     import platform
 
     from workbench.calibrate.report import reliability_figure, report_markdown
 
-    figure = reliability_figure(results, path.with_suffix(".png"))
+    png = path.with_suffix(".png")
+    figure = (png if png.is_file() else None) if keep_figure else reliability_figure(results, png)
     machine = f"{platform.node()} ({os.cpu_count()} CPUs, Python {platform.python_version()})"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(report_markdown(results, command, machine, figure.name if figure else None))
