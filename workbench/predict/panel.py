@@ -277,7 +277,7 @@ def uncertainty_text(row: pd.Series, card: ModelCard, column: str) -> str:
         return ""
     before, after = test.get("ece_before"), test.get("ece_after")
     if entry is None or before is None:
-        return "probability not recalibrated here"
+        return "not recalibrated"
     if entry.get("method") in ("platt", "isotonic"):
         return f"calibrated ({entry['method']}): test ECE {before:.2f} → {after:.2f}"
     return f"kept as trained (calibration did not help on validation): test ECE {before:.2f}"
