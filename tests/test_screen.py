@@ -217,9 +217,15 @@ def test_one_output_row_per_input_row_in_order_with_errors(tmp_path, esol):
         "canonical_smiles",
         SCORE,
         f"{SCORE}:std",
+        f"{SCORE}:lo",  # the checkpoint's calibration gives a conformal interval
+        f"{SCORE}:hi",
         "error",
         "warnings",
     ]
+    ok = table[SCORE].notna()
+    assert (
+        (table.loc[ok, f"{SCORE}:lo"] < table.loc[ok, SCORE]) & (table.loc[ok, SCORE] < table.loc[ok, f"{SCORE}:hi"])
+    ).all()
     bad = table["smiles"] == "not a smiles"
     assert table.loc[bad, "error"].str.len().gt(0).all() and table.loc[bad, SCORE].isna().all()
     assert (table.loc[~bad, "error"] == "").all() and table.loc[~bad, SCORE].notna().all()
