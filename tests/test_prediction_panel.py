@@ -215,6 +215,4 @@ def test_the_panel_says_how_far_to_trust_each_value_from_the_cards_calibration()
                      calibration={"fitted_on": "valid", "tasks": [platt]})  # fmt: skip
     herg = panel(_row(), {"admet_ai": card}).set_index("endpoint")["uncertainty"]
     assert herg.iloc[0] == "calibrated (platt): test ECE 0.20 → 0.05"
-    assert panel(_row(), {"admet_ai": admet_card()}).set_index("model")["uncertainty"].iloc[-1] == (
-        "not recalibrated"
-    )
+    assert panel(_row(), {"admet_ai": admet_card()}).set_index("model")["uncertainty"].iloc[-1] == ("not recalibrated")

@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from workbench.calibrate.methods import COVERAGE, apply_task, choose_classifier, fit_regression
+from workbench.calibrate.methods import COVERAGE, choose_classifier, fit_regression
 from workbench.custom.uncertainty import expected_calibration_error
 from workbench.models import CARD_FILE, Checkpoint, ModelCard, load_card
+from workbench.predict.calibration import apply_task
 
 __all__ = ["NOT_CALIBRATABLE", "CalibrationResult", "calibrate_checkpoint", "store_calibration"]
 

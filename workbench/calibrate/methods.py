@@ -12,12 +12,12 @@ half-width of its validation residuals for 90 % coverage (:func:`workbench.custo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from workbench.custom.uncertainty import apply_platt, conformal_halfwidth, fit_platt
+from workbench.custom.uncertainty import conformal_halfwidth, fit_platt
+from workbench.predict.calibration import apply_task
 
 __all__ = [
     "COVERAGE",
@@ -65,19 +65,6 @@ def fit_classifier(method: str, p: np.ndarray, y: np.ndarray) -> dict[str, Any]:
         knots = np.clip(iso.y_thresholds_, floor, 1 - floor)
         return {"method": "isotonic", "x": iso.X_thresholds_.tolist(), "y": knots.tolist()}
     raise ValueError(f"unknown calibration method '{method}' (known: {', '.join(METHODS)})")
-
-
-def apply_task(stored: Mapping[str, Any], values: np.ndarray) -> np.ndarray:
-    """Calibrated probabilities for a classification task (NaN stays NaN); a regression task's values unchanged."""
-    values = np.asarray(values, dtype=np.float64)
-    method = stored.get("method", "none")
-    out = values.copy()
-    finite = np.isfinite(values)
-    if method == "platt":
-        out[finite] = apply_platt(values[finite], float(stored["a"]), float(stored["b"]))
-    elif method == "isotonic":
-        out[finite] = np.interp(values[finite], stored["x"], stored["y"])
-    return out
 
 
 def _folds(y: np.ndarray, seed: int) -> list[np.ndarray]:

@@ -18,9 +18,9 @@ import torch
 from tqdm.auto import tqdm
 
 from workbench import chem
-from workbench.calibrate.apply import calibrate_predictions, interval_halfwidths, raw_mean_std
 from workbench.models import Checkpoint, find_checkpoints
 from workbench.models.builders import Predictor, build_predictor, can_predict
+from workbench.predict.calibration import calibrate_predictions, interval_halfwidths, raw_mean_std
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from workbench.cache import atomic_write
-from workbench.calibrate.apply import calibrate_table
 from workbench.data import load_approved_drugs
 from workbench.models import reference_path
+from workbench.predict.calibration import calibrate_table
 from workbench.predict.inference import LoadedModel, predict
 
 __all__ = [

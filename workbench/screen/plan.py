@@ -33,7 +33,7 @@ PROMPT_COLUMN = "prompt_score"
 
 def model_columns(checkpoint: Checkpoint) -> list[str]:
     """The columns :func:`workbench.predict.inference.predict_parsed` adds for one checkpoint, in its order."""
-    from workbench.calibrate.apply import interval_halfwidths
+    from workbench.predict.calibration import interval_halfwidths
 
     config = checkpoint.card.architecture.config or {}
     widths = (config.get("conformal") or {}).get("halfwidth") or [] if checkpoint.architecture == "tabular" else []

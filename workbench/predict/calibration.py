@@ -1,27 +1,53 @@
 """Use a card's calibration at prediction time: calibrated probabilities and conformal interval bounds.
 
 A checkpoint calibrated by ``workbench models calibrate`` carries a ``calibration`` block in its card (one entry
-per task, :mod:`workbench.calibrate.methods`). :func:`calibrate_predictions` turns the raw ensemble mean of a
-classification task into the calibrated probability and its members into calibrated members (their spread is
-the ensemble std in probability units); :func:`interval_halfwidths` gives each regression task's conformal
-half-width for the ``MODEL:TASK:lo`` / ``:hi`` columns.
+per task, fitted by :mod:`workbench.calibrate.methods`; :func:`apply_task` applies one).
+:func:`calibrate_predictions` turns the raw ensemble mean of a classification task into the calibrated
+probability and its members into calibrated members (their spread is the ensemble std in probability units);
+:func:`interval_halfwidths` gives each regression task's conformal half-width for the ``MODEL:TASK:lo`` /
+``:hi`` columns.
 """
 
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-from workbench.calibrate.methods import apply_task
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from workbench.models import ModelCard
 
-__all__ = ["calibrate_predictions", "calibrate_table", "interval_halfwidths", "raw_mean_std", "task_calibrations"]
+__all__ = [
+    "apply_task",
+    "calibrate_predictions",
+    "calibrate_table",
+    "interval_halfwidths",
+    "raw_mean_std",
+    "task_calibrations",
+]
+
+_EPS = 1e-6
+
+
+def apply_task(stored: Mapping[str, Any], values: np.ndarray) -> np.ndarray:
+    """Calibrated probabilities for a classification task (NaN stays NaN); a regression task's values unchanged.
+
+    ``platt``: ``sigmoid(a · logit(p) + b)``; ``isotonic``: linear interpolation between the stored knots.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    method = stored.get("method", "none")
+    out = values.copy()
+    finite = np.isfinite(values)
+    if method == "platt":
+        p = np.clip(values[finite], _EPS, 1 - _EPS)
+        out[finite] = 1 / (1 + np.exp(-(float(stored["a"]) * np.log(p / (1 - p)) + float(stored["b"]))))
+    elif method == "isotonic":
+        out[finite] = np.interp(values[finite], stored["x"], stored["y"])
+    return out
 
 
 def raw_mean_std(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
