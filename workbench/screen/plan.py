@@ -35,10 +35,11 @@ def model_columns(checkpoint: Checkpoint) -> list[str]:
     """The columns :func:`workbench.predict.inference.predict_parsed` adds for one checkpoint, in its order."""
     from workbench.predict.calibration import interval_halfwidths
 
-    config = checkpoint.card.architecture.config or {}
-    widths = (config.get("conformal") or {}).get("halfwidth") or [] if checkpoint.architecture == "tabular" else []
-    if not widths:
-        calibrated = interval_halfwidths(checkpoint.card)  # a calibrated shipped checkpoint
+    if checkpoint.architecture == "tabular":  # a user model: its conformal half-widths are in its config
+        config = checkpoint.card.architecture.config or {}
+        widths = (config.get("conformal") or {}).get("halfwidth") or []
+    else:  # a shipped checkpoint: from its card's calibration block, if any
+        calibrated = interval_halfwidths(checkpoint.card)
         widths = [] if calibrated is None else calibrated.tolist()
     columns = []
     for t, task in enumerate(checkpoint.tasks):
