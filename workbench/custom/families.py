@@ -23,6 +23,8 @@ FAMILY_TITLES = {
     "rf": "Random forest",
     "xgboost": "XGBoost",
     "svr": "Support-vector regression (RBF)",
+    "svc": "Support-vector classifier (RBF)",
+    "mlp": "Multi-output MLP",
     "gin": "GIN fine-tuned from a pretrained encoder",
 }
 #: The ``features`` of the graph family: molecular graphs, not a feature set.
@@ -33,7 +35,7 @@ GRAPH_FEATURES = "graph"
 class Candidate:
     """One configuration of the search: a family, its feature set and its hyperparameters."""
 
-    family: str  # rf | xgboost | svr
+    family: str  # rf | xgboost | svr | svc | mlp | gin
     features: str  # a name from workbench.featurizers.feature_sets.FEATURE_SETS
     params: dict = field(default_factory=dict)
 
@@ -143,6 +145,12 @@ def _make(candidate: Candidate, classification: bool, seed: int, jobs: int):
         from sklearn.svm import SVR
 
         return SVR(kernel="rbf", C=float(p.get("C", 5.0)), gamma="scale")
+    if candidate.family == "svc":
+        if not classification:
+            raise ValueError("SVC is a classification model")
+        from sklearn.svm import SVC
+
+        return SVC(kernel="rbf", C=float(p.get("C", 5.0)), gamma="scale")  # ranked by its decision function
     raise ValueError(f"unknown model family '{candidate.family}'")
 
 
@@ -161,11 +169,16 @@ def fit_member(candidate: Candidate, x, y: np.ndarray, classification: bool, see
 
 
 def predict_member(model, x: np.ndarray) -> np.ndarray:
-    """Probabilities of class 1 (classifiers) or values (regressors), float64 (NaN: no prediction)."""
+    """Probabilities of class 1 (classifiers) or values (regressors), float64 (NaN: no prediction).
+
+    An SVC without probabilities gives its decision function: a score that ranks, not a probability.
+    """
     from workbench.models.builders.graph_member import GraphMember
 
     if isinstance(model, GraphMember):
         return model.predict(x.graphs)
     if hasattr(model, "predict_proba"):
         return model.predict_proba(x)[:, 1].astype(np.float64)
+    if hasattr(model, "decision_function"):
+        return model.decision_function(x).astype(np.float64)
     return model.predict(x).astype(np.float64)

@@ -1,0 +1,141 @@
+"""The champion search: its grid per data-set size, one fitted cell, selection on validation, the resumable bench."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import average_precision_score
+
+from tests.data_fixtures import tiny_tables
+from workbench.champions.features import FeatureMatrix
+from workbench.champions.fit import fit_candidate, prc_auc
+from workbench.champions.grid import FAMILIES, FEATURES, LARGE_FEATURES, GridLimits, grid_name, search_grid
+from workbench.champions.selection import champions, summarize_cells
+from workbench.custom.families import Candidate
+from workbench.data.splits import Split
+
+
+def test_small_sets_get_every_family_on_every_feature_set() -> None:
+    grid = search_grid("classification", n_train=1600, n_tasks=1)
+    assert {(c.family, c.features) for c in grid} == {(f, s) for f in ("rf", "xgboost", "svc", "mlp") for s in FEATURES}
+    assert {c.family for c in search_grid("regression", 900, 1)} == {"rf", "xgboost", "svr", "mlp"}
+
+
+def test_large_and_many_task_sets_get_the_smaller_grids() -> None:
+    assert grid_name(33_000, 1) == "full" and grid_name(33_000, 1, GridLimits(large_labels=30_000)) == "large"
+    large = search_grid("classification", 74_000, 17)
+    assert {c.features for c in large} == set(LARGE_FEATURES)
+    assert {c.family for c in large} == {"rf", "xgboost", "mlp"}  # no SVM on 74,000 molecules
+    many = search_grid("classification", 6_800, 617)
+    assert {c.family for c in many} == {"xgboost", "mlp"}
+    assert all(c.params["n_estimators"] == 200 for c in many if c.family == "xgboost")
+
+
+def test_svms_are_left_out_above_the_training_size_limit() -> None:
+    families = {c.family for c in search_grid("regression", 12_000, 1, limits=GridLimits(large_labels=10**9))}
+    assert "svr" not in families and "rf" in families
+    only = search_grid("regression", 500, 1, families=("svm",), features=("maccs",))
+    assert [(c.family, c.features) for c in only] == [("svr", "maccs")]
+    with pytest.raises(ValueError, match="unknown family"):
+        search_grid("regression", 500, 1, families=("knn",))
+
+
+def _toy(n: int = 240, seed: int = 0) -> tuple[FeatureMatrix, np.ndarray, Split]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 6)).astype(np.float32)
+    y = np.stack([(x[:, 0] > 0).astype(float), (x[:, 1] + 0.3 * x[:, 2] > 0).astype(float)], axis=1)
+    y[rng.random(y.shape) < 0.1] = np.nan  # missing labels
+    idx = rng.permutation(n)
+    parts = np.sort(idx[: n * 8 // 10]), np.sort(idx[n * 8 // 10 : n * 9 // 10]), np.sort(idx[n * 9 // 10 :])
+    split = Split(*parts, "random")
+    return FeatureMatrix(x, np.ones(n, bool), 0), y, split
+
+
+@pytest.mark.parametrize("family", ["rf", "svc", "mlp"])
+def test_a_learnable_multitask_signal_scores_high_on_validation_and_test(family: str) -> None:
+    matrix, y, split = _toy()
+    params = {"n_estimators": 50} if family == "rf" else {"C": 5.0} if family == "svc" else {
+        "hidden": 32, "n_layers": 1, "dropout": 0.0, "lr": 1e-2, "weight_decay": 0.0, "batch_size": 32,
+        "max_epochs": 40, "patience": 5, "stop_fraction": 0.1}  # fmt: skip
+    result = fit_candidate(Candidate(family, "toy", params), matrix, y, split, classification=True, seed=0)
+    assert result.valid["roc_auc"] > 0.85 and result.test["roc_auc"] > 0.85
+    assert set(result.valid) == {"roc_auc", "prc_auc"} and result.seconds >= 0
+
+
+def test_molecules_without_features_are_predicted_as_the_training_mean() -> None:
+    matrix, y, split = _toy()
+    y = y[:, :1] * 3.0  # a regression target
+    usable = np.ones(len(y), bool)
+    usable[split.test] = False  # no test molecule has features
+    result = fit_candidate(Candidate("rf", "toy", {"n_estimators": 20}), FeatureMatrix(matrix.x, usable, 0), y,
+                           split, classification=False, seed=0)  # fmt: skip
+    labelled = y[split.test, 0][~np.isnan(y[split.test, 0])]
+    expected = np.sqrt(np.mean((labelled - np.nanmean(y[split.train, 0])) ** 2))
+    assert result.test["rmse"] == pytest.approx(expected)
+
+
+def test_prc_auc_averages_tasks_that_have_both_classes() -> None:
+    y = np.array([[1, 0], [0, 0], [1, np.nan], [0, 0]], dtype=float)
+    s = np.array([[0.9, 0.1], [0.2, 0.3], [0.6, 0.5], [0.7, 0.2]])
+    assert prc_auc(y, s) == pytest.approx(average_precision_score(y[:, 0], s[:, 0]))
+    assert np.isnan(prc_auc(np.zeros((3, 1)), np.ones((3, 1))))
+
+
+def test_the_champion_is_chosen_on_validation_never_on_test() -> None:
+    rows = []
+    for family, valid, test in (("rf", 0.80, 0.70), ("xgboost", 0.75, 0.90)):
+        for seed in (0, 1):
+            rows.append(
+                {
+                    "dataset": "bbbp",
+                    "task_type": "classification",
+                    "family": family,
+                    "features": "ecfp4",
+                    "seed": seed,
+                    "valid_roc_auc": valid + 0.01 * seed,
+                    "test_roc_auc": test,
+                    "seconds": 1.0,
+                }
+            )
+    rows.append({"dataset": "esol", "task_type": "regression", "family": "svm", "features": "maccs", "seed": 0,
+                 "valid_rmse": 0.9, "test_rmse": 0.8, "seconds": 2.0})  # fmt: skip
+    rows.append({"dataset": "esol", "task_type": "regression", "family": "rf", "features": "maccs", "seed": 0,
+                 "valid_rmse": 1.1, "test_rmse": 0.5, "seconds": 2.0})  # fmt: skip
+    summary = summarize_cells(pd.DataFrame(rows))
+    first = summary[summary["family"] == "rf"].iloc[0]
+    assert first["seeds"] == 2 and first["valid_roc_auc_mean"] == pytest.approx(0.805)
+    assert first["valid_roc_auc_std"] == pytest.approx(0.005)
+    chosen = champions(summary)
+    assert chosen["bbbp"]["champion"]["family"] == "rf"  # better on validation, worse on test
+    assert [r["family"] for r in chosen["bbbp"]["runners_up"]] == ["xgboost"]
+    assert chosen["esol"]["champion"]["family"] == "svm" and chosen["esol"]["metric"] == "rmse"
+
+
+def test_bench_runs_resumes_and_reports(data_dirs, tmp_path) -> None:
+    from bench import champions as bench
+
+    moleculenet = data_dirs[0] / "moleculenet"
+    moleculenet.mkdir()
+    tiny_tables(moleculenet)
+    argv = ["--datasets", "bbbp", "esol", "--families", "rf", "svm", "--features", "ecfp4", "maccs",
+            "--seeds", "0", "1", "--jobs", "1", "--out", str(tmp_path)]  # fmt: skip
+    assert bench.main(argv) == 0
+    cells = pd.read_csv(tmp_path / "champions.csv")
+    # rf: 2 seeds x 2 feature sets; svm: seed-independent, one seed x 2 feature sets; for each of 2 data sets
+    assert len(cells) == 12 and set(cells["family"]) == {"rf", "svm"}
+    assert set(cells.loc[cells["family"] == "svm", "seed"]) == {0}
+    assert cells.loc[cells["dataset"] == "esol", "valid_rmse"].notna().all()
+    assert bench.main(argv) == 0 and len(pd.read_csv(tmp_path / "champions.csv")) == 12  # resumed: nothing re-run
+    text = (tmp_path / "champions.md").read_text()
+    assert "## Champions" in text and "| bbbp | roc_auc |" in text and "| esol | rmse |" in text
+    assert "GraphMVP-C" in text and "Command: `python -m bench.champions --datasets bbbp esol" in text
+
+
+def test_unknown_feature_sets_are_refused_before_anything_runs(tmp_path) -> None:
+    from bench import champions as bench
+
+    with pytest.raises(SystemExit, match="unknown feature set ecfp6"):
+        bench.main(["--datasets", "bbbp", "--features", "ecfp6", "--out", str(tmp_path)])
+    assert not (tmp_path / "champions.csv").exists()
+    assert set(FAMILIES) == {"rf", "xgboost", "svm", "mlp"}
