@@ -139,3 +139,22 @@ def test_unknown_feature_sets_are_refused_before_anything_runs(tmp_path) -> None
         bench.main(["--datasets", "bbbp", "--features", "ecfp6", "--out", str(tmp_path)])
     assert not (tmp_path / "champions.csv").exists()
     assert set(FAMILIES) == {"rf", "xgboost", "svm", "mlp"}
+
+
+def test_random_splits_run_every_family_once_per_split_and_report_beside_xia(data_dirs, tmp_path) -> None:
+    from bench import champions as bench
+
+    moleculenet = data_dirs[0] / "moleculenet"
+    moleculenet.mkdir()
+    tiny_tables(moleculenet)
+    argv = ["--datasets", "bbbp", "esol", "--split", "random", "--families", "svm", "--features", "maccs",
+            "--seeds", "0", "1", "--out", str(tmp_path)]  # fmt: skip
+    assert bench.main(argv) == 0
+    assert not (tmp_path / "champions.csv").exists()
+    cells = pd.read_csv(tmp_path / "champions_random.csv")
+    assert len(cells) == 4 and set(cells["seed"]) == {0, 1} and set(cells["split"]) == {"random"}
+    bbbp = cells[cells["dataset"] == "bbbp"]
+    assert bbbp["train"].iloc[0] == round(64 * 0.81)  # 81 / 9 / 10 of the 64 molecules
+    text = (tmp_path / "champions.md").read_text()
+    assert "No scaffold-split cells yet." in text and "## Repeated random splits (81/9/10)" in text
+    assert "| esol | rmse | 2 | — | — |" in text and "XGB 0.583, IFM-MLP 0.587" in text
