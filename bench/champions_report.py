@@ -109,10 +109,11 @@ def report(cells, random_cells, command: str, machine: str) -> str:
         "over tasks (MUV also PRC-AUC); regression: RMSE. Mean ± std over seeds (SVMs do not depend on the seed: "
         "one seed).",
         "",
-        f"Grids: *full* = rf, xgboost, svm, mlp on {', '.join(FEATURES)}; *large* (training molecules × tasks "
-        f"> {limits.large_labels:,}) = rf (300 trees), xgboost, mlp on {', '.join(LARGE_FEATURES)}; *many-tasks* "
-        f"(> {limits.many_tasks} tasks) = xgboost (200 rounds) and mlp only. SVMs only below {limits.svm_train:,} "
-        "training molecules. Hyperparameters: `workbench/champions/grid.py`.",
+        f"Grids: *full* = rf (200 trees), xgboost, svm, mlp on {', '.join(FEATURES)}; *large* (training "
+        f"molecules × tasks > {limits.large_labels:,} or > {limits.large_train:,} training molecules) = rf "
+        f"(100 trees), xgboost, mlp on {', '.join(LARGE_FEATURES)}; *huge* (> {limits.huge_labels:,}, or > "
+        f"{limits.many_tasks} tasks) = xgboost (200 rounds) and mlp on the same sets. SVMs only below "
+        f"{limits.svm_train:,} training molecules. Hyperparameters: `workbench/champions/grid.py`.",
         "",
     ]
     if cells.empty:

@@ -23,13 +23,16 @@ def test_small_sets_get_every_family_on_every_feature_set() -> None:
 
 
 def test_large_and_many_task_sets_get_the_smaller_grids() -> None:
-    assert grid_name(33_000, 1) == "full" and grid_name(33_000, 1, GridLimits(large_labels=30_000)) == "large"
-    large = search_grid("classification", 74_000, 17)
+    assert grid_name(33_000, 1) == "large" and grid_name(33_000, 1, GridLimits(large_train=40_000)) == "full"
+    assert grid_name(6_200, 12) == "full"  # Tox21
+    large = search_grid("classification", 33_000, 1)
     assert {c.features for c in large} == set(LARGE_FEATURES)
-    assert {c.family for c in large} == {"rf", "xgboost", "mlp"}  # no SVM on 74,000 molecules
-    many = search_grid("classification", 6_800, 617)
-    assert {c.family for c in many} == {"xgboost", "mlp"}
-    assert all(c.params["n_estimators"] == 200 for c in many if c.family == "xgboost")
+    assert {c.family for c in large} == {"rf", "xgboost", "mlp"}  # no SVM on 33,000 molecules
+    assert all(c.params["n_estimators"] == 100 for c in large if c.family == "rf")
+    for n_train, n_tasks in ((74_000, 17), (6_800, 617)):  # MUV, ToxCast
+        huge = search_grid("classification", n_train, n_tasks)
+        assert grid_name(n_train, n_tasks) == "huge" and {c.family for c in huge} == {"xgboost", "mlp"}
+        assert all(c.params["n_estimators"] == 200 for c in huge if c.family == "xgboost")
 
 
 def test_svms_are_left_out_above_the_training_size_limit() -> None:
