@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["FeatureMLP"]
+__all__ = ["FeatureMLP", "WidthsMLP"]
 
 
 class FeatureMLP(nn.Module):
@@ -36,4 +36,39 @@ class FeatureMLP(nn.Module):
                 module.reset_parameters()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(x))
+
+
+class WidthsMLP(nn.Module):
+    """MLP whose hidden layers have their own widths, optionally after an input encoding (e.g. IFM).
+
+    Args:
+        in_dim: input feature length (before the encoding).
+        n_tasks: number of outputs.
+        widths: width of each hidden layer (ReLU, then dropout).
+        dropout: dropout probability after each hidden layer.
+        encoding: a module applied to the input first, with an ``out_dim(in_dim)`` method (``IFMEncoding``).
+    """
+
+    def __init__(
+        self,
+        in_dim: int,
+        n_tasks: int,
+        widths: tuple[int, ...],
+        dropout: float = 0.2,
+        encoding: nn.Module | None = None,
+    ) -> None:
+        super().__init__()
+        self.encoding = encoding
+        width = encoding.out_dim(in_dim) if encoding is not None else in_dim
+        layers: list[nn.Module] = []
+        for hidden in widths:
+            layers += [nn.Linear(width, int(hidden)), nn.ReLU(), nn.Dropout(dropout)]
+            width = int(hidden)
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(width, n_tasks)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.encoding is not None:
+            x = self.encoding(x)
         return self.head(self.body(x))
