@@ -429,3 +429,29 @@ def test_a_file_over_the_training_upload_limit_is_refused_with_the_command_to_us
     message = str(err.value)
     assert message.startswith(f"assay.csv has {TRAIN_LIMITS.max_rows + 1:,} rows, more than the 10,000")
     assert "workbench train custom assay.csv --target COLUMN" in message
+
+
+@pytest.mark.slow
+def test_calibrated_false_gives_a_user_models_raw_probabilities_and_no_intervals(classification, regression, tmp_path,
+                                                                                   monkeypatch):  # fmt: skip
+    import workbench.models.registry as checkpoints
+    from workbench.custom.families import predict_member
+    from workbench.predict.inference import clear_cache, predict
+
+    save_custom_model(classification, "cls_raw", models_dir=tmp_path, log=lambda _m: None)
+    save_custom_model(regression, "reg_raw", models_dir=tmp_path, log=lambda _m: None)
+    monkeypatch.setattr(checkpoints, "models_dirs", lambda: [tmp_path])
+    clear_cache()
+    data, split = classification.data, classification.split
+    smiles = [data.smiles[i] for i in split.test[:5]]
+    (task,) = classification.tasks
+    x, _ = classification.features[0].transform([data.mols[i] for i in split.test[:5]])
+    raw = np.mean([predict_member(m, x) for m in task.members], axis=0)
+    column = "cls_raw:active"
+    np.testing.assert_allclose(predict(smiles, ["cls_raw"], calibrated=False)[column], raw, atol=1e-9)
+    np.testing.assert_allclose(predict(smiles, ["cls_raw"])[column], classification.test_pred[:5, 0], atol=1e-9)
+    assert not np.allclose(raw, classification.test_pred[:5, 0])  # the Platt step changes the probabilities
+    with_intervals = predict(smiles, ["reg_raw"]).columns
+    assert any(c.endswith(":lo") for c in with_intervals)
+    assert not any(c.endswith((":lo", ":hi")) for c in predict(smiles, ["reg_raw"], calibrated=False).columns)
+    clear_cache()

@@ -172,11 +172,13 @@ def predict_parsed(
     new_columns: dict[str, np.ndarray] = {}
     for model in loaded:
         n_tasks = len(model.tasks)
+        # a user's model applies its own Platt parameters: tell it whether to
+        own = {"calibrated": calibrated} if getattr(model.predictor, "calibrates_itself", False) else {}
         mean = np.full((len(mols), n_tasks), np.nan)
         std = np.full((len(mols), n_tasks), np.nan)
         for start in range(0, len(valid), CHUNK):
             rows = valid[start : start + CHUNK]
-            values, row_errors = model.predictor.predict([mols[i] for i in rows], batch_size=batch_size)
+            values, row_errors = model.predictor.predict([mols[i] for i in rows], batch_size=batch_size, **own)
             if calibrated:  # members without a prediction (NaN) are left out of the mean
                 mean[rows], std[rows] = calibrate_predictions(model.checkpoint.card, values)
             else:
@@ -188,7 +190,7 @@ def predict_parsed(
             bar.update(len(rows))
             if callback is not None:
                 callback(done, total)
-        halfwidth = getattr(model.predictor, "interval_halfwidth", None)  # conformal intervals (user models)
+        halfwidth = getattr(model.predictor, "interval_halfwidth", None) if calibrated else None  # user models
         if halfwidth is None and calibrated:
             halfwidth = interval_halfwidths(model.checkpoint.card)  # a calibrated shipped checkpoint
         for t, task in enumerate(model.tasks):

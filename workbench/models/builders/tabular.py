@@ -53,6 +53,9 @@ class Component:
 class TabularEnsemble:
     """Per-component, per-seed, per-task models, calibrated; outputs in task units."""
 
+    #: ``predict`` takes ``calibrated`` (its Platt parameters live in the architecture, not a card calibration block).
+    calibrates_itself = True
+
     def __init__(self, checkpoint: Checkpoint) -> None:
         from workbench.featurizers.feature_sets import FittedFeatures
 
@@ -119,8 +122,10 @@ class TabularEnsemble:
             return None
         return int(spec["n_bits"]), int(spec["radius"])
 
-    def predict(self, mols: Sequence[Chem.Mol], batch_size: int = 512) -> tuple[np.ndarray, list[str]]:
-        """Calibrated predictions ``(n_members, n, n_tasks)`` and one error per molecule."""
+    def predict(
+        self, mols: Sequence[Chem.Mol], batch_size: int = 512, *, calibrated: bool = True
+    ) -> tuple[np.ndarray, list[str]]:
+        """Predictions ``(n_members, n, n_tasks)`` (calibrated unless ``calibrated=False``), one error per molecule."""
         from workbench.featurizers.feature_sets import EMBEDDING_FAILED
 
         outs, failed = [], np.zeros(len(mols), dtype=bool)
@@ -131,10 +136,10 @@ class TabularEnsemble:
 
                 graphs, graph_errors = mols_to_graphs(list(mols))
                 unencoded = [old or new for old, new in zip(unencoded, graph_errors, strict=True)]
-                outs.append(self.predict_component(c, graphs))
+                outs.append(self.predict_component(c, graphs, calibrated=calibrated))
                 continue
             x, notes = component.features.transform(mols)
-            outs.append(self.predict_component(c, x))
+            outs.append(self.predict_component(c, x, calibrated=calibrated))
             for i, note in enumerate(notes):
                 if note.startswith(EMBEDDING_FAILED):  # no prediction from a zero embedding
                     failed[i], errors[i] = True, note
@@ -144,9 +149,9 @@ class TabularEnsemble:
             errors[i] = errors[i] or unencoded[i] or "no member of the model could encode the molecule"
         return out, errors
 
-    def predict_component(self, component: int, x) -> np.ndarray:
-        """Calibrated predictions ``(n_seeds, n, n_tasks)`` of one component for its input rows ``x`` (feature rows,
-        or graphs for a GIN component; used by occlusion)."""
+    def predict_component(self, component: int, x, *, calibrated: bool = True) -> np.ndarray:
+        """Predictions ``(n_seeds, n, n_tasks)`` of one component for its input rows ``x`` (feature rows, or graphs
+        for a GIN component; used by occlusion), calibrated unless ``calibrated=False``."""
         comp = self.components[component]
         seeds = comp.seeds
         out = np.full((len(seeds), len(x), self.n_tasks), np.nan)
@@ -155,7 +160,7 @@ class TabularEnsemble:
                 member = comp.members[(seed, t)]
                 out[s, :, t] = member.predict(x) if comp.family == "gin" else member(x)
         for t, platt in enumerate(self.calibration):
-            if platt is not None:
+            if platt is not None and calibrated:
                 a, b = platt
                 out[:, :, t] = 1 / (1 + np.exp(-(a * _logit(out[:, :, t]) + b)))
         return out
