@@ -161,3 +161,36 @@ def test_random_splits_run_every_family_once_per_split_and_report_beside_xia(dat
     text = (tmp_path / "champions.md").read_text()
     assert "No scaffold-split cells yet." in text and "## Repeated random splits (81/9/10)" in text
     assert "| esol | rmse | 2 | — | — |" in text and "XGB 0.583, IFM-MLP 0.587" in text
+
+
+def test_the_champion_ships_as_a_tabular_checkpoint_that_predicts(data_dirs, models_dir, tmp_path) -> None:
+    from bench import champions as bench
+    from workbench.champions.ship import ChampionError, choose, train_champion
+    from workbench.models import load_card
+    from workbench.predict.inference import predict
+
+    moleculenet = data_dirs[0] / "moleculenet"
+    moleculenet.mkdir()
+    tiny_tables(moleculenet)
+    argv = ["--datasets", "esol", "--families", "rf", "svm", "mlp", "--features", "maccs", "rdkit2d",
+            "--seeds", "0", "--jobs", "1", "--out", str(tmp_path)]  # fmt: skip
+    assert bench.main(argv) == 0
+    cells = pd.read_csv(tmp_path / "champions.csv")
+    _, row, _ = choose("esol", cells)
+    best = cells.sort_values("valid_rmse").iloc[0]
+    assert (row["family"], row["features"]) == (best["family"], best["features"])
+    with pytest.raises(ChampionError, match="no search cells for bbbp"):
+        choose("bbbp", cells)
+    with pytest.raises(ChampionError, match="no cells for xgboost:maccs"):
+        choose("esol", cells, candidate="xgboost:maccs")
+    with pytest.raises(ChampionError, match="cannot store yet; the best storable one is --candidate"):
+        choose("esol", cells, candidate="mlp:maccs")
+    folder = train_champion("esol", cells, candidate="rf:maccs", models_dir=models_dir, seeds=(0, 1), jobs=1)
+    card = load_card(folder)
+    assert card.architecture.type == "tabular" and list(card.seeds) == [0, 1]
+    assert card.training["chosen"] == {"family": "rf", "features": "maccs", "params": {"n_estimators": 200}}
+    assert len(card.training["runners_up"]) == 5  # the other five searched candidates, by validation
+    search = cells[(cells["family"] == "rf") & (cells["features"] == "maccs")]["test_rmse"].iloc[0]
+    assert card.metrics["test"]["rmse"].per_seed[0] == pytest.approx(search, abs=1e-5)  # the search's fit, refitted
+    table = predict(["CCO", "c1ccccc1CCO", "not a smiles"], ["esol_champion"])
+    assert table["esol_champion:log_solubility"].notna().tolist() == [True, True, False]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from pathlib import Path
 
 from workbench.cli.custom_cmd import register as register_custom
 from workbench.cli.pretrain_cmd import register as register_pretrain
@@ -41,6 +42,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     bl.add_argument("--models-dir", default="models")
     bl.add_argument("--jobs", type=int, default=1, help="CPU workers")
     bl.set_defaults(func=run_baseline)
+
+    ch = verbs.add_parser("champion", help="refit a data set's champion (best on validation in the champion search)")
+    ch.add_argument("--dataset", required=True, help="a MoleculeNet set the search has cells for")
+    ch.add_argument("--cells", default="bench/results/champions.csv", help="the search's cells")
+    ch.add_argument("--candidate", metavar="FAMILY:FEATURES", help="ship this candidate instead (e.g. xgboost:ecfp4)")
+    ch.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ch.add_argument("--name", help="checkpoint name (default <dataset>_champion)")
+    ch.add_argument("--models-dir", default="models")
+    ch.add_argument("--jobs", type=int, default=2, help="threads of the forests and boosters")
+    ch.set_defaults(func=run_champion)
 
     rt = verbs.add_parser("retrieval", help="AMOLE-style molecule-text dual encoder on ChEBI-20")
     rt.add_argument("--split", default="cid", choices=["cid", "scaffold"])
@@ -139,6 +150,23 @@ def run_baseline(args: argparse.Namespace) -> int:
     )
     card = train_baseline(cfg, models_dir=args.models_dir, command=_command())
     print(f"wrote {args.models_dir}/{card.name}: test {card.to_dict()['metrics']['test']}")
+    return 0
+
+
+def run_champion(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from workbench.champions.ship import ChampionError, train_champion
+
+    cells = pd.read_csv(args.cells) if Path(args.cells).is_file() else pd.DataFrame()
+    try:
+        folder = train_champion(args.dataset, cells, name=args.name, candidate=args.candidate,
+                                models_dir=args.models_dir, seeds=tuple(args.seeds), jobs=args.jobs,
+                                command=_command())  # fmt: skip
+    except ChampionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {folder}; calibrate it with `workbench models calibrate {folder.name}`")
     return 0
 
 

@@ -91,6 +91,8 @@ class TabularEnsemble:
             else:
                 raise CheckpointError(f"{entry.file}: {entry.format} is not a format of a user's model")
         self.seeds = list(card.seeds)
+        # tasks without both classes in training (a champion on a scaffold split): their training rate, no model
+        self.constant = {int(t): float(v) for t, v in (config.get("constant_tasks") or {}).items()}
         self.calibration = [tuple(c) if c else None for c in config.get("calibration") or [None] * self.n_tasks]
         conformal = config.get("conformal") or {}
         widths = conformal.get("halfwidth")
@@ -157,6 +159,9 @@ class TabularEnsemble:
         out = np.full((len(seeds), len(x), self.n_tasks), np.nan)
         for s, seed in enumerate(seeds):
             for t in range(self.n_tasks):
+                if t in self.constant:
+                    out[s, :, t] = self.constant[t]
+                    continue
                 member = comp.members[(seed, t)]
                 out[s, :, t] = member.predict(x) if comp.family == "gin" else member(x)
         for t, platt in enumerate(self.calibration):

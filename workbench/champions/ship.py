@@ -1,0 +1,151 @@
+"""Ship a data set's champion: refit the candidate the search chose on validation, write a tabular checkpoint.
+
+The champion is read from the search's cells (``bench/results/champions.csv``): the candidate with the best mean
+validation score (:func:`workbench.champions.selection.champions`). It is refitted on the training split of the
+same scaffold split with each seed, exactly as in the search, and written as a ``tabular`` checkpoint (the
+architecture of a user's models: a fitted feature set and one model per seed and task, stored without pickle).
+Its card names the runners-up and their validation scores, the cells it was chosen from and the command; the
+probabilities are calibrated afterwards on the validation split by ``workbench models calibrate NAME``.
+Families the tabular format does not store yet (the SVC and the multi-output MLP) are refused with the name of
+the best candidate that can be shipped (``--candidate FAMILY:FEATURES``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workbench.custom.families import FAMILY_TITLES, Candidate, fit_member, predict_member
+
+__all__ = ["SHIPPABLE", "ChampionError", "choose", "train_champion"]
+
+#: Model families a tabular checkpoint can store (forests and SVRs as arrays, boosters as XGBoost JSON).
+SHIPPABLE = frozenset({"rf", "xgboost", "svr"})
+
+
+class ChampionError(ValueError):
+    """The champion cannot be shipped as asked (no cells, an unknown candidate, a family not storable)."""
+
+
+def _candidate(row: dict, cells: pd.DataFrame) -> Candidate:
+    match = cells[(cells["dataset"] == row["dataset"]) & (cells["family"] == row["family"])
+                  & (cells["features"] == row["features"])].iloc[0]  # fmt: skip
+    return Candidate(str(match["model"]), str(row["features"]), json.loads(match["params"]))
+
+
+def choose(dataset: str, cells: pd.DataFrame, candidate: str | None = None) -> tuple[Candidate, dict, list[dict]]:
+    """The candidate to ship (the champion, or ``FAMILY:FEATURES``), its summary row and the runners-up."""
+    from workbench.champions.selection import champions, summarize_cells
+
+    rows = cells[cells["dataset"] == dataset] if not cells.empty else cells
+    if rows.empty:
+        raise ChampionError(f"no search cells for {dataset}: run `workbench bench champions --datasets {dataset}`")
+    summary = summarize_cells(rows)
+    choice = champions(summary, runners_up=len(summary))[dataset]
+    ranked = [choice["champion"], *choice["runners_up"]]
+    if candidate is not None:
+        family, _, features = candidate.partition(":")
+        picked = [r for r in ranked if (r["family"], r["features"]) == (family, features)]
+        if not picked:
+            known = ", ".join(f"{r['family']}:{r['features']}" for r in ranked)
+            raise ChampionError(f"no cells for {candidate} on {dataset} (searched: {known})")
+        row = picked[0]
+    else:
+        row = ranked[0]
+    chosen = _candidate(row, rows)
+    if chosen.family not in SHIPPABLE:
+        storable = next((r for r in ranked if _candidate(r, rows).family in SHIPPABLE), None)
+        hint = f"; the best storable one is --candidate {storable['family']}:{storable['features']}" if storable else ""
+        raise ChampionError(f"{dataset}'s champion is {FAMILY_TITLES[chosen.family]} on {chosen.features}, which a "
+                            f"tabular checkpoint cannot store yet{hint}")  # fmt: skip
+    return chosen, row, [r for r in ranked if r is not row][:5]
+
+
+def _metrics(y: np.ndarray, pred: np.ndarray, classification: bool) -> dict[str, float]:
+    from workbench.champions.fit import score
+
+    return score(y, pred, classification)
+
+
+def train_champion(
+    dataset: str,
+    cells: pd.DataFrame,
+    *,
+    name: str | None = None,
+    candidate: str | None = None,
+    models_dir: str | Path = "models",
+    seeds: tuple[int, ...] = (0, 1, 2),
+    jobs: int = 1,
+    command: str = "",
+) -> Path:
+    """Refit and write the champion of ``dataset``; returns the checkpoint folder."""
+    from workbench.champions.grid import DETERMINISTIC
+    from workbench.custom.checkpoint import STORED_TOLERANCE
+    from workbench.data.prepared import prepare
+    from workbench.featurizers import fit_features
+    from workbench.featurizers.graph import FEATURIZER_VERSION
+    from workbench.models import write_card
+    from workbench.predict.references import store_references
+    from workbench.train.baselines import save_member
+    from workbench.train.metrics import summarize_seeds
+
+    chosen, row, runners_up = choose(dataset, cells, candidate)
+    started = time.perf_counter()
+    prep = prepare(dataset, "scaffold")
+    classification = prep.task_type == "classification"
+    train = prep.split.train
+    fitted = fit_features(chosen.features, [prep.mols[i] for i in train])
+    x, _ = fitted.transform(prep.mols)
+    folder = Path(models_dir) / (name or f"{dataset}_champion")
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*"):
+        if old.name.endswith((".json", ".json.gz", ".safetensors", ".npz")):
+            old.unlink()
+    use_seeds = list(seeds[:1] if chosen.family in DETERMINISTIC else seeds)
+    files, valid, test, constant = [], [], [], {}
+    for seed in use_seeds:
+        pred = np.full(prep.y.shape, np.nan)
+        for t in range(prep.y.shape[1]):
+            rows = train[~np.isnan(prep.y[train, t])]
+            labels = prep.y[rows, t]
+            if len(rows) == 0 or (classification and len(np.unique(labels)) < 2):
+                constant[str(t)] = float(labels.mean()) if len(rows) else 0.5
+                pred[:, t] = constant[str(t)]
+                continue
+            model = fit_member(chosen, x[rows], labels, classification, seed, jobs)
+            pred[:, t] = predict_member(model, x)
+            entry = save_member(model, chosen.family, folder, f"component0_seed{seed}_task{t}", x[train][:200],
+                                tolerance=STORED_TOLERANCE)  # fmt: skip
+            files.append({**entry, "seed": seed, "task": t, "part": "component0"})
+        valid.append(_metrics(prep.y[prep.split.valid], pred[prep.split.valid], classification))
+        test.append(_metrics(prep.y[prep.split.test], pred[prep.split.test], classification))
+    metric = "roc_auc" if classification else "rmse"
+    card = {
+        "name": folder.name,
+        "description": f"Champion of the {dataset} search: {FAMILY_TITLES[chosen.family]} on {chosen.features}, "
+        f"{len(use_seeds)}-seed ensemble, chosen on validation {metric}",
+        **prep.card_fields(),
+        "architecture": {"type": "tabular", "config": {
+            "family": chosen.family, "params": chosen.params,
+            "components": [{"family": chosen.family, "params": chosen.params}],
+            "n_tasks": len(prep.tasks), "calibration": None, "conformal": None, "constant_tasks": constant}},
+        "featurizer": {"name": "feature_set", "version": FEATURIZER_VERSION,
+                       "params": {"components": [fitted.to_params()]}},
+        "seeds": use_seeds,
+        "metrics": {"test": summarize_seeds(test), "valid": summarize_seeds(valid)},
+        "training": {
+            "method": "champion", "chosen": chosen.to_json(),
+            "search_valid": {k: row[k] for k in row if k.startswith("valid_") and k.endswith("_mean")},
+            "runners_up": [{"family": r["family"], "features": r["features"],
+                            f"valid_{metric}": r[f"valid_{metric}_mean"]} for r in runners_up],
+            "search_cells": "bench/results/champions.csv", "wall_time_s": round(time.perf_counter() - started, 1),
+        },
+        "command": command or f"workbench train champion --dataset {dataset}",
+    }  # fmt: skip
+    write_card(folder, card, files)
+    store_references(folder, [prep.mols[i] for i in train], prep.kept[train], log=lambda _msg: None)
+    return folder
