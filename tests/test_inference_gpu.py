@@ -107,7 +107,8 @@ def test_ray_gives_each_actor_a_gpu_and_the_screen_agrees_with_the_cpu(tmp_path,
             return str(inference.get_device())
 
         assert ray.get(device.remote()).startswith("cuda")  # what an actor with a GPU predicts on
-        run_ray_screen(lib, tmp_path / "gpu.parquet", _plan(checkpoints), chunk_size=8)
+        run_ray_screen(lib, tmp_path / "gpu.parquet", _plan(checkpoints), chunk_size=8)  # with a featurize stage
+        run_ray_screen(lib, tmp_path / "inside.parquet", _plan(checkpoints), chunk_size=8, featurize_stage=False)
     finally:
         if started:
             ray.shutdown()
@@ -116,3 +117,6 @@ def test_ray_gives_each_actor_a_gpu_and_the_screen_agrees_with_the_cpu(tmp_path,
         cpu[["source", "row", "smiles", "canonical_smiles", "error"]]
     )
     np.testing.assert_allclose(gpu[COLUMN], cpu[COLUMN], atol=TOLERANCE, equal_nan=True)
+    inside = pd.read_parquet(tmp_path / "inside.parquet")
+    assert inside["error"].equals(cpu["error"])
+    np.testing.assert_allclose(inside[COLUMN], cpu[COLUMN], atol=TOLERANCE, equal_nan=True)

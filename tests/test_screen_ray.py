@@ -161,6 +161,26 @@ def test_the_ray_cli_writes_the_local_engines_rows_ids_and_errors(tmp_path, esol
 
 
 @pytest.mark.slow
+def test_a_featurize_stage_forced_on_cpus_writes_the_local_engines_file(tmp_path, local_ray, capsys):
+    checkpoints = [c for c in list_models() if c.name in (MODEL, "bbbp_gin")]
+    lib = _csv(tmp_path / "lib.csv", LIBRARY)
+    local = tmp_path / "local.parquet"
+    run_screen(lib, local, _plan(checkpoints, where="MW < 300"), chunk_size=9, workers=1)
+    out = tmp_path / "staged.parquet"
+    args = ["screen", str(lib), "-o", str(out), "--models", f"bbbp_gin,{MODEL}", "--engine", "ray", "--no-progress"]
+    assert main([*args, "--chunk-size", "9", "--where", "MW < 300", "--featurize-stage", "on"]) == 0
+    err = capsys.readouterr().err
+    assert "Ray: 2 actors of 0.25 CPU each after 1 featurizer of 0.5 CPU, 1 CPU kept for reading" in err
+    assert out.read_bytes() == local.read_bytes()
+
+
+def test_the_featurize_stage_needs_the_ray_engine(tmp_path, capsys):
+    lib = _csv(tmp_path / "lib.csv", LIBRARY)
+    assert main(["screen", str(lib), "-o", str(tmp_path / "x.parquet"), "--featurize-stage", "on"]) == 2
+    assert "--featurize-stage goes with --engine ray" in capsys.readouterr().err
+
+
+@pytest.mark.slow
 def test_ray_resumes_a_local_run_and_ranks_the_same_top_rows(tmp_path, esol, local_ray):
     lib = _csv(tmp_path / "lib.csv", LIBRARY)
     plan = _plan(esol, top=8, by=SCORE)

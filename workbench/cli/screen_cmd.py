@@ -86,6 +86,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="with --engine ray: the cluster to join (auto: the one this machine belongs to; ray://HOST:10001); "
         "default a local Ray on this machine's CPUs",
     )
+    p.add_argument(
+        "--featurize-stage",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="with --engine ray: featurize in CPU actors before the screening actors, which then run networks only "
+        "(auto: on when the actors get GPUs)",
+    )
     add_chunk_option(p, default=SCREEN_CHUNK_SIZE)
     p.add_argument(
         "--workers",
@@ -152,6 +159,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--resume and --overwrite exclude each other")
     if args.ray_address and not use_ray:
         raise UsageError("--ray-address goes with --engine ray")
+    if args.featurize_stage != "auto" and not use_ray:
+        raise UsageError("--featurize-stage goes with --engine ray")
     if use_ray and importlib.util.find_spec("ray") is None:
         raise UsageError(f"--engine ray needs Ray; install it with: pip install '{RAY_REQUIREMENT}'")
     library = _library(args)
@@ -190,15 +199,26 @@ def run(args: argparse.Namespace) -> int:
         if use_ray:
             from workbench.screen.ray_engine import run_ray_screen
 
-            def sized(sizing) -> None:
+            def sized(sizing, stages) -> None:
                 nonlocal how
                 gpus = f", {sizing.gpus_per_actor:g} GPU" if sizing.gpus_per_actor else ""
                 plural = "s" if sizing.actors != 1 else ""
-                how = f"Ray: {sizing.actors} actor{plural} of {sizing.cpus_per_actor:g} CPU{gpus}"
-                print(f"workbench: {how} each, {sizing.read_cpus:g} CPU kept for reading", file=sys.stderr)
+                how = f"Ray: {sizing.actors} actor{plural} of {sizing.cpus_per_actor:g} CPU{gpus} each"
+                if stages is not None:
+                    n = stages.featurizers
+                    how += f" after {n} featurizer{'s' if n != 1 else ''} of {stages.cpus_per_featurizer:g} CPU"
+                print(f"workbench: {how}, {sizing.read_cpus:g} CPU kept for reading", file=sys.stderr)
 
+            stage = {"auto": None, "on": True, "off": False}[args.featurize_stage]
             summary = run_ray_screen(
-                library, args.output, plan, actors=workers, address=args.ray_address, on_sizing=sized, **common
+                library,
+                args.output,
+                plan,
+                actors=workers,
+                address=args.ray_address,
+                on_sizing=sized,
+                featurize_stage=stage,
+                **common,
             )
         else:
             summary = run_screen(library, args.output, plan, workers=workers, **common)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +26,8 @@ __all__ = [
     "DEFAULT_BATCH_SIZE",
     "LoadedModel",
     "clear_cache",
+    "featurize_parsed",
+    "featurizes_apart",
     "get_device",
     "get_precision",
     "list_models",
@@ -137,6 +139,40 @@ def prediction_columns(model: str, task: str) -> tuple[str, str]:
     return f"{model}:{task}", f"{model}:{task}:std"
 
 
+def featurizes_apart(model: LoadedModel) -> bool:
+    """Whether the model's predictor splits featurization (CPU) from its networks (see ``featurize_parsed``)."""
+    predictor = model.predictor
+    return callable(getattr(predictor, "featurize_batches", None)) and callable(
+        getattr(predictor, "predict_featurized", None)
+    )
+
+
+def _valid_rows(parsed: pd.DataFrame) -> list[int]:
+    mols = parsed.attrs.get("mols")
+    if mols is None:
+        raise ValueError("the frame has no parsed molecules; build it with workbench.chem.parse")
+    errors = parsed["error"].astype(str).tolist()
+    return [i for i, m in enumerate(mols) if m is not None and not errors[i]]
+
+
+def featurize_parsed(
+    parsed: pd.DataFrame, models: Sequence[LoadedModel], *, batch_size: int = DEFAULT_BATCH_SIZE
+) -> dict[str, object]:
+    """The CPU half of :func:`predict_parsed`: each model's featurized inputs for the frame's valid molecules.
+
+    Only models that :func:`featurizes_apart` get an entry (the others featurize inside :func:`predict_parsed`).
+    The result is picklable and may be made in another process (a Ray screen's CPU stage) than the one that passes
+    it to ``predict_parsed(..., featurized=...)``, whose output it does not change.
+    """
+    mols = parsed.attrs.get("mols")
+    valid = _valid_rows(parsed)
+    return {
+        m.name: m.predictor.featurize_batches([mols[i] for i in valid], batch_size=batch_size)
+        for m in models
+        if featurizes_apart(m)
+    }
+
+
 def predict_parsed(
     parsed: pd.DataFrame,
     models: Sequence[str | Checkpoint | LoadedModel],
@@ -145,11 +181,13 @@ def predict_parsed(
     progress: bool = False,
     callback: Callable[[int, int], None] | None = None,
     calibrated: bool = True,
+    featurized: Mapping[str, object] | None = None,
 ) -> pd.DataFrame:
     """Predict for molecules already parsed by :func:`workbench.chem.parse`.
 
     ``calibrated`` (default) applies a card's calibration (``workbench models calibrate``): calibrated
     probabilities, and conformal intervals for regression tasks; ``False`` gives the raw ensemble means.
+    ``featurized``: :func:`featurize_parsed`'s inputs for this frame (then those models run their networks only).
 
     Returns:
         The parsed frame plus, per model and task, the ensemble mean and std
@@ -159,13 +197,12 @@ def predict_parsed(
         standardization changed in a row.
     """
     loaded = [m if isinstance(m, LoadedModel) else load_model(m) for m in models]
-    mols = parsed.attrs.get("mols")
-    if mols is None:
-        raise ValueError("the frame has no parsed molecules; build it with workbench.chem.parse")
+    valid = _valid_rows(parsed)
+    mols = parsed.attrs["mols"]
+    featurized = featurized or {}
     out = parsed.copy()
     out.attrs = {}
     errors = out["error"].astype(str).tolist()
-    valid = [i for i, m in enumerate(mols) if m is not None and not errors[i]]
     total = len(valid) * len(loaded)
     done = 0
     bar = tqdm(total=total, unit="mol", desc="predicting", disable=not progress)
@@ -176,9 +213,16 @@ def predict_parsed(
         own = {"calibrated": calibrated} if getattr(model.predictor, "calibrates_itself", False) else {}
         mean = np.full((len(mols), n_tasks), np.nan)
         std = np.full((len(mols), n_tasks), np.nan)
-        for start in range(0, len(valid), CHUNK):
-            rows = valid[start : start + CHUNK]
-            values, row_errors = model.predictor.predict([mols[i] for i in rows], batch_size=batch_size, **own)
+        inputs = featurized.get(model.name)
+        spans = [valid] if inputs is not None else [valid[s : s + CHUNK] for s in range(0, len(valid), CHUNK)]
+        for rows in filter(None, spans):
+            if inputs is not None:
+                n = getattr(inputs, "n", None)
+                if n is not None and n != len(rows):
+                    raise ValueError(f"{model.name}: featurized inputs for {n} molecules, not {len(rows)}")
+                values, row_errors = model.predictor.predict_featurized(inputs)
+            else:
+                values, row_errors = model.predictor.predict([mols[i] for i in rows], batch_size=batch_size, **own)
             if calibrated:  # members without a prediction (NaN) are left out of the mean
                 mean[rows], std[rows] = calibrate_predictions(model.checkpoint.card, values)
             else:

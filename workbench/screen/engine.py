@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ChunkEvent",
+    "PreparedChunk",
     "RunTracker",
     "ScreenSummary",
     "ScreenWorker",
@@ -48,6 +49,7 @@ __all__ = [
     "combine",
     "default_workers",
     "init_worker",
+    "prepare_chunk",
     "run_screen",
     "screen_chunk",
     "screen_frame",
@@ -78,8 +80,14 @@ class ScreenWorker:
     error: Exception | None = None
 
     @classmethod
-    def load(cls, plan: ScreenPlan, threads: int | None = None) -> ScreenWorker:
-        """Load the models once (:func:`workbench.predict.inference.load_model` caches them per process)."""
+    def load(
+        cls, plan: ScreenPlan, threads: int | None = None, *, device: str | None = None, featurizer: bool = False
+    ) -> ScreenWorker:
+        """Load the models once (:func:`workbench.predict.inference.load_model` caches them per process).
+
+        ``device``: where the models run (default: the inference module's choice). ``featurizer``: a worker that
+        only prepares chunks (:meth:`prepare`; a Ray screen's CPU stage): no retrieval model.
+        """
         worker = cls(plan)
         try:
             import torch
@@ -88,8 +96,8 @@ class ScreenWorker:
 
             if threads:
                 torch.set_num_threads(threads)
-            worker.models = [load_model(m, precision=plan.precision) for m in plan.models]
-            if plan.prompt:
+            worker.models = [load_model(m, device=device, precision=plan.precision) for m in plan.models]
+            if plan.prompt and not featurizer:
                 from workbench.retrieval.model import load_retriever
 
                 retriever = load_retriever()
@@ -98,12 +106,20 @@ class ScreenWorker:
             worker.error = exc
         return worker
 
-    def table(self, chunk: LibraryChunk) -> pa.Table:
-        """One chunk's output rows as an Arrow table with the plan's schema."""
-        import pyarrow as pa
-
+    def _check(self) -> None:
         if self.error is not None:
             raise RuntimeError(f"the screening worker could not load its models: {self.error}")
+
+    def prepare(self, chunk: LibraryChunk) -> PreparedChunk:
+        """The chunk parsed, its descriptors computed and its molecules featurized for the models (CPU work)."""
+        self._check()
+        return prepare_chunk(chunk, self.plan, self.models, featurize=True)
+
+    def table(self, chunk: LibraryChunk | PreparedChunk) -> pa.Table:
+        """One chunk's (or prepared chunk's) output rows as an Arrow table with the plan's schema."""
+        import pyarrow as pa
+
+        self._check()
         frame = screen_frame(chunk, self.plan, self.models, **self.prompt)
         return pa.Table.from_pandas(frame, schema=self.plan.schema(), preserve_index=False)
 
@@ -153,18 +169,55 @@ def _prompt_scores(retriever: Any, query: np.ndarray, smiles: list[str], errors:
     return scores
 
 
-def screen_frame(chunk: LibraryChunk, plan: ScreenPlan, models: list[Any], **prompt: Any) -> pd.DataFrame:
-    """One chunk's output rows: one per input row, in order, with exactly ``plan.columns``.
+@dataclass
+class PreparedChunk:
+    """A chunk's CPU half of a screen: parsed and standardized, its descriptors computed and, for a Ray screen with a
+    featurization stage, each model's inputs featurized (:func:`workbench.predict.inference.featurize_parsed`).
 
-    ``models`` are loaded models (:func:`workbench.predict.inference.load_model`); ``prompt`` holds
-    ``retriever`` and ``query`` when the plan has a prompt.
+    Picklable (a Ray stage hands it to the next); :func:`screen_frame` finishes it with the models' networks.
     """
+
+    chunk: LibraryChunk
+    parsed: pd.DataFrame  # :func:`workbench.chem.parse`'s frame, its molecules in ``mols``
+    mols: list[Any]
+    descriptors: dict[str, np.ndarray]
+    featurized: dict[str, object] = field(default_factory=dict)
+
+
+def prepare_chunk(
+    chunk: LibraryChunk, plan: ScreenPlan, models: list[Any], *, featurize: bool = False
+) -> PreparedChunk:
+    """Parse and standardize the chunk as ``workbench predict`` does, compute the plan's descriptors, and with
+    ``featurize`` make the inputs of every model that featurizes apart (CPU work only)."""
     from workbench import chem
-    from workbench.predict.inference import predict_parsed
+    from workbench.predict.inference import featurize_parsed
 
     parsed = chem.parse(chunk.smiles, inchikey=False).drop(columns=["inchikey"])  # as `workbench predict`
-    mols = parsed.attrs["mols"]
-    result = predict_parsed(parsed, models, batch_size=plan.batch_size) if models else parsed
+    mols = list(parsed.attrs["mols"])
+    failed = [bool(r or e) for r, e in zip(chunk.read_errors, parsed["error"].tolist(), strict=True)]
+    descriptors = compute_descriptors([None if f else m for m, f in zip(mols, failed, strict=True)], plan.descriptors)
+    featurized = featurize_parsed(parsed, models, batch_size=plan.batch_size) if featurize and models else {}
+    parsed.attrs = {}
+    return PreparedChunk(chunk, parsed, mols, descriptors, featurized)
+
+
+def screen_frame(
+    chunk: LibraryChunk | PreparedChunk, plan: ScreenPlan, models: list[Any], **prompt: Any
+) -> pd.DataFrame:
+    """One chunk's output rows: one per input row, in order, with exactly ``plan.columns``.
+
+    ``chunk`` is a library chunk or one already prepared (:func:`prepare_chunk`: the same rows either way);
+    ``models`` are loaded models (:func:`workbench.predict.inference.load_model`); ``prompt`` holds ``retriever``
+    and ``query`` when the plan has a prompt (the retrieval model featurizes its molecules itself).
+    """
+    from workbench.predict.inference import predict_parsed
+
+    prepared = chunk if isinstance(chunk, PreparedChunk) else prepare_chunk(chunk, plan, models)
+    chunk, parsed = prepared.chunk, prepared.parsed
+    parsed.attrs["mols"] = prepared.mols
+    result = (
+        predict_parsed(parsed, models, batch_size=plan.batch_size, featurized=prepared.featurized) if models else parsed
+    )
     errors = [r or str(e) for r, e in zip(chunk.read_errors, result["error"].tolist(), strict=True)]
     columns: dict[str, Any] = {
         "source": [chunk.source] * len(chunk),
@@ -174,8 +227,9 @@ def screen_frame(chunk: LibraryChunk, plan: ScreenPlan, models: list[Any], **pro
     }
     for column in plan.score_columns:
         columns[column] = result[column].to_numpy(dtype=np.float64) if column in result else np.nan
-    usable = [m if not e else None for m, e in zip(mols, errors, strict=True)]
-    columns.update(compute_descriptors(usable, plan.descriptors))
+    failed = np.array([bool(e) for e in errors], dtype=bool)
+    for name, values in prepared.descriptors.items():  # a row a model failed on has no descriptors either
+        columns[name] = np.where(failed, np.nan, values)
     if plan.prompt:
         canonical = [str(s) for s in columns["canonical_smiles"]]
         columns[PROMPT_COLUMN] = _prompt_scores(prompt["retriever"], prompt["query"], canonical, errors)

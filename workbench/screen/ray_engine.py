@@ -20,138 +20,101 @@ Ray is imported only here, inside the functions that need it (``import workbench
 On a cluster every node needs the same installation (the ``workbench`` package and the models folder at the same
 path: one container image or a shared file system); the output is written by the driver only.
 
-Not built: on GPU clusters, featurization (RDKit, Python) as its own CPU stage (``map_batches`` of CPU tasks feeding
-the GPU actors tensors) would keep the GPUs busier than featurizing inside the GPU actor as now; it would be a
-switch of :func:`run_ray_screen`, off on CPU-only machines where the stage would only add copies.
+**Featurization stage** (on by default when the actors have GPUs, ``featurize_stage``): between 1 and 2, a pool of
+CPU actors (:class:`FeaturizeActor`, models loaded on the CPU) parses each chunk, computes its descriptors and
+featurizes it for every model that can featurize apart (graph batches, fingerprints:
+:func:`workbench.predict.inference.featurize_parsed`), and hands the screening actors a pickled
+:class:`~workbench.screen.engine.PreparedChunk`, so the GPU actors run networks only. The output is the same
+(tested on CPUs with the stage forced on). Off on CPU-only machines, where it would only add copies. The retrieval
+model (``--prompt``) still featurizes its molecules inside the screening actor. Sizing: :func:`staged_sizing`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
+import pickle
 import time
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workbench.screen.engine import ChunkEvent, ScreenSummary, ScreenWorker, chunk_errors, combine, tracking
-from workbench.screen.library import LibraryChunk, LibraryError, file_chunks, library_files
+from workbench.screen.engine import (
+    ChunkEvent,
+    PreparedChunk,
+    ScreenSummary,
+    ScreenWorker,
+    chunk_errors,
+    combine,
+    tracking,
+)
+from workbench.screen.library import LibraryChunk, LibraryError, library_files
 from workbench.screen.manifest import Manifest, chunks_folder
 from workbench.screen.plan import ScreenPlan
-from workbench.screen.ray_sizing import READ_CPUS, ActorSizing, actor_sizing
+from workbench.screen.ray_cluster import (
+    cluster_gpus,
+    cluster_sizing,
+    connect,
+    quiet_ray_data,
+    staged_cluster_sizing,
+    user_error,
+)
+from workbench.screen.ray_read import CHUNK, FAILED, FATAL, RESUMED, SKIP, library_datasource, read_file
+from workbench.screen.ray_sizing import READ_CPUS, ActorSizing, StageSizing, actor_sizing, staged_sizing
 
 if TYPE_CHECKING:
     import pandas as pd
-    import pyarrow as pa
 
 __all__ = [
     "READ_CPUS",
     "ActorSizing",
+    "FeaturizeActor",
     "ScreenActor",
+    "StageSizing",
     "actor_sizing",
     "cluster_sizing",
     "connect",
     "library_datasource",
     "read_file",
     "run_ray_screen",
+    "staged_sizing",
 ]
 
-# --- the read stage -----------------------------------------------------------------------------------------------
-
-#: Row kinds of the stream: a chunk to screen, a chunk finished earlier, a file skipped, a library that cannot be read,
-#: a chunk that failed in its actor (the message is the exception's: Ray's own errors keep only its traceback text).
-CHUNK, RESUMED, SKIP, FATAL, FAILED = "chunk", "resumed", "skip", "fatal", "failed"
-
-
-def _chunk_schema() -> pa.Schema:
-    import pyarrow as pa
-
-    return pa.schema(
-        [
-            ("kind", pa.string()),
-            ("source", pa.string()),
-            ("index", pa.int64()),
-            ("first_row", pa.int64()),
-            ("chunk_id", pa.string()),
-            ("digest", pa.string()),
-            ("smiles", pa.list_(pa.string())),
-            ("read_errors", pa.list_(pa.string())),
-            ("message", pa.string()),
-        ]
-    )
-
-
-def _row(kind: str, chunk: LibraryChunk | None = None, digest: str = "", message: str = "", data: bool = True) -> dict:
-    return {
-        "kind": kind,
-        "source": chunk.source if chunk else "",
-        "index": chunk.index if chunk else -1,
-        "first_row": chunk.first_row if chunk else 0,
-        "chunk_id": chunk.chunk_id if chunk else "",
-        "digest": digest,
-        "smiles": list(chunk.smiles) if chunk and data else [],
-        "read_errors": list(chunk.read_errors) if chunk and data else [],
-        "message": message,
-    }
-
-
-def read_file(
-    file: Path, source: str, chunk_size: int, smiles_column: str | None, single: bool, done: dict[str, str]
-) -> Iterator[pa.Table]:
-    """A read task: one block per chunk of one file (``done``: chunk id -> input hash of finished chunks)."""
-    import pyarrow as pa
-
-    schema = _chunk_schema()
-    skipped: list[str] = []
-    try:
-        for chunk in file_chunks(
-            file, source, chunk_size=chunk_size, smiles_column=smiles_column, single=single, on_skip=skipped.append
-        ):
-            digest = chunk.digest()
-            finished = done.get(chunk.chunk_id) == digest
-            yield pa.Table.from_pylist([_row(RESUMED if finished else CHUNK, chunk, digest, data=not finished)], schema)
-    except LibraryError as exc:
-        yield pa.Table.from_pylist([_row(FATAL, message=str(exc))], schema)
-    for message in skipped:
-        yield pa.Table.from_pylist([_row(SKIP, message=message)], schema)
-
-
-def library_datasource(
-    files: list[tuple[Path, str]], chunk_size: int, smiles_column: str | None, single: bool, done: dict[str, str]
-) -> Any:
-    """A Ray Data datasource with one read task per library file, run on the driver's node (made on first use: its
-    base class is Ray's)."""
-    from functools import partial
-
-    from ray.data import Datasource, ReadTask
-    from ray.data.block import BlockMetadata
-
-    class _LibraryDatasource(Datasource):
-        @property
-        def supports_distributed_reads(self) -> bool:
-            return False  # the read tasks run where the driver is: the library need not be on the other nodes
-
-        def get_name(self) -> str:
-            return "ScreeningLibrary"
-
-        def estimate_inmemory_data_size(self) -> int | None:
-            return None
-
-        def get_read_tasks(self, parallelism: int, **_: Any) -> list[ReadTask]:
-            return [
-                ReadTask(
-                    partial(read_file, file, source, chunk_size, smiles_column, single, done),
-                    BlockMetadata(num_rows=None, size_bytes=None, input_files=[str(file)], exec_stats=None),
-                )
-                for file, source in files
-            ]
-
-    return _LibraryDatasource()
-
-
 # --- the screening stage ------------------------------------------------------------------------------------------
+
+
+def _chunk_of(row: dict) -> LibraryChunk:
+    smiles = [str(x) for x in row["smiles"]]
+    errors = [str(e) for e in row["read_errors"]]
+    return LibraryChunk(row["source"], int(row["index"]), int(row["first_row"]), smiles, errors)
+
+
+def _failure(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, RuntimeError) else f"{type(exc).__name__}: {exc}"
+
+
+class FeaturizeActor:
+    """The featurization stage's callable class: models loaded once on the CPU, each chunk prepared
+    (:meth:`ScreenWorker.prepare`) and passed on pickled in ``prepared`` (its SMILES dropped from the row)."""
+
+    def __init__(self, plan: ScreenPlan, threads: int | None = 1) -> None:
+        self.worker = ScreenWorker.load(plan, threads, device="cpu", featurizer=True)
+
+    def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
+        import pandas as pd
+
+        out = []
+        for row in batch.to_dict("records"):
+            result = dict(row, prepared=b"")
+            if row["kind"] == CHUNK:
+                try:
+                    prepared = self.worker.prepare(_chunk_of(row))
+                except Exception as exc:
+                    result.update(kind=FAILED, message=_failure(exc))
+                else:  # our own objects between our own stages (Ray pickles its blocks anyway)
+                    result.update(prepared=pickle.dumps(prepared, protocol=5), smiles=[], read_errors=[])
+            out.append(result)
+        return pd.DataFrame(out)
 
 
 class ScreenActor:
@@ -160,7 +123,7 @@ class ScreenActor:
     Each output row is its input row's chunk with ``rows``, ``errors`` and ``payload`` (the chunk's Parquet file as
     bytes, the same table the local engine writes); rows of another kind pass through with an empty payload. A chunk
     that fails (the models could not be loaded, ...) comes back as a ``failed`` row with the exception's message,
-    which the driver raises.
+    which the driver raises. A row from the featurization stage brings its chunk prepared (``prepared``).
     """
 
     def __init__(self, plan: ScreenPlan, threads: int | None = None) -> None:
@@ -176,95 +139,23 @@ class ScreenActor:
             result = {k: row[k] for k in ("kind", "source", "index", "chunk_id", "digest", "message")}
             result.update(rows=0, errors=0, payload=b"")
             if row["kind"] == CHUNK:
-                smiles = [str(s) for s in row["smiles"]]
-                errors = [str(e) for e in row["read_errors"]]
-                chunk = LibraryChunk(row["source"], int(row["index"]), int(row["first_row"]), smiles, errors)
+                staged = row.get("prepared")
+                chunk: LibraryChunk | PreparedChunk = pickle.loads(staged) if staged else _chunk_of(row)
                 try:
                     table = self.worker.table(chunk)
                 except Exception as exc:
-                    message = str(exc) if isinstance(exc, RuntimeError) else f"{type(exc).__name__}: {exc}"
-                    result.update(kind=FAILED, message=message)
+                    result.update(kind=FAILED, message=_failure(exc))
                     out.append(result)
                     continue
                 sink = pa.BufferOutputStream()
                 pq.write_table(table, sink)
-                result.update(rows=table.num_rows, errors=chunk_errors(table), payload=sink.getvalue().to_pybytes())
+                n_errors = chunk_errors(table)
+                result.update(rows=table.num_rows, errors=n_errors, payload=sink.getvalue().to_pybytes())
             out.append(result)
         return pd.DataFrame(out)
 
 
 # --- the driver ---------------------------------------------------------------------------------------------------
-
-
-def _quiet_ray_data() -> None:
-    """No Ray Data progress bars or execution logs: the run has its own progress bar."""
-    from ray.data import DataContext
-
-    context = DataContext.get_current()
-    context.enable_progress_bars = False
-    context.enable_operator_progress_bars = False
-    context.print_on_execution_start = False
-    context.enable_auto_log_stats = False
-    context.execution_options.preserve_order = False  # chunks are put back in library order at the end
-    logging.getLogger("ray").setLevel(logging.WARNING)
-    logging.getLogger("ray.data").setLevel(logging.CRITICAL)  # its errors reach the caller as exceptions
-    warnings.filterwarnings(  # one read task per file: a single-file library is one input, streamed in chunks
-        "ignore", message="The minimum number of concurrent actors", category=UserWarning
-    )
-
-
-def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
-    """Join the Ray cluster at ``address`` (``auto``: the one this machine belongs to), or start a local Ray.
-
-    A local Ray gets ``num_cpus`` CPUs (default: the machine's). Nothing is done when Ray is running in this process
-    already (a notebook, a test). Returns whether Ray was started here (and is to be shut down by the caller).
-    """
-    import ray
-
-    if ray.is_initialized():
-        return False
-    options: dict[str, Any] = {
-        "include_dashboard": False,
-        "log_to_driver": False,  # the actors' warnings stay in Ray's logs; errors come back as exceptions
-        "logging_level": logging.WARNING,
-    }
-    try:
-        if address:
-            ray.init(address=address, **options)
-        else:
-            ray.init(num_cpus=num_cpus or os.cpu_count() or 1, **options)
-    except Exception as exc:  # Ray raises bare Exceptions (e.g. a node that times out starting on a busy machine)
-        with contextlib.suppress(Exception):
-            ray.shutdown()
-        where = f"join the Ray cluster at {address}" if address else "start a local Ray"
-        raise RuntimeError(
-            f"could not {where}: {exc} (on a busy machine Ray's processes can time out starting; "
-            "try again when the load is lower, or use --engine local)"
-        ) from exc
-    return True
-
-
-def cluster_sizing(actors: int | None = None) -> ActorSizing:
-    """:func:`actor_sizing` for the connected Ray cluster (no GPU actors when ``WORKBENCH_DEVICE`` says CPU)."""
-    import ray
-
-    resources = ray.cluster_resources()
-    gpus = resources.get("GPU", 0.0)
-    if os.environ.get("WORKBENCH_DEVICE", "").strip().lower().startswith("cpu"):
-        gpus = 0.0
-    return actor_sizing(resources.get("CPU", 0.0), gpus, actors)
-
-
-def _user_error(exc: BaseException) -> BaseException | None:
-    """The first exception of the chain that Ray did not raise (what went wrong in a task or actor)."""
-    seen = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if not type(current).__module__.startswith("ray"):
-            return current
-        current = getattr(current, "cause", None) or current.__cause__
-    return None
 
 
 def run_ray_screen(
@@ -282,7 +173,8 @@ def run_ray_screen(
     progress: bool = False,
     on_chunk: Callable[[ChunkEvent], None] | None = None,
     on_skip: Callable[[str], None] | None = None,
-    on_sizing: Callable[[ActorSizing], None] | None = None,
+    on_sizing: Callable[[ActorSizing, StageSizing | None], None] | None = None,
+    featurize_stage: bool | None = None,
 ) -> ScreenSummary:
     """Screen a library with Ray Data and write the output Parquet file: :func:`~workbench.screen.run_screen`'s output.
 
@@ -292,7 +184,9 @@ def run_ray_screen(
         actors: screening actors (default: :func:`actor_sizing`'s rule).
         address: a Ray cluster (``auto``, ``ray://host:10001``); default a local Ray, unless one runs in this process.
         num_cpus: the local Ray's CPUs (default: the machine's).
-        on_sizing: told the actors' sizing once Ray is up.
+        on_sizing: told the screening actors' sizing (and the stages' when there is a featurization stage) once Ray
+            is up.
+        featurize_stage: featurize in CPU actors before the screening actors (default: when the actors get GPUs).
 
     Raises:
         ResumeError: a chunks folder of another run exists.
@@ -312,7 +206,8 @@ def run_ray_screen(
     try:
         with tracking(library, output, progress=progress, on_chunk=on_chunk, on_skip=on_skip) as track:
             if files:
-                _stream(files, plan, chunk_size, single, done, manifest, track, place, position, actors, on_sizing)
+                stream = _Stream(manifest, track, place, position)
+                _stream(files, plan, chunk_size, single, done, stream, actors, on_sizing, featurize_stage)
     finally:
         if started:
             import ray
@@ -324,28 +219,48 @@ def run_ray_screen(
     return summary
 
 
+@dataclass
+class _Stream:
+    """Where the driver records the chunks that come back."""
+
+    manifest: Manifest
+    track: Any
+    place: dict[str, tuple[int, int]]
+    position: dict[str, int]
+
+
 def _stream(
     files: list[tuple[Path, str]],
     plan: ScreenPlan,
     chunk_size: int,
     single: bool,
     done: dict[str, str],
-    manifest: Manifest,
-    track: Any,
-    place: dict[str, tuple[int, int]],
-    position: dict[str, int],
+    stream: _Stream,
     actors: int | None,
-    on_sizing: Callable[[ActorSizing], None] | None,
+    on_sizing: Callable[[ActorSizing, StageSizing | None], None] | None,
+    featurize_stage: bool | None,
 ) -> None:
     """Run the dataset and record every chunk as it comes back (in any order)."""
     import ray.data
 
-    _quiet_ray_data()
-    sizing = cluster_sizing(actors)
+    quiet_ray_data()
+    staged = featurize_stage if featurize_stage is not None else cluster_gpus() >= 1
+    stages = staged_cluster_sizing(actors) if staged else None
+    sizing = stages.screen if stages else cluster_sizing(actors)
     if on_sizing is not None:
-        on_sizing(sizing)
+        on_sizing(sizing, stages)
     source = library_datasource(files, chunk_size, plan.smiles_column, single, done)
-    dataset = ray.data.read_datasource(source, num_cpus=sizing.read_cpus).map_batches(
+    dataset = ray.data.read_datasource(source, num_cpus=sizing.read_cpus)
+    if stages is not None:
+        dataset = dataset.map_batches(
+            FeaturizeActor,
+            fn_constructor_args=(plan, 1),
+            batch_size=1,
+            batch_format="pandas",
+            compute=ray.data.ActorPoolStrategy(size=stages.featurizers),
+            num_cpus=stages.cpus_per_featurizer,
+        )
+    dataset = dataset.map_batches(
         ScreenActor,
         fn_constructor_args=(plan, sizing.threads),
         batch_size=1,
@@ -358,11 +273,11 @@ def _stream(
     try:
         for batch in batches:
             for row in batch.to_dict("records"):
-                _record(row, manifest, track, place, position)
+                _record(row, stream)
     except (LibraryError, KeyboardInterrupt, SystemExit):
         raise
     except Exception as exc:
-        cause = _user_error(exc)
+        cause = user_error(exc)
         if cause is exc or cause is None:
             if type(exc).__module__.startswith("ray"):
                 raise RuntimeError(f"the Ray screen failed: {str(exc).strip().splitlines()[-1]}") from exc
@@ -374,9 +289,8 @@ def _stream(
             close()
 
 
-def _record(
-    row: dict, manifest: Manifest, track: Any, place: dict[str, tuple[int, int]], position: dict[str, int]
-) -> None:
+def _record(row: dict, stream: _Stream) -> None:
+    manifest, track = stream.manifest, stream.track
     kind = row["kind"]
     if kind == FATAL:
         raise LibraryError(row["message"])
@@ -386,7 +300,7 @@ def _record(
         track.skipped(row["message"])
         return
     chunk_id, index = str(row["chunk_id"]), int(row["index"])
-    place[chunk_id] = (position[row["source"]], index)
+    stream.place[chunk_id] = (stream.position[row["source"]], index)
     if kind == RESUMED:
         entry = manifest.chunks[chunk_id]
         track.finished(ChunkEvent(chunk_id, row["source"], index, int(entry["rows"]), int(entry["errors"]), True))

@@ -25,6 +25,7 @@ from workbench.models.store import Checkpoint, CheckpointError
 __all__ = [
     "ATOMS_PER_MOLECULE",
     "Builder",
+    "Featurized",
     "Predictor",
     "TorchEnsemble",
     "batch_bounds",
@@ -34,9 +35,29 @@ __all__ = [
 
 
 class Predictor(Protocol):
-    """What the inference module calls."""
+    """What the inference module calls.
+
+    A predictor may also split :meth:`predict` in two, ``featurize_batches(mols, batch_size) -> Featurized`` (CPU
+    work, picklable output) and ``predict_featurized(featurized) -> (values, errors)`` (the networks, on the
+    predictor's device), so that a Ray screen can featurize in CPU tasks and keep GPU actors busy with networks
+    only (:func:`workbench.predict.inference.featurize_parsed`); the two together give :meth:`predict`'s values.
+    """
 
     def predict(self, mols: Sequence[Chem.Mol], batch_size: int = 512) -> tuple[np.ndarray, list[str]]: ...
+
+
+@dataclass
+class Featurized:
+    """A predictor's inputs for ``n`` molecules, made on a CPU and run by ``predict_featurized`` elsewhere.
+
+    ``batches`` holds ``(inputs, rows)`` per network call: the batch (tensors, arrays) and the molecule rows it
+    gives predictions for (``inputs`` is None when no row of the batch could be featurized); ``errors`` one per
+    molecule.
+    """
+
+    n: int
+    batches: list[tuple[object, np.ndarray]]
+    errors: list[str]
 
 
 Builder = Callable[[Checkpoint, torch.device], "Predictor"]
@@ -148,6 +169,26 @@ class TorchEnsemble:
         autocast = torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda" else nullcontext()
         with torch.inference_mode(), autocast:
             return [member(batch).float().cpu().numpy() for member in self.members]
+
+    def featurize_batches(self, mols: Sequence[Chem.Mol], batch_size: int = 512) -> Featurized:
+        """:meth:`predict`'s batches, featurized (CPU work only: no network runs)."""
+        errors = [""] * len(mols)
+        batches: list[tuple[object, np.ndarray]] = []
+        for start, end in batch_bounds(mols, batch_size):
+            inputs, chunk_errors = self.featurize(mols[start:end])
+            errors[start:end] = chunk_errors
+            rows = np.flatnonzero([not e for e in chunk_errors]) + start
+            batches.append((inputs if len(rows) else None, rows))
+        return Featurized(len(mols), batches, errors)
+
+    def predict_featurized(self, featurized: Featurized) -> tuple[np.ndarray, list[str]]:
+        """:meth:`predict`'s output for molecules featurized by :meth:`featurize_batches` (anywhere)."""
+        out = np.full((len(self.members), featurized.n, self.n_tasks), np.nan)
+        for inputs, rows in featurized.batches:
+            if len(rows):
+                for m, raw in enumerate(self._forward(inputs)):
+                    out[m, rows] = self.transform(raw)
+        return out, list(featurized.errors)
 
     def predict(self, mols: Sequence[Chem.Mol], batch_size: int = 512) -> tuple[np.ndarray, list[str]]:
         out = np.full((len(self.members), len(mols), self.n_tasks), np.nan)

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from rdkit import Chem
 
-from workbench.models.builders.base import Predictor
+from workbench.models.builders.base import Featurized, Predictor
 from workbench.models.builders.flat_svr import FlatSVR
 from workbench.models.builders.flat_trees import (
     CorruptTrees,
@@ -130,11 +130,22 @@ class BaselineEnsemble:
             else:
                 self.models[key] = _skops_member(_load_skops(data, str(path)), self.classification[key[1]])
 
-    def predict(self, mols: Sequence[Chem.Mol], batch_size: int = 512) -> tuple[np.ndarray, list[str]]:
+    def featurize_batches(self, mols: Sequence[Chem.Mol], batch_size: int = 512) -> Featurized:
+        """The ECFP rows of ``mols`` (one batch)."""
         from workbench.featurizers.fingerprints import ecfp_batch
 
         x = ecfp_batch(mols, n_bits=self.n_bits, radius=self.radius).astype(np.float32)
-        return self.predict_fingerprints(x), [""] * len(mols)
+        return Featurized(len(mols), [(x, np.arange(len(mols)))], [""] * len(mols))
+
+    def predict_featurized(self, featurized: Featurized) -> tuple[np.ndarray, list[str]]:
+        """Predictions for fingerprints made by :meth:`featurize_batches`."""
+        out = np.full((len(self.seeds), featurized.n, self.n_tasks), np.nan)
+        for x, rows in featurized.batches:
+            out[:, rows] = self.predict_fingerprints(x)
+        return out, list(featurized.errors)
+
+    def predict(self, mols: Sequence[Chem.Mol], batch_size: int = 512) -> tuple[np.ndarray, list[str]]:
+        return self.predict_featurized(self.featurize_batches(mols, batch_size))
 
     def predict_fingerprints(self, x: np.ndarray) -> np.ndarray:
         """Predictions ``(n_members, n, n_tasks)`` for fingerprint rows ``x`` (used by occlusion)."""

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from rdkit import Chem
 
-from workbench.models.builders.base import Predictor, load_module
+from workbench.models.builders.base import Featurized, Predictor, load_module
 from workbench.models.store import Checkpoint, CheckpointError, load_state_dicts
 
 if TYPE_CHECKING:
@@ -31,19 +31,29 @@ class ChempropPredictor:
         self.device = device
         self.n_tasks = sum(p.n_tasks for p in self.parts)
 
-    def predict(self, mols: Sequence[Chem.Mol], batch_size: int = 512) -> tuple[np.ndarray, list[str]]:
-        n_members = self.parts[0].n_models
-        out = np.full((n_members, len(mols), self.n_tasks), np.nan)
+    def featurize_batches(self, mols: Sequence[Chem.Mol], batch_size: int = 512) -> Featurized:
+        """The forward passes' graph batches (CPU work only)."""
         from workbench.featurizers.chemprop import chemprop_batch
 
         step = min(batch_size, FORWARD_BATCH)
+        batches: list[tuple[object, np.ndarray]] = [
+            (chemprop_batch(mols[start : start + step]), np.arange(start, min(start + step, len(mols))))
+            for start in range(0, len(mols), step)
+        ]
+        return Featurized(len(mols), batches, [""] * len(mols))
+
+    def predict_featurized(self, featurized: Featurized) -> tuple[np.ndarray, list[str]]:
+        """Predictions for batches made by :meth:`featurize_batches`: ``(n_members, n, n_tasks)``."""
+        out = np.full((self.parts[0].n_models, featurized.n, self.n_tasks), np.nan)
         with torch.inference_mode():
-            for start in range(0, len(mols), step):
-                chunk = mols[start : start + step]
-                b = chemprop_batch(chunk).to(self.device)
+            for batch, rows in featurized.batches:
+                b = batch.to(self.device)
                 preds = [p(b.V, b.E, b.edge_index, b.rev_edge_index, b.batch, b.num_graphs) for p in self.parts]
-                out[:, start : start + len(chunk)] = torch.cat(preds, dim=2).double().cpu().numpy()
-        return out, [""] * len(mols)
+                out[:, rows] = torch.cat(preds, dim=2).double().cpu().numpy()
+        return out, list(featurized.errors)
+
+    def predict(self, mols: Sequence[Chem.Mol], batch_size: int = 512) -> tuple[np.ndarray, list[str]]:
+        return self.predict_featurized(self.featurize_batches(mols, batch_size))
 
 
 def build_chemprop_mpnn(checkpoint: Checkpoint, device: torch.device) -> Predictor:
