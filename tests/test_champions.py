@@ -177,14 +177,13 @@ def test_the_champion_ships_as_a_tabular_checkpoint_that_predicts(data_dirs, mod
     assert bench.main(argv) == 0
     cells = pd.read_csv(tmp_path / "champions.csv")
     _, row, _ = choose("esol", cells)
-    best = cells.sort_values("valid_rmse").iloc[0]
+    esol = cells[cells["dataset"] == "esol"]
+    best = esol.sort_values("valid_rmse").iloc[0]
     assert (row["family"], row["features"]) == (best["family"], best["features"])
-    with pytest.raises(ChampionError, match="no search cells for bbbp"):
-        choose("bbbp", cells)
+    with pytest.raises(ChampionError, match="no search cells for bace"):
+        choose("bace", cells)
     with pytest.raises(ChampionError, match="no cells for xgboost:maccs"):
         choose("esol", cells, candidate="xgboost:maccs")
-    with pytest.raises(ChampionError, match="cannot store yet; the best storable one is --candidate"):
-        choose("esol", cells, candidate="mlp:maccs")
     folder = train_champion("esol", cells, candidate="rf:maccs", models_dir=models_dir, seeds=(0, 1), jobs=1)
     card = load_card(folder)
     assert card.architecture.type == "tabular" and list(card.seeds) == [0, 1]
@@ -194,3 +193,32 @@ def test_the_champion_ships_as_a_tabular_checkpoint_that_predicts(data_dirs, mod
     assert card.metrics["test"]["rmse"].per_seed[0] == pytest.approx(search, abs=1e-5)  # the search's fit, refitted
     table = predict(["CCO", "c1ccccc1CCO", "not a smiles"], ["esol_champion"])
     assert table["esol_champion:log_solubility"].notna().tolist() == [True, True, False]
+
+
+@pytest.mark.slow
+def test_an_mlp_champion_ships_and_predicts_as_in_the_search_and_an_svc_is_refused(data_dirs, models_dir, tmp_path):
+    from bench import champions as bench
+    from workbench.champions.ship import ChampionError, choose, train_champion
+    from workbench.models import load_card
+    from workbench.predict.inference import predict
+
+    moleculenet = data_dirs[0] / "moleculenet"
+    moleculenet.mkdir()
+    tiny_tables(moleculenet)
+    argv = ["--datasets", "bbbp", "esol", "--families", "svm", "mlp", "--features", "maccs", "--seeds", "0",
+            "--jobs", "1", "--out", str(tmp_path)]  # fmt: skip
+    assert bench.main(argv) == 0
+    cells = pd.read_csv(tmp_path / "champions.csv")
+    with pytest.raises(ChampionError, match="cannot store yet; the best storable one is --candidate mlp:maccs"):
+        choose("bbbp", cells, candidate="svm:maccs")
+    for dataset, metric in (("bbbp", "roc_auc"), ("esol", "rmse")):
+        folder = train_champion(dataset, cells, candidate="mlp:maccs", models_dir=models_dir, seeds=(0,), jobs=1)
+        card = load_card(folder)
+        assert [w.file for w in card.weights] == ["component0_seed0.safetensors"]
+        search = cells[(cells["dataset"] == dataset) & (cells["family"] == "mlp")][f"test_{metric}"].iloc[0]
+        assert card.metrics["test"][metric].per_seed[0] == pytest.approx(search, abs=1e-5)  # cells keep 5 decimals
+        table = predict(["CCO", "c1ccccc1CCO", "not a smiles"], [folder.name], calibrated=False)
+        column = f"{folder.name}:{card.tasks[0].name}"
+        assert table[column].notna().tolist() == [True, True, False]
+        if metric == "roc_auc":
+            assert table[column].between(0, 1).iloc[:2].all()

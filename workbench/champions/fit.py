@@ -19,7 +19,7 @@ from workbench.custom.families import Candidate, fit_member, predict_member
 from workbench.data.splits import Split
 from workbench.train.metrics import regression_metrics, roc_auc
 
-__all__ = ["CellResult", "fit_candidate", "prc_auc", "score"]
+__all__ = ["CellResult", "FittedMLP", "fit_candidate", "fit_mlp", "prc_auc", "score"]
 
 
 @dataclass(frozen=True)
@@ -64,14 +64,40 @@ def _per_task(candidate: Candidate, x: np.ndarray, y: np.ndarray, train: np.ndar
     return out
 
 
-def _mlp(candidate: Candidate, x: np.ndarray, y: np.ndarray, train: np.ndarray, classification: bool,
-         seed: int) -> np.ndarray:  # fmt: skip
+@dataclass
+class FittedMLP:
+    """A multi-output MLP fitted by :func:`fit_mlp`, with the target scaling it was trained on."""
+
+    model: object  # workbench.nn.FeatureMLP
+    mean: np.ndarray
+    std: np.ndarray
+    classification: bool
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Probabilities or values ``(n, n_tasks)`` for feature rows ``x``."""
+        import torch
+
+        from workbench.train.supervised import predict_features
+
+        features = torch.from_numpy(np.ascontiguousarray(x, np.float32))
+        raw = predict_features(self.model, features, np.arange(len(x)), 4096).astype(np.float64)
+        return 1 / (1 + np.exp(-raw)) if self.classification else raw * self.std + self.mean
+
+    def tensors(self) -> dict[str, np.ndarray]:
+        """The weights and the target scaling as named arrays (what a tabular checkpoint stores)."""
+        state = {f"net.{k}": v.detach().cpu().numpy() for k, v in self.model.state_dict().items()}
+        return {**state, "target_mean": self.mean.astype(np.float64), "target_std": self.std.astype(np.float64)}
+
+
+def fit_mlp(candidate: Candidate, x: np.ndarray, y: np.ndarray, train: np.ndarray, classification: bool,
+            seed: int) -> FittedMLP:  # fmt: skip
+    """One multi-output MLP on the training rows (missing labels masked), early-stopped on a seeded part of them."""
     import torch
 
     from workbench.nn import FeatureMLP
     from workbench.nn.heads import masked_bce_loss, masked_mse_loss
     from workbench.train.loop import EarlyStopping
-    from workbench.train.supervised import fit_feature_model, predict_features
+    from workbench.train.supervised import fit_feature_model
 
     p = candidate.params
     rng = np.random.default_rng(seed)
@@ -97,8 +123,8 @@ def _mlp(candidate: Candidate, x: np.ndarray, y: np.ndarray, train: np.ndarray, 
         epochs=int(p["max_epochs"]), batch_size=int(p["batch_size"]), shuffle=rng, min_batch=2,
         valid_batch_size=4096, bar=False, desc=candidate.label,
     )  # fmt: skip
-    raw = predict_features(model, features, np.arange(len(x)), 4096).astype(np.float64)
-    return 1 / (1 + np.exp(-raw)) if classification else raw * std + mean
+    model.eval()
+    return FittedMLP(model, mean, std, classification)
 
 
 def fit_candidate(
@@ -112,7 +138,7 @@ def fit_candidate(
     started = time.perf_counter()
     train = split.train[matrix.usable[split.train]]
     if candidate.family == "mlp":
-        predictions = _mlp(candidate, matrix.x, y, train, classification, seed)
+        predictions = fit_mlp(candidate, matrix.x, y, train, classification, seed).predict(matrix.x)
     else:
         predictions = _per_task(candidate, matrix.x, y, train, classification, seed, jobs)
     fallback = np.nan_to_num(np.nanmean(y[train], axis=0), nan=0.5)

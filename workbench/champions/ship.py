@@ -6,8 +6,9 @@ same scaffold split with each seed, exactly as in the search, and written as a `
 architecture of a user's models: a fitted feature set and one model per seed and task, stored without pickle).
 Its card names the runners-up and their validation scores, the cells it was chosen from and the command; the
 probabilities are calibrated afterwards on the validation split by ``workbench models calibrate NAME``.
-Families the tabular format does not store yet (the SVC and the multi-output MLP) are refused with the name of
-the best candidate that can be shipped (``--candidate FAMILY:FEATURES``).
+The multi-output MLP is stored as one safetensors file per seed (weights and target scaling). The SVC, which
+the tabular format does not store yet, is refused with the name of the best candidate that can be shipped
+(``--candidate FAMILY:FEATURES``).
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from workbench.custom.families import FAMILY_TITLES, Candidate, fit_member, pred
 
 __all__ = ["SHIPPABLE", "ChampionError", "choose", "train_champion"]
 
-#: Model families a tabular checkpoint can store (forests and SVRs as arrays, boosters as XGBoost JSON).
-SHIPPABLE = frozenset({"rf", "xgboost", "svr"})
+#: Model families a tabular checkpoint can store (forests and SVRs as arrays, boosters as XGBoost JSON, the
+#: multi-output MLP as safetensors).
+SHIPPABLE = frozenset({"rf", "xgboost", "svr", "mlp"})
 
 
 class ChampionError(ValueError):
@@ -83,6 +85,9 @@ def train_champion(
     command: str = "",
 ) -> Path:
     """Refit and write the champion of ``dataset``; returns the checkpoint folder."""
+    from safetensors.numpy import save_file
+
+    from workbench.champions.fit import fit_mlp
     from workbench.champions.grid import DETERMINISTIC
     from workbench.custom.checkpoint import STORED_TOLERANCE
     from workbench.data.prepared import prepare
@@ -109,7 +114,13 @@ def train_champion(
     files, valid, test, constant = [], [], [], {}
     for seed in use_seeds:
         pred = np.full(prep.y.shape, np.nan)
-        for t in range(prep.y.shape[1]):
+        if chosen.family == "mlp":  # one network over every task, as in the search
+            fitted_mlp = fit_mlp(chosen, x, prep.y, train, classification, seed)
+            pred = fitted_mlp.predict(x)
+            path = folder / f"component0_seed{seed}.safetensors"
+            save_file(fitted_mlp.tensors(), str(path))
+            files.append({"file": path.name, "format": "safetensors", "seed": seed, "task": 0, "part": "component0"})
+        for t in range(prep.y.shape[1] if chosen.family != "mlp" else 0):
             rows = train[~np.isnan(prep.y[train, t])]
             labels = prep.y[rows, t]
             if len(rows) == 0 or (classification and len(np.unique(labels)) < 2):

@@ -26,7 +26,7 @@ from workbench.models.builders.base import Predictor
 from workbench.models.builders.baseline import _arrays, _booster
 from workbench.models.store import Checkpoint, CheckpointError, read_verified
 
-__all__ = ["GRAPH_INPUT", "Component", "TabularEnsemble", "build_tabular"]
+__all__ = ["GRAPH_INPUT", "Component", "MLPMember", "TabularEnsemble", "build_tabular"]
 
 #: ``featurizer.params.components[i].feature_set`` of a graph component.
 GRAPH_INPUT = "graph"
@@ -48,6 +48,46 @@ class Component:
     @property
     def seeds(self) -> list[int]:
         return sorted({s for s, _ in self.members})
+
+
+class MLPMember:
+    """A multi-output MLP on a feature set (a champion of the search), with its target scaling: all tasks at once."""
+
+    def __init__(self, net: torch.nn.Module, mean: np.ndarray, std: np.ndarray, classification: Sequence[bool]):
+        self.net, self.mean, self.std = net, mean, std
+        self.classification = np.asarray(classification, dtype=bool)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, classification: Sequence[bool], name: str) -> MLPMember:
+        """Rebuild the network from its stored tensors (``net.*``, ``target_mean``, ``target_std``)."""
+        from safetensors import SafetensorError
+        from safetensors.torch import load
+
+        from workbench.models.builders.base import load_module
+        from workbench.nn import FeatureMLP
+
+        try:
+            tensors = load(data)
+            state = {k.removeprefix("net."): v for k, v in tensors.items() if k.startswith("net.")}
+            linears = sorted(int(k.split(".")[1]) for k in state if k.startswith("body.") and k.endswith(".weight"))
+            hidden, in_dim = state["body.0.weight"].shape if linears else (0, state["head.weight"].shape[1])
+            n_tasks = state["head.weight"].shape[0]
+            if n_tasks != len(classification):
+                raise ValueError(f"{n_tasks} outputs for {len(classification)} tasks")
+            net = load_module(lambda: FeatureMLP(int(in_dim), int(n_tasks), int(hidden), len(linears), 0.0), state)
+            mean, std = tensors["target_mean"].numpy(), tensors["target_std"].numpy()
+        except (SafetensorError, RuntimeError, KeyError, ValueError) as exc:
+            raise CheckpointError(f"{name} is not a readable MLP member: {exc}") from exc
+        return cls(net, mean, std, classification)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Probabilities (classification tasks) or values ``(n, n_tasks)`` for feature rows ``x``."""
+        if len(x) == 0:
+            return np.empty((0, len(self.classification)))
+        with torch.inference_mode():
+            rows = torch.from_numpy(np.ascontiguousarray(x, np.float32))
+            raw = torch.cat([self.net(rows[s : s + 4096]) for s in range(0, len(rows), 4096)]).double().numpy()
+        return np.where(self.classification, 1 / (1 + np.exp(-raw)), raw * self.std + self.mean)
 
 
 class TabularEnsemble:
@@ -84,6 +124,8 @@ class TabularEnsemble:
             key = (int(entry.seed), int(entry.task))
             if component.family == "gin":
                 component.members[key] = self._graph_member(data, self.classification[key[1]], str(path))
+            elif component.family == "mlp":  # one multi-output network per seed (stored under task 0)
+                component.members[key] = MLPMember.from_bytes(data, self.classification, str(path))
             elif entry.format == "xgboost-json":
                 component.members[key] = _booster(gzip.decompress(data) if path.suffix == ".gz" else data, str(path))
             elif entry.format == "safetensors":
@@ -158,6 +200,9 @@ class TabularEnsemble:
         seeds = comp.seeds
         out = np.full((len(seeds), len(x), self.n_tasks), np.nan)
         for s, seed in enumerate(seeds):
+            if comp.family == "mlp":
+                out[s] = comp.members[(seed, 0)](x)
+                continue
             for t in range(self.n_tasks):
                 if t in self.constant:
                     out[s, :, t] = self.constant[t]
