@@ -133,3 +133,17 @@ def test_a_platt_fit_that_would_reverse_the_ranking_is_no_calibration():
     assert chosen["method"] in ("none", "isotonic")
     if chosen["method"] == "isotonic":
         assert np.all(np.diff(chosen["y"]) >= 0)  # isotonic is non-decreasing by construction
+
+
+def test_champions_are_calibrated_here_but_a_users_model_and_the_retrieval_model_are_not():
+    from types import SimpleNamespace
+
+    from workbench.calibrate.checkpoint import calibration_refusal
+
+    def card(kind, method=None):
+        return SimpleNamespace(architecture=SimpleNamespace(type=kind), training={"method": method} if method else None)
+
+    assert calibration_refusal(card("tabular", "champion")) is None
+    assert calibration_refusal(card("tabular", "thorough")) == "calibrated when it was trained"
+    assert calibration_refusal(card("dual_encoder")) == "a retrieval model, not a predictor"
+    assert calibration_refusal(card("gin")) is None

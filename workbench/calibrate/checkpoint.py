@@ -24,11 +24,25 @@ from workbench.custom.uncertainty import expected_calibration_error
 from workbench.models import CARD_FILE, Checkpoint, ModelCard, load_card
 from workbench.predict.calibration import apply_task
 
-__all__ = ["NOT_CALIBRATABLE", "CalibrationResult", "calibrate_checkpoint", "store_calibration"]
+__all__ = [
+    "NOT_CALIBRATABLE",
+    "CalibrationResult",
+    "calibrate_checkpoint",
+    "calibration_refusal",
+    "store_calibration",
+]
 
 #: Architectures whose card can take a calibration block (user models are calibrated when they are trained;
-#: ADMET-AI and the retrieval model have no split here).
+#: ADMET-AI and the retrieval model have no split here). Champions (tabular, ``training.method`` "champion") are
+#: shipped uncalibrated and calibrated here like every MoleculeNet checkpoint: see :func:`calibration_refusal`.
 NOT_CALIBRATABLE = {"tabular": "calibrated when it was trained", "dual_encoder": "a retrieval model, not a predictor"}
+
+
+def calibration_refusal(card: Any) -> str | None:
+    """Why ``workbench models calibrate`` does not take this card, or ``None`` when it does."""
+    if card.architecture.type == "tabular" and (card.training or {}).get("method") == "champion":
+        return None
+    return NOT_CALIBRATABLE.get(card.architecture.type)
 
 
 @dataclass
@@ -108,8 +122,9 @@ def calibrate_checkpoint(
     from workbench.data.prepared import prepare
 
     card = checkpoint.card
-    if card.architecture.type in NOT_CALIBRATABLE:
-        raise ValueError(f"{checkpoint.name}: {NOT_CALIBRATABLE[card.architecture.type]}")
+    refusal = calibration_refusal(card)
+    if refusal:
+        raise ValueError(f"{checkpoint.name}: {refusal}")
     split = card.split
     if split.kind not in ("scaffold", "random") or not split.sizes or len(split.sizes) != 3:
         raise ValueError(f"{checkpoint.name}: its card has no train/validation/test split to calibrate on")

@@ -150,10 +150,12 @@ def train_champion(
         "metrics": {"test": summarize_seeds(test), "valid": summarize_seeds(valid)},
         "training": {
             "method": "champion", "chosen": chosen.to_json(),
-            "search_valid": {k: row[k] for k in row if k.startswith("valid_") and k.endswith("_mean")},
+            "search_valid": {k: float(row[k]) for k in row
+                             if k.startswith("valid_") and k.endswith("_mean") and np.isfinite(row[k])},
             "runners_up": [{"family": r["family"], "features": r["features"],
                             f"valid_{metric}": r[f"valid_{metric}_mean"]} for r in runners_up],
             "search_cells": "bench/results/champions.csv", "wall_time_s": round(time.perf_counter() - started, 1),
+            "train_molecules": len(train), "device": "cpu",
         },
         "command": command or f"workbench train champion --dataset {dataset}",
     }  # fmt: skip

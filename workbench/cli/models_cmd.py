@@ -162,9 +162,9 @@ def run_calibrate(args: argparse.Namespace) -> int:
     import shlex
     import sys
 
-    from workbench.calibrate.checkpoint import NOT_CALIBRATABLE, calibrate_checkpoint, store_calibration
+    from workbench.calibrate.checkpoint import calibrate_checkpoint, calibration_refusal, store_calibration
 
-    chosen = _chosen(args.names, lambda c: c.architecture not in NOT_CALIBRATABLE)
+    chosen = _chosen(args.names, lambda c: calibration_refusal(c.card) is None)
     if chosen is None:
         return 2
     command = "workbench " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["models"] else "workbench models calibrate"
