@@ -126,6 +126,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "logS, log mol/L",
         (
             ("admet_ai", "Solubility_AqSolDB"),
+            ("esol_champion", "log_solubility"),
             ("esol_svr", "log_solubility"),
             ("esol_gin", "log_solubility"),
         ),
@@ -140,6 +141,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "log units",
         (
             ("admet_ai", "Lipophilicity_AstraZeneca"),
+            ("lipophilicity_champion", "logD"),
             ("minimol_lipophilicity", "logD"),
             ("lipophilicity_svr", "logD"),
             ("lipophilicity_gin", "logD"),
@@ -173,6 +175,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "probability",
         (
             ("admet_ai", "BBB_Martins"),
+            ("bbbp_champion", "p_np"),
             ("minimol_bbbp", "p_np"),
             ("bbbp_rf", "p_np"),
             ("bbbp_gin", "p_np"),
