@@ -6,9 +6,10 @@ same scaffold split with each seed, exactly as in the search, and written as a `
 architecture of a user's models: a fitted feature set and one model per seed and task, stored without pickle).
 Its card names the runners-up and their validation scores, the cells it was chosen from and the command; the
 probabilities are calibrated afterwards on the validation split by ``workbench models calibrate NAME``.
-The multi-output MLP is stored as one safetensors file per seed (weights and target scaling). The SVC, which
-the tabular format does not store yet, is refused with the name of the best candidate that can be shipped
-(``--candidate FAMILY:FEATURES``).
+The multi-output MLP is stored as one safetensors file per seed (weights and target scaling); an SVC as its
+support vectors (its probability is the logistic of its decision function, which ``workbench models calibrate``
+then Platt-scales on validation). A family the tabular format cannot store is refused with the name of the best
+candidate that can be shipped (``--candidate FAMILY:FEATURES``).
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from workbench.custom.families import FAMILY_TITLES, Candidate, fit_member, pred
 
 __all__ = ["SHIPPABLE", "ChampionError", "choose", "train_champion"]
 
-#: Model families a tabular checkpoint can store (forests and SVRs as arrays, boosters as XGBoost JSON, the
+#: Model families a tabular checkpoint can store (forests and SVMs as arrays, boosters as XGBoost JSON, the
 #: multi-output MLP as safetensors).
-SHIPPABLE = frozenset({"rf", "xgboost", "svr", "mlp"})
+SHIPPABLE = frozenset({"rf", "xgboost", "svr", "svc", "mlp"})
 
 
 class ChampionError(ValueError):

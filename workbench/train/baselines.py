@@ -119,7 +119,9 @@ def _metrics(prep: Prepared, preds: np.ndarray, idx: np.ndarray) -> dict[str, fl
     return regression_metrics(prep.y[idx], preds[idx])
 
 
-def _library_predict(model, x: np.ndarray) -> np.ndarray:
+def _library_predict(model, x: np.ndarray, kind: str = "") -> np.ndarray:
+    if kind == "svc":  # stored as its decision function (the builder maps it through a logistic)
+        return model.decision_function(x)
     return model.predict_proba(x)[:, 1] if hasattr(model, "predict_proba") else model.predict(x)
 
 
@@ -130,10 +132,11 @@ def _stored_predict(model, kind: str, raw: bytes | None) -> tuple[dict[str, np.n
             return None, FlatBooster.from_json(json.loads(raw)).predict
         except UnsupportedTrees:
             return None, None  # loaded through XGBoost itself
-    flat = FlatSVR.from_sklearn(model) if kind == "svr" else FlatTrees.from_sklearn(model)
+    svm = kind in ("svr", "svc")
+    flat = FlatSVR.from_sklearn(model) if svm else FlatTrees.from_sklearn(model)
     tensors = flat.tensors()
-    stored = FlatSVR.from_tensors(tensors) if kind == "svr" else FlatTrees.from_tensors(tensors)
-    return tensors, (stored.predict if kind == "svr" else stored.mean)
+    stored = FlatSVR.from_tensors(tensors) if svm else FlatTrees.from_tensors(tensors)
+    return tensors, (stored.predict if svm else stored.mean)
 
 
 def save_member(model, kind: str, folder: Path, stem: str, x: np.ndarray, tolerance: float = STORED_TOLERANCE) -> dict:
@@ -144,7 +147,7 @@ def save_member(model, kind: str, folder: Path, stem: str, x: np.ndarray, tolera
     tensors, stored = _stored_predict(model, kind, raw)
     if stored is not None and len(x):
         sample = x[:: max(1, len(x) // CHECK_ROWS)]
-        gap = float(np.abs(stored(sample) - _library_predict(model, sample)).max())
+        gap = float(np.abs(stored(sample) - _library_predict(model, sample, kind)).max())
         if gap > tolerance:
             raise RuntimeError(f"{stem}: the stored form predicts up to {gap:.2g} away from the fitted model")
     if kind == "xgboost":

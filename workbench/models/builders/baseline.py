@@ -92,6 +92,9 @@ def _arrays(data: bytes, architecture: str, name: str) -> Member:
     try:
         if architecture == "svr":
             return FlatSVR.from_tensors(tensors).predict
+        if architecture == "svc":  # a classifier's decision function, through a logistic (calibrated on its card)
+            decision = FlatSVR.from_tensors(tensors).predict
+            return lambda x: 1.0 / (1.0 + np.exp(-decision(x)))
         return FlatTrees.from_tensors(tensors).mean
     except UnsupportedTrees as exc:
         raise CheckpointError(f"{name}: {exc}") from exc

@@ -32,13 +32,16 @@ class FlatSVR:
 
     @classmethod
     def from_sklearn(cls, model: object) -> FlatSVR:
-        """A fitted ``sklearn.svm.SVR`` with the RBF kernel.
+        """A fitted ``sklearn.svm.SVR``, or a binary ``SVC`` (its :meth:`predict` is then the decision function),
+        with the RBF kernel.
 
         Raises:
-            UnsupportedTrees: for another kernel or estimator.
+            UnsupportedTrees: for another kernel or estimator, or an SVC of more than two classes.
         """
         if getattr(model, "kernel", None) != "rbf" or not hasattr(model, "dual_coef_"):
-            raise UnsupportedTrees("only fitted RBF support-vector regressors are stored as arrays")
+            raise UnsupportedTrees("only fitted RBF support-vector machines are stored as arrays")
+        if np.asarray(model.dual_coef_).shape[0] != 1:
+            raise UnsupportedTrees("only binary support-vector classifiers are stored as arrays")
         support = np.asarray(model.support_vectors_, dtype=np.float64)
         if not np.array_equal(support.astype(np.float32), support):
             raise UnsupportedTrees("support vectors that float32 cannot hold exactly are not stored as arrays")
