@@ -39,7 +39,9 @@ def _counts(results: Sequence[CalibrationResult]) -> tuple[int, int, int, int]:
     return ece, lowered, regression, covered
 
 
-def report_markdown(results: Sequence[CalibrationResult], command: str, machine: str, figure: str | None) -> str:
+def report_markdown(
+    results: Sequence[CalibrationResult], command: str, machine: str, figure: str | None, figure_note: str = ""
+) -> str:
     """The Markdown report of a calibration run."""
     ece, lowered, regression, covered = _counts(results)
     lines = [
@@ -92,6 +94,7 @@ def report_markdown(results: Sequence[CalibrationResult], command: str, machine:
                     f"| {_f(t.get('coverage'))} |"
                 )
     if figure:
+        lines += ["", figure_note] if figure_note else []
         lines += ["", f"![Reliability before and after calibration]({figure})"]
     return "\n".join(lines) + "\n"
 

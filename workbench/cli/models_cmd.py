@@ -201,7 +201,8 @@ def _report_from_cards(chosen: list[Checkpoint], path: Path | None) -> int:
     if not results:
         print("no card has a calibration block: run `workbench models calibrate` first", file=sys.stderr)
         return 1
-    _write_calibration_report(results, path, results[0].block.get("command", ""), keep_figure=True)
+    commands = list(dict.fromkeys(r.block.get("command", "") for r in results if r.block.get("command")))
+    _write_calibration_report(results, path, " ; ".join(commands), keep_figure=True)
     return 0
 
 
@@ -215,5 +216,11 @@ def _write_calibration_report(results, path: Path, command: str, keep_figure: bo
     figure = (png if png.is_file() else None) if keep_figure else reliability_figure(results, png)
     machine = f"{platform.node()} ({os.cpu_count()} CPUs, Python {platform.python_version()})"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(report_markdown(results, command, machine, figure.name if figure else None))
+    note = (
+        "The figure is the one the last full calibration run drew (`--report-only` keeps it): checkpoints calibrated "
+        "since are in the tables only."
+        if keep_figure
+        else ""
+    )
+    path.write_text(report_markdown(results, command, machine, figure.name if figure else None, note))
     print(path)
