@@ -35,6 +35,46 @@ def test_a_stored_forest_classifier_gives_sklearn_probabilities_on_fingerprint_b
     assert not np.allclose(forest.predict_proba(query)[:, 1], forest.predict_proba(query)[0, 1])  # not trivial
 
 
+def _full_form(flat: FlatTrees) -> dict[str, np.ndarray]:
+    """The node-per-entry form checkpoints were written in before the compact one (still read)."""
+    return {
+        "left": flat.left,
+        "right": flat.right,
+        "feature": flat.feature.astype(np.int16),
+        "threshold": flat.threshold,
+        "leaf_value": flat.value[flat.left == -1],
+        "roots": flat.roots,
+    }
+
+
+def test_a_forest_is_stored_in_half_the_bytes_and_both_forms_predict_the_same():
+    x = _bits(400, 4)
+    forest = RandomForestClassifier(n_estimators=20, random_state=0).fit(x, _labels(x))
+    flat = FlatTrees.from_sklearn(forest)
+    compact, full = flat.tensors(), _full_form(flat)
+    assert "left" not in compact and "leaf_mask" in compact
+    assert sum(a.nbytes for a in compact.values()) < 0.6 * sum(a.nbytes for a in full.values())
+    query = _bits(50, 5)
+    expected = forest.predict_proba(query)[:, 1]
+    for tensors in (compact, full):
+        assert np.abs(FlatTrees.from_tensors(tensors).mean(query) - expected).max() < 1e-12
+
+
+def test_trees_not_in_depth_first_order_keep_the_full_form():
+    # a stump whose left child is stored after its right child: the compact form cannot say so
+    flat = FlatTrees(
+        left=np.asarray([2, -1, -1], dtype=np.int32),
+        right=np.asarray([1, -1, -1], dtype=np.int32),
+        feature=np.zeros(3, dtype=np.int32),
+        threshold=np.asarray([0.5, 0, 0], dtype=np.float32),
+        value=np.asarray([0.0, 1.0, 0.25]),
+        roots=np.asarray([0], dtype=np.int64),
+    )
+    tensors = flat.tensors()
+    assert "left" in tensors
+    assert FlatTrees.from_tensors(tensors).mean(np.asarray([[0.0], [1.0]], dtype=np.float32)).tolist() == [0.25, 1.0]
+
+
 def test_a_stored_forest_regressor_follows_continuous_thresholds():
     rng = np.random.default_rng(3)
     x = rng.normal(size=(200, 5)).astype(np.float32)
@@ -94,9 +134,13 @@ def test_corrupt_arrays_are_refused_with_a_reason():
     tensors = FlatTrees.from_sklearn(
         RandomForestClassifier(n_estimators=2, random_state=0).fit(x, _labels(x))
     ).tensors()
-    broken = {**tensors, "left": np.where(tensors["left"] > 0, 10**6, tensors["left"]).astype(np.int32)}
+    broken = {**tensors, "inner_right": np.full_like(tensors["inner_right"], 10**6)}
     with pytest.raises(UnsupportedTrees, match="out of range"):
         FlatTrees.from_tensors(broken)
+    with pytest.raises(UnsupportedTrees, match="do not match the leaf mask"):
+        FlatTrees.from_tensors({**tensors, "inner_threshold": tensors["inner_threshold"][:-1]})
+    with pytest.raises(UnsupportedTrees, match="node count"):
+        FlatTrees.from_tensors({**tensors, "nodes": np.asarray([10**9], dtype=np.int64)})
     with pytest.raises(UnsupportedTrees, match="leaf_value"):
         FlatTrees.from_tensors({k: v for k, v in tensors.items() if k != "leaf_value"})
     svr = FlatSVR.from_sklearn(SVR().fit(x, x[:, 0])).tensors()
@@ -155,12 +199,14 @@ def test_a_shipped_baseline_reproduces_its_cards_per_seed_test_metric(name, data
 
 def test_a_tree_that_loops_stops_with_an_error_instead_of_walking_for_ever():
     x = _bits(100, 13)
-    tensors = FlatTrees.from_sklearn(
-        RandomForestClassifier(n_estimators=1, random_state=0).fit(x, _labels(x))
-    ).tensors()
+    flat = FlatTrees.from_sklearn(RandomForestClassifier(n_estimators=1, random_state=0).fit(x, _labels(x)))
+    tensors = _full_form(flat)
     looped = {**tensors, "left": np.where(tensors["left"] > 0, 0, tensors["left"]).astype(np.int32)}  # back to root
     with pytest.raises(ValueError, match="cycle"):
         FlatTrees.from_tensors(looped).mean(x[:3])
+    compact = flat.tensors()  # the compact form cannot even store a child before its parent
+    with pytest.raises(CorruptTrees, match="before its parent"):
+        FlatTrees.from_tensors({**compact, "inner_right": np.zeros_like(compact["inner_right"])})
 
 
 def test_a_booster_with_an_index_out_of_range_is_a_corrupt_checkpoint():

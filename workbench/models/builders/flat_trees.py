@@ -25,6 +25,25 @@ import numpy as np
 __all__ = ["CorruptTrees", "FlatBooster", "FlatTrees", "UnsupportedTrees", "best_iteration", "used_trees"]
 
 
+_FULL_ARRAYS = {
+    "left": (np.int32,),
+    "right": (np.int32,),
+    "feature": (np.int16, np.int32),
+    "threshold": (np.float32,),
+    "leaf_value": (np.float64,),
+    "roots": (np.int64,),
+}
+_COMPACT_ARRAYS = {
+    "nodes": (np.int64,),
+    "leaf_mask": (np.uint8,),
+    "inner_right": (np.int32,),
+    "inner_feature": (np.int16, np.int32),
+    "inner_threshold": (np.float32,),
+    "leaf_value": (np.float64,),
+    "roots": (np.int64,),
+}
+
+
 class UnsupportedTrees(ValueError):
     """The model holds something the flat form does not represent (the caller uses the library instead)."""
 
@@ -92,12 +111,29 @@ class FlatTrees:
         )
 
     def tensors(self) -> dict[str, np.ndarray]:
-        """The arrays by name, for safetensors: leaf values only at leaves, feature indices as int16 when they fit."""
+        """The arrays by name, for safetensors: leaf values only at leaves, feature indices as int16 when they fit.
+
+        Trees in depth-first order (each internal node's left child right after it, as scikit-learn builds
+        them) are stored compactly, about half the size: a packed leaf mask, and feature, threshold and right
+        child for the internal nodes only (:meth:`from_tensors` reads either form).
+        """
         small = self.feature.size == 0 or int(self.feature.max()) <= np.iinfo(np.int16).max
+        feature_dtype = np.int16 if small else np.int32
+        inner = np.flatnonzero(self.left >= 0)
+        if np.array_equal(self.left[inner], inner + 1):
+            return {
+                "nodes": np.asarray([len(self.left)], dtype=np.int64),
+                "leaf_mask": np.packbits(self.left == -1),
+                "inner_right": np.ascontiguousarray(self.right[inner]),
+                "inner_feature": self.feature[inner].astype(feature_dtype),
+                "inner_threshold": np.ascontiguousarray(self.threshold[inner]),
+                "leaf_value": np.ascontiguousarray(self.value[self.left == -1]),
+                "roots": np.ascontiguousarray(self.roots),
+            }
         return {
             "left": np.ascontiguousarray(self.left),
             "right": np.ascontiguousarray(self.right),
-            "feature": self.feature.astype(np.int16 if small else np.int32),
+            "feature": self.feature.astype(feature_dtype),
             "threshold": np.ascontiguousarray(self.threshold),
             "leaf_value": np.ascontiguousarray(self.value[self.left == -1]),
             "roots": np.ascontiguousarray(self.roots),
@@ -105,23 +141,14 @@ class FlatTrees:
 
     @classmethod
     def from_tensors(cls, tensors: Mapping[str, np.ndarray]) -> FlatTrees:
-        """The inverse of :meth:`tensors`; checks that every array fits and every index is in range.
+        """The inverse of :meth:`tensors` (either form); checks that every array fits and every index is in range.
 
         Raises:
             UnsupportedTrees: for a missing array, a wrong dtype or an index out of range.
         """
-        expected = {
-            "left": (np.int32,),
-            "right": (np.int32,),
-            "feature": (np.int16, np.int32),
-            "threshold": (np.float32,),
-            "leaf_value": (np.float64,),
-            "roots": (np.int64,),
-        }
-        for name, dtypes in expected.items():
-            array = tensors.get(name)
-            if array is None or array.dtype not in dtypes or array.ndim != 1:
-                raise UnsupportedTrees(f"'{name}' is missing or not a one-dimensional {np.dtype(dtypes[0]).name} array")
+        if "left" not in tensors and "leaf_mask" in tensors:
+            return cls._from_compact(tensors)
+        _check_arrays(tensors, _FULL_ARRAYS)
         left, right = np.asarray(tensors["left"]), np.asarray(tensors["right"])
         n = len(left)
         leaf = left == -1
@@ -135,6 +162,33 @@ class FlatTrees:
         return cls(
             left, right, feature, np.asarray(tensors["threshold"]), value, np.asarray(tensors["roots"])
         ).checked()
+
+    @classmethod
+    def _from_compact(cls, tensors: Mapping[str, np.ndarray]) -> FlatTrees:
+        _check_arrays(tensors, _COMPACT_ARRAYS)
+        if len(tensors["nodes"]) != 1 or not 0 <= int(tensors["nodes"][0]) <= 8 * len(tensors["leaf_mask"]):
+            raise UnsupportedTrees("the node count does not fit the leaf mask")
+        n = int(tensors["nodes"][0])
+        leaf = np.unpackbits(np.asarray(tensors["leaf_mask"]), count=n).astype(bool)
+        inner = np.flatnonzero(~leaf)
+        if not (len(tensors["inner_right"]) == len(tensors["inner_feature"]) == len(tensors["inner_threshold"])
+                == len(inner)):  # fmt: skip
+            raise UnsupportedTrees("the internal-node arrays do not match the leaf mask")
+        if len(tensors["leaf_value"]) != n - len(inner):
+            raise UnsupportedTrees("the number of leaf values is not the number of leaves")
+        left = np.full(n, -1, dtype=np.int32)
+        right = np.full(n, -1, dtype=np.int32)
+        feature = np.zeros(n, dtype=np.int32)
+        threshold = np.zeros(n, dtype=np.float32)
+        value = np.zeros(n, dtype=np.float64)
+        left[inner] = inner + 1
+        right[inner] = tensors["inner_right"]
+        if (right[inner] <= left[inner]).any():  # depth first: the right subtree follows the left one
+            raise CorruptTrees("a right child is stored before its parent's left subtree")
+        feature[inner] = tensors["inner_feature"]
+        threshold[inner] = tensors["inner_threshold"]
+        value[leaf] = tensors["leaf_value"]
+        return cls(left, right, feature, threshold, value, np.asarray(tensors["roots"])).checked()
 
     def checked(self) -> FlatTrees:
         """These trees, after checking that every child, root and feature index is in range.
@@ -243,6 +297,14 @@ class FlatBooster:
         if self.objective == "binary:logistic":
             return (np.float32(1.0) / (np.float32(1.0) + np.exp(-margin))).astype(np.float64)
         return margin.astype(np.float64)
+
+
+def _check_arrays(tensors: Mapping[str, np.ndarray], expected: Mapping[str, tuple[type, ...]]) -> None:
+    """Every expected array is present, one-dimensional and of an allowed dtype."""
+    for name, dtypes in expected.items():
+        array = tensors.get(name)
+        if array is None or array.dtype not in dtypes or array.ndim != 1:
+            raise UnsupportedTrees(f"'{name}' is missing or not a one-dimensional {np.dtype(dtypes[0]).name} array")
 
 
 def _booster_trees(raw_trees: list) -> FlatTrees:
