@@ -146,15 +146,20 @@ def run_from_args(args: argparse.Namespace, command: str) -> int:
             raise SystemExit(f"--features: unknown feature set {', '.join(unknown)} (known: {', '.join(FEATURE_SETS)})")
         args.out.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + args.max_minutes * 60 if args.max_minutes else math.inf
+        ran = 0
         for name in args.datasets:
             if time.monotonic() > deadline:
                 log("time budget reached; run again to continue")
                 break
-            run_dataset(name, args.seeds, families=args.families, features=args.features, cells_path=cells_path,
+            ran += run_dataset(name, args.seeds, families=args.families, features=args.features, cells_path=cells_path,
                         jobs=args.jobs, minimol_cache=args.minimol_cache, deadline=deadline, split=args.split,
                         log=log)  # fmt: skip
     scaffold, random = (read_cells(args.out / path.name) for path in CELLS_BY_SPLIT.values())
-    text = report(scaffold, random, command, describe_machine(None if args.report_only else load))
+    fitted = not args.report_only and ran > 0
+    machine = describe_machine(load if fitted else None)
+    if not fitted:
+        machine += " (this command fitted no cell: it only rewrote the report from the stored cells)"
+    text = report(scaffold, random, command, machine)
     (args.out / REPORT.name).write_text(text)
     print(args.out / REPORT.name)
     return 0

@@ -109,6 +109,9 @@ def report(cells, random_cells, command: str, machine: str) -> str:
         "over tasks (MUV also PRC-AUC); regression: RMSE. Mean ± std over seeds (SVMs do not depend on the seed: "
         "one seed).",
         "",
+        "The cells were fitted by several resumable runs of `workbench bench champions` (the command above is "
+        "the latest); each row of the cells file records its own date, thread count and load average at start.",
+        "",
         f"Grids: *full* = rf (200 trees), xgboost, svm, mlp on {', '.join(FEATURES)}; *large* (training "
         f"molecules × tasks > {limits.large_labels:,} or > {limits.large_train:,} training molecules) = rf "
         f"(100 trees), xgboost, mlp on {', '.join(LARGE_FEATURES)}; *huge* (> {limits.huge_labels:,}, or > "

@@ -155,6 +155,7 @@ def train_champion(
                              if k.startswith("valid_") and k.endswith("_mean") and np.isfinite(row[k])},
             "runners_up": [{"family": r["family"], "features": r["features"],
                             f"valid_{metric}": r[f"valid_{metric}_mean"]} for r in runners_up],
+            "search_seeds": int(row.get("seeds", len(use_seeds))), "shipped_seeds": len(use_seeds),
             "search_cells": "bench/results/champions.csv", "wall_time_s": round(time.perf_counter() - started, 1),
             "train_molecules": len(train), "device": "cpu",
         },
