@@ -104,7 +104,9 @@ def report(cells, command: str, machine: str) -> str:
         "in for MOE descriptors + PubChem keys; variance ≤ 0.05 and |r| ≥ 0.95 removed on the training rows; a seeded "
         "random search, the same budget per arm, σ log-uniform in [0.01, 100] and d in 1–127 for IFM). Each "
         "repetition is one split; the trial best on validation is reported on test. Lower RMSE / higher ROC-AUC is "
-        "better; *IFM better* counts the repetitions where IFM-MLP's test score beats the MLP's.",
+        "better; *IFM better* counts the repetitions where IFM-MLP's test score beats the MLP's. The cells may come "
+        "from several resumable runs (the command above is the latest); each row of `ifm.csv` records its date and "
+        "the load average at its start.",
         "",
     ]
     if cells.empty:
@@ -146,12 +148,16 @@ def run_from_args(args: argparse.Namespace, command: str) -> int:
     """Run the missing cells (unless ``--report-only``) and rewrite the report."""
     load = load_average()
     cells_path = args.out / CELLS.name
+    ran = 0
     if not args.report_only:
         args.out.mkdir(parents=True, exist_ok=True)
-        run_cells([*args.datasets, *args.targets], args.repetitions, budget=args.budget, epochs=args.epochs,
+        ran = run_cells([*args.datasets, *args.targets], args.repetitions, budget=args.budget, epochs=args.epochs,
                   patience=args.patience, cells_path=cells_path, max_minutes=args.max_minutes,
                   log=lambda m: print(m, file=sys.stderr, flush=True))  # fmt: skip
-    text = report(read_cells(cells_path), command, describe_machine(None if args.report_only else load))
+    machine = describe_machine(load if ran else None)
+    if not ran:
+        machine += " (this command fitted no cell: it only rewrote the report from the stored cells)"
+    text = report(read_cells(cells_path), command, machine)
     (args.out / REPORT.name).write_text(text)
     print(args.out / REPORT.name)
     return 0
