@@ -3,6 +3,7 @@
 import streamlit as st
 
 from workbench.app.render import plain
+from workbench.champions.comparison import champion_comparison, read_champion_cells
 from workbench.models import skipped_checkpoints
 from workbench.models.zoo import benchmark_figure, benchmark_table, card_facts, card_rows
 from workbench.predict.inference import list_models
@@ -36,6 +37,21 @@ with right:
     st.json(card_json["metrics"], expanded=False)
 with st.expander("Full card (JSON)"):
     st.json(card_json, expanded=False)
+
+st.subheader("Champions vs published results (scaffold split)")
+comparison = champion_comparison(read_champion_cells())
+if comparison.empty:
+    st.info("No champion search results yet: run `workbench bench champions`.")
+else:
+    st.altair_chart(benchmark_figure(comparison), key="zoo_champions")
+    shown = comparison.drop(columns=["source"]).round({"mean": 3, "std": 3})
+    st.dataframe(shown, hide_index=True, key="zoo_champions_table")
+    st.caption(
+        "Our champion per data set is the search's candidate best on the validation split; its bar is the test "
+        "score, mean ± std over seeds (`bench/results/champions.md`, `workbench bench champions`). Published rows: "
+        "GraphMVP (Liu et al., ICLR 2022), scaffold split, 3 seeds; values that were not published or could not be "
+        "confirmed are left out. Data sets without a search yet have no bar."
+    )
 
 st.subheader("Benchmark: scaffold split, 3 seeds")
 bench = benchmark_table()

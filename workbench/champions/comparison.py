@@ -1,0 +1,58 @@
+"""Our champions beside the published scaffold-split results, as one long table the Model zoo plots.
+
+The champion of each data set is the search's candidate with the best mean *validation* score
+(:func:`workbench.champions.selection.champions`); its row here is its *test* score, mean ± std over the search's
+seeds. The published rows are GraphMVP's (:mod:`workbench.champions.published`); a value that was not published
+or not confirmed is left out, never filled in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from workbench.champions.published import GRAPHMVP
+from workbench.champions.selection import champions, summarize_cells
+
+__all__ = ["CHAMPION_CELLS", "OURS", "champion_comparison", "read_champion_cells"]
+
+#: The committed cells of the champion search (``workbench bench champions``).
+CHAMPION_CELLS = Path(__file__).resolve().parents[2] / "bench" / "results" / "champions.csv"
+#: The label of our rows in the comparison.
+OURS = "champion (ours)"
+_COLUMNS = ["dataset", "metric", "model", "source", "mean", "std", "detail"]
+
+
+def read_champion_cells(path: Path = CHAMPION_CELLS) -> pd.DataFrame:
+    """The search's cells (empty when the file is missing or has no rows)."""
+    if not path.is_file():
+        return pd.DataFrame()
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+
+
+def champion_comparison(cells: pd.DataFrame) -> pd.DataFrame:
+    """One row per (data set, model): our champion's test score and each published row of that data set.
+
+    Columns: ``dataset``, ``metric`` (roc_auc or rmse), ``model``, ``source`` (ours or published), ``mean``,
+    ``std`` (0 for published values), ``detail`` (the champion's family and features, or the publication).
+    Data sets come in the search's order; only those with a champion appear.
+    """
+    if cells.empty:
+        return pd.DataFrame(columns=_COLUMNS)
+    rows = []
+    for dataset, choice in champions(summarize_cells(cells)).items():
+        best, metric = choice["champion"], choice["metric"]
+        rows.append({
+            "dataset": dataset, "metric": metric, "model": OURS, "source": "ours",
+            "mean": best[f"test_{metric}_mean"], "std": best[f"test_{metric}_std"],
+            "detail": f"{best['family']} on {best['features']}, {int(best['seeds'])} seed(s), chosen on validation",
+        })  # fmt: skip
+        for name, values in GRAPHMVP.items():
+            if (value := values.get(dataset)) is not None:
+                published = {"model": f"{name} (published)", "source": "published", "mean": value, "std": 0.0}
+                rows.append({"dataset": dataset, "metric": metric, **published, "detail": "GraphMVP, scaffold split"})
+    return pd.DataFrame(rows, columns=_COLUMNS)
