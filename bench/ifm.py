@@ -19,8 +19,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
 from bench.cells import append_cell, read_cells, report_head
 from bench.machine import describe_machine, load_average
 
@@ -91,11 +89,6 @@ def run_cells(names: Sequence[str], repetitions: int, *, budget: int, epochs: in
     return ran
 
 
-def _fmt(values) -> str:
-    values = np.asarray([v for v in values if v == v], dtype=float)
-    return "—" if not len(values) else f"{values.mean():.3f} ± {values.std():.3f}"
-
-
 def report(cells, command: str, machine: str) -> str:
     """The Markdown report: per data set, MLP vs IFM-MLP on test (mean ± std over repetitions), wins."""
     lines = report_head("IFM, faithfully: MLP vs IFM-MLP on continuous descriptors with a search", command, machine)
@@ -109,26 +102,29 @@ def report(cells, command: str, machine: str) -> str:
         "the load average at its start.",
         "",
     ]
-    if cells.empty:
-        return "\n".join([*lines, "No cells yet.", ""])
+    from workbench.cliffs.ifm_results import summarize_ifm_cells
+
+    summary = summarize_ifm_cells(cells)
+    if summary.empty:
+        return "\n".join([*lines, "No data set has both arms finished yet.", ""])
     lines += ["| data set | metric | repetitions | budget per arm | MLP | IFM-MLP | IFM − MLP | IFM better | "
               "MLP RMSE_cliff | IFM RMSE_cliff |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
-    for name, rows in cells.groupby("dataset", sort=False):
-        mlp = rows[rows["arm"] == "MLP"].set_index("repetition")
-        ifm = rows[rows["arm"] == "IFM-MLP"].set_index("repetition")
-        both = mlp.index.intersection(ifm.index)
-        higher = rows["metric"].iloc[0] == "roc_auc"
-        diff = (ifm.loc[both, "test"] - mlp.loc[both, "test"]).to_numpy()
-        better = int((diff > 0).sum() if higher else (diff < 0).sum())
-        cliff = "test_rmse_cliff" in rows and rows["test_rmse_cliff"].notna().any()
+    for r in summary.itertuples():
         lines.append(
-            f"| {name} | {rows['metric'].iloc[0]} | {len(both)} | {int(rows['budget'].max())} "
-            f"| {_fmt(mlp.loc[both, 'test'])} | {_fmt(ifm.loc[both, 'test'])} | {_fmt(diff)} | {better} / {len(both)} "
-            f"| {_fmt(mlp.loc[both, 'test_rmse_cliff']) if cliff else '—'} "
-            f"| {_fmt(ifm.loc[both, 'test_rmse_cliff']) if cliff else '—'} |"
+            f"| {r.dataset} | {r.metric} | {r.repetitions} | {r.budget} | {_pm(r.mlp_mean, r.mlp_std)} "
+            f"| {_pm(r.ifm_mean, r.ifm_std)} | {_pm(r.diff_mean, r.diff_std)} | {r.ifm_better} / {r.repetitions} "
+            f"| {_one(r.mlp_cliff_mean)} | {_one(r.ifm_cliff_mean)} |"
         )
     hours = cells["seconds"].sum() / 3600
     return "\n".join([*lines, "", f"Cells: {len(cells)}; {hours:.2f} h of searching summed over cells.", ""])
+
+
+def _pm(mean: float, std: float) -> str:
+    return "—" if mean != mean else f"{mean:.3f} ± {std:.3f}"
+
+
+def _one(value: float) -> str:
+    return "—" if value != value else f"{value:.3f}"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -94,3 +94,22 @@ def test_a_run_locks_the_settings_and_a_cancelled_run_says_so(monkeypatch):
     assert not at.slider(key="sigma").disabled and "lab_scores" not in at.session_state
     at.run()
     assert not at.warning  # said once
+
+
+def test_the_faithful_benchmark_section_shows_the_stored_cells_or_says_how_to_make_them(monkeypatch, tmp_path):
+    import workbench.cliffs.ifm_results as results
+
+    cells = tmp_path / "ifm.csv"
+    cells.write_text(
+        "dataset,repetition,arm,metric,test,budget,seconds\n"
+        "esol,0,MLP,rmse,0.52,10,17\nesol,0,IFM-MLP,rmse,0.75,10,600\n"
+    )
+    monkeypatch.setattr(results, "IFM_CELLS", cells)
+    monkeypatch.setattr(results.read_ifm_cells, "__defaults__", (cells,))
+    at = open_page()
+    table = next(d.value for d in at.dataframe if "ifm_mean" in d.value.columns)
+    assert table.loc[0, "dataset"] == "esol" and table.loc[0, "ifm_better"] == 0
+    assert any("beat the MLP's mean test score on 0 of 1 data sets" in m.value.replace("\\", "") for m in at.markdown)
+    monkeypatch.setattr(results.read_ifm_cells, "__defaults__", (tmp_path / "missing.csv",))
+    at = open_page()
+    assert any("run `workbench bench ifm`" in i.value for i in at.info)

@@ -65,3 +65,29 @@ def test_bench_runs_resumes_and_reports(data_dirs, tmp_path) -> None:
     assert bench.main(argv) == 0 and len(pd.read_csv(tmp_path / "ifm.csv")) == 4  # resumed: nothing re-run
     text = (tmp_path / "ifm.md").read_text()
     assert "| esol | rmse | 2 | 2 |" in text and "/ 2 |" in text
+
+
+def test_the_summary_pairs_arms_by_repetition_and_counts_ifm_wins_in_each_metrics_direction() -> None:
+    from workbench.cliffs.ifm_results import summarize_ifm_cells
+
+    def cell(dataset, rep, arm, test, metric="rmse", cliff=float("nan")):
+        return {"dataset": dataset, "repetition": rep, "arm": arm, "metric": metric, "test": test, "budget": 10,
+                "seconds": 360.0, "test_rmse_cliff": cliff}  # fmt: skip
+
+    cells = pd.DataFrame([
+        cell("esol", 0, "MLP", 0.60), cell("esol", 0, "IFM-MLP", 0.55),  # IFM lower RMSE: a win
+        cell("esol", 1, "MLP", 0.50), cell("esol", 1, "IFM-MLP", 0.58),
+        cell("esol", 2, "MLP", 0.40),  # only one arm finished: left out
+        cell("bace", 0, "MLP", 0.80, "roc_auc"), cell("bace", 0, "IFM-MLP", 0.85, "roc_auc"),  # higher: a win
+        cell("CHEMBL2047_EC50", 0, "MLP", 0.9, cliff=1.2), cell("CHEMBL2047_EC50", 0, "IFM-MLP", 1.0, cliff=1.1),
+        cell("lipophilicity", 0, "MLP", 0.7),  # no IFM arm at all: no row
+    ])  # fmt: skip
+    summary = summarize_ifm_cells(cells).set_index("dataset")
+    assert list(summary.index) == ["esol", "bace", "CHEMBL2047_EC50"]
+    esol = summary.loc["esol"]
+    assert esol["repetitions"] == 2 and esol["ifm_better"] == 1
+    assert esol["mlp_mean"] == pytest.approx(0.55) and esol["diff_mean"] == pytest.approx(0.015)
+    assert np.isnan(esol["mlp_cliff_mean"]) and esol["hours"] == pytest.approx(0.5)
+    assert summary.loc["bace", "ifm_better"] == 1
+    assert summary.loc["CHEMBL2047_EC50", "ifm_cliff_mean"] == pytest.approx(1.1)
+    assert summarize_ifm_cells(pd.DataFrame()).empty
