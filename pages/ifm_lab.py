@@ -4,7 +4,7 @@ import streamlit as st
 
 from workbench.app.render import plain
 from workbench.cliffs.figures import ifm_encoding_figure, ifm_kernel_figure, rmse_bars, rotation_bars
-from workbench.cliffs.ifm_results import ifm_verdict, read_ifm_cells, summarize_ifm_cells
+from workbench.cliffs.ifm_results import ifm_table, ifm_verdict, read_ifm_cells, summarize_ifm_cells
 from workbench.cliffs.lab import ifm_curves, lab_frame, mlp_vs_ifm, rotation_scores
 from workbench.data import list_moleculeace
 
@@ -121,7 +121,7 @@ st.caption(
 if faithful.empty:
     st.info("No results yet: run `workbench bench ifm`.")
 else:
-    st.dataframe(faithful.round(3), hide_index=True, key="lab_faithful")
+    st.dataframe(ifm_table(faithful), hide_index=True, key="lab_faithful")
     st.markdown(plain(ifm_verdict(faithful)))
 
 st.divider()

@@ -107,8 +107,9 @@ def test_the_faithful_benchmark_section_shows_the_stored_cells_or_says_how_to_ma
     monkeypatch.setattr(results, "IFM_CELLS", cells)
     monkeypatch.setattr(results.read_ifm_cells, "__defaults__", (cells,))
     at = open_page()
-    table = next(d.value for d in at.dataframe if "ifm_mean" in d.value.columns)
-    assert table.loc[0, "dataset"] == "esol" and table.loc[0, "ifm_better"] == 0
+    table = next(d.value for d in at.dataframe if "IFM-MLP" in d.value.columns)
+    assert table.loc[0, "data set"] == "esol" and table.loc[0, "IFM better (repetitions)"] == "0 of 1"
+    assert table.loc[0, "MLP"] == "0.520 ± 0.000" and table.loc[0, "IFM-MLP"] == "0.750 ± 0.000"
     assert any("beat the MLP's mean test score on 0 of 1 data sets" in m.value.replace("\\", "") for m in at.markdown)
     monkeypatch.setattr(results.read_ifm_cells, "__defaults__", (tmp_path / "missing.csv",))
     at = open_page()

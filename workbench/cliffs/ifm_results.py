@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["IFM_CELLS", "ifm_verdict", "read_ifm_cells", "summarize_ifm_cells"]
+__all__ = ["IFM_CELLS", "ifm_table", "ifm_verdict", "read_ifm_cells", "summarize_ifm_cells"]
 
 #: The committed cells of ``workbench bench ifm``.
 IFM_CELLS = Path(__file__).resolve().parents[2] / "bench" / "results" / "ifm.csv"
@@ -81,3 +81,28 @@ def ifm_verdict(summary: pd.DataFrame) -> str:
         f"IFM-MLP beat the MLP's mean test score on {len(wins)} of {len(summary)} data sets{named}, "
         f"over {reps} repetition(s) each."
     )
+
+
+def _pm(mean: float, std: float) -> str:
+    return "—" if mean != mean else f"{mean:.3f} ± {std:.3f}"
+
+
+def ifm_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary with readable column names and ``mean ± std`` text, for a page."""
+    metric_names = {"rmse": "RMSE (lower is better)", "roc_auc": "ROC-AUC (higher is better)"}
+    wins = zip(summary["ifm_better"], summary["repetitions"], strict=True)
+    return pd.DataFrame({
+        "data set": summary["dataset"],
+        "metric (test)": summary["metric"].map(metric_names),
+        "repetitions": summary["repetitions"],
+        "trials per arm": summary["budget"],
+        "MLP": [_pm(m, s) for m, s in zip(summary["mlp_mean"], summary["mlp_std"], strict=True)],
+        "IFM-MLP": [_pm(m, s) for m, s in zip(summary["ifm_mean"], summary["ifm_std"], strict=True)],
+        "IFM − MLP": [_pm(m, s) for m, s in zip(summary["diff_mean"], summary["diff_std"], strict=True)],
+        "IFM better (repetitions)": [f"{b} of {n}" for b, n in wins],
+        "RMSE on cliff molecules, MLP / IFM-MLP": [
+            "—" if m != m else f"{m:.3f} / {i:.3f}"
+            for m, i in zip(summary["mlp_cliff_mean"], summary["ifm_cliff_mean"], strict=True)
+        ],
+        "search hours": summary["hours"].round(2),
+    })  # fmt: skip
