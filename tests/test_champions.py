@@ -226,22 +226,3 @@ def test_mlp_and_svc_champions_ship_and_predict_as_in_the_search(data_dirs, mode
         assert table[column].notna().tolist() == [True, True, False]
         if metric == "roc_auc":  # an SVC's decision function through a logistic: a probability
             assert table[column].iloc[:2].between(0, 1).all()
-
-
-@pytest.mark.slow
-def test_the_shipped_sider_champion_in_the_compact_tree_form_reproduces_its_cards_test_score() -> None:
-    from workbench.champions.fit import score
-    from workbench.data.prepared import prepare
-    from workbench.predict import inference
-
-    try:
-        prep = prepare("sider", "scaffold")
-    except FileNotFoundError:
-        pytest.skip("the sider data file is not available here")
-    test = prep.split.test
-    smiles = [prep.smiles[i] for i in test]
-    out = inference.predict(smiles, ["sider_champion"], calibrated=False)
-    card = inference.load_model("sider_champion").checkpoint.card
-    columns = [f"sider_champion:{task.name}" for task in card.tasks]
-    got = score(prep.y[test], out[columns].to_numpy(dtype=float), True)["roc_auc"]
-    assert got == pytest.approx(card.metrics["test"]["roc_auc"].mean, abs=1e-4)  # float32 inputs at inference
