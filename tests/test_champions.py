@@ -124,6 +124,7 @@ def test_bench_runs_resumes_and_reports(data_dirs, tmp_path) -> None:
     argv = ["--datasets", "bbbp", "esol", "--families", "rf", "svm", "--features", "ecfp4", "maccs",
             "--seeds", "0", "1", "--jobs", "1", "--out", str(tmp_path)]  # fmt: skip
     assert bench.main(argv) == 0
+    assert "fitted no cell" not in (tmp_path / "champions.md").read_text()
     cells = pd.read_csv(tmp_path / "champions.csv")
     # rf: 2 seeds x 2 feature sets; svm: seed-independent, one seed x 2 feature sets; for each of 2 data sets
     assert len(cells) == 12 and set(cells["family"]) == {"rf", "svm"}
@@ -133,6 +134,7 @@ def test_bench_runs_resumes_and_reports(data_dirs, tmp_path) -> None:
     text = (tmp_path / "champions.md").read_text()
     assert "## Champions" in text and "| bbbp | roc_auc |" in text and "| esol | rmse |" in text
     assert "GraphMVP-C" in text and "Command: `python -m bench.champions --datasets bbbp esol" in text
+    assert "this command fitted no cell" in text  # the resumed run only rewrote the report, and says so
 
 
 def test_unknown_feature_sets_are_refused_before_anything_runs(tmp_path) -> None:

@@ -65,6 +65,7 @@ def test_bench_runs_resumes_and_reports(data_dirs, tmp_path) -> None:
     assert bench.main(argv) == 0 and len(pd.read_csv(tmp_path / "ifm.csv")) == 4  # resumed: nothing re-run
     text = (tmp_path / "ifm.md").read_text()
     assert "| esol | rmse | 2 | 2 |" in text and "/ 2 |" in text
+    assert "this command fitted no cell" in text  # the second run resumed everything and only rewrote the report
 
 
 def test_the_summary_pairs_arms_by_repetition_and_counts_ifm_wins_in_each_metrics_direction() -> None:
