@@ -107,16 +107,22 @@ def report(cells, command: str, machine: str) -> str:
     summary = summarize_ifm_cells(cells)
     if summary.empty:
         return "\n".join([*lines, "No data set has both arms finished yet.", ""])
+    from workbench.champions.published import XIA_QUOTED, XIA_SOURCE
+
     lines += ["| data set | metric | repetitions | budget per arm | MLP | IFM-MLP | IFM − MLP | IFM better | "
-              "MLP RMSE_cliff | IFM RMSE_cliff |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+              "MLP RMSE_cliff | IFM RMSE_cliff | Xia et al. XGB / IFM-MLP |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
     for r in summary.itertuples():
+        quoted = XIA_QUOTED.get(str(r.dataset))
+        xia = f"{quoted['XGB']:.3f} / {quoted['IFM-MLP']:.3f}" if quoted else "—"
         lines.append(
             f"| {r.dataset} | {r.metric} | {r.repetitions} | {r.budget} | {_pm(r.mlp_mean, r.mlp_std)} "
             f"| {_pm(r.ifm_mean, r.ifm_std)} | {_pm(r.diff_mean, r.diff_std)} | {r.ifm_better} / {r.repetitions} "
-            f"| {_one(r.mlp_cliff_mean)} | {_one(r.ifm_cliff_mean)} |"
+            f"| {_one(r.mlp_cliff_mean)} | {_one(r.ifm_cliff_mean)} | {xia} |"
         )
     hours = cells["seconds"].sum() / 3600
-    return "\n".join([*lines, "", f"Cells: {len(cells)}; {hours:.2f} h of searching summed over cells.", ""])
+    return "\n".join([*lines, "", f"Published: {XIA_SOURCE}.", "",
+                      f"Cells: {len(cells)}; {hours:.2f} h of searching summed over cells.", ""])  # fmt: skip
 
 
 def _pm(mean: float, std: float) -> str:
