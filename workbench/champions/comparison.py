@@ -14,6 +14,7 @@ import pandas as pd
 
 from workbench.champions.published import GRAPHMVP
 from workbench.champions.selection import champions, summarize_cells
+from workbench.data.stored_results import read_stored_cells
 
 __all__ = ["CHAMPION_CELLS", "OURS", "champion_comparison", "read_champion_cells"]
 
@@ -26,12 +27,7 @@ _COLUMNS = ["dataset", "metric", "model", "source", "mean", "std", "detail"]
 
 def read_champion_cells(path: Path = CHAMPION_CELLS) -> pd.DataFrame:
     """The search's cells (empty when the file is missing or has no rows)."""
-    if not path.is_file():
-        return pd.DataFrame()
-    try:
-        return pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
+    return read_stored_cells(path)
 
 
 def champion_comparison(cells: pd.DataFrame) -> pd.DataFrame:

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from workbench.data.stored_results import read_stored_cells
+
 __all__ = ["IFM_CELLS", "ifm_table", "ifm_verdict", "read_ifm_cells", "summarize_ifm_cells"]
 
 #: The committed cells of ``workbench bench ifm``.
@@ -22,12 +24,7 @@ _COLUMNS = ["dataset", "metric", "repetitions", "budget", "mlp_mean", "mlp_std",
 
 def read_ifm_cells(path: Path = IFM_CELLS) -> pd.DataFrame:
     """The stored cells (empty when the file is missing or has no rows)."""
-    if not path.is_file():
-        return pd.DataFrame()
-    try:
-        return pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
+    return read_stored_cells(path)
 
 
 def _stats(values) -> tuple[float, float]:
