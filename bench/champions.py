@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bench.cells import append_cell, read_cells
 from bench.champions_report import report
-from bench.machine import describe_machine, load_average
+from bench.machine import load_average, run_machine
 
 RESULTS = Path(__file__).parent / "results"
 CELLS = RESULTS / "champions.csv"
@@ -155,10 +155,7 @@ def run_from_args(args: argparse.Namespace, command: str) -> int:
                         jobs=args.jobs, minimol_cache=args.minimol_cache, deadline=deadline, split=args.split,
                         log=log)  # fmt: skip
     scaffold, random = (read_cells(args.out / path.name) for path in CELLS_BY_SPLIT.values())
-    fitted = not args.report_only and ran > 0
-    machine = describe_machine(load if fitted else None)
-    if not fitted:
-        machine += " (this command fitted no cell: it only rewrote the report from the stored cells)"
+    machine = run_machine(load, fitted=not args.report_only and ran > 0)
     text = report(scaffold, random, command, machine)
     (args.out / REPORT.name).write_text(text)
     print(args.out / REPORT.name)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.cells import append_cell, read_cells, report_head
-from bench.machine import describe_machine, load_average
+from bench.machine import load_average, run_machine
 
 RESULTS = Path(__file__).parent / "results"
 CELLS = RESULTS / "ifm.csv"
@@ -156,9 +156,7 @@ def run_from_args(args: argparse.Namespace, command: str) -> int:
         ran = run_cells([*args.datasets, *args.targets], args.repetitions, budget=args.budget, epochs=args.epochs,
                   patience=args.patience, cells_path=cells_path, max_minutes=args.max_minutes,
                   log=lambda m: print(m, file=sys.stderr, flush=True))  # fmt: skip
-    machine = describe_machine(load if ran else None)
-    if not ran:
-        machine += " (this command fitted no cell: it only rewrote the report from the stored cells)"
+    machine = run_machine(load, fitted=ran > 0)
     text = report(read_cells(cells_path), command, machine)
     (args.out / REPORT.name).write_text(text)
     print(args.out / REPORT.name)

@@ -29,3 +29,11 @@ def describe_machine(load_at_start: float | None) -> str:
             "(a load above the CPU count means runnable processes waited for a CPU)"
         )
     return text
+
+
+def run_machine(load: float | None, fitted: bool) -> str:
+    """The machine line of a resumable benchmark's report: with its load when the command fitted cells, else a
+    note that it only rewrote the report from the stored cells."""
+    if fitted:
+        return describe_machine(load)
+    return describe_machine(None) + " (this command fitted no cell: it only rewrote the report from the stored cells)"
