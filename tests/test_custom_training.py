@@ -7,7 +7,6 @@ by the module; the tests that train are marked ``slow`` (``make check`` leaves t
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.conftest import few_approved_drugs
 from workbench.cli import main
 from workbench.custom.checkpoint import ModelNameError, check_model_name, remove_user_model, save_custom_model
 from workbench.custom.data import MIN_LABELLED, CustomDataError, prepare_user_data
@@ -147,7 +147,7 @@ def canonical(smiles: str) -> str:
     return Chem.MolToSmiles(Chem.MolFromSmiles(smiles))
 
 
-@pytest.mark.parametrize("name", ["bace_xgboost", "esol_svr"])
+@pytest.mark.parametrize("name", ["bace_champion", "esol_svr"])
 def test_a_name_of_a_shipped_model_is_refused(name, tmp_path):
     with pytest.raises(ModelNameError, match=rf"'{name}' is the name of a model shipped with the workbench"):
         check_model_name(name, tmp_path)
@@ -177,7 +177,7 @@ def test_cli_bad_input_exits_2_with_one_error_line(tmp_path, capsys):
     ("args", "message"),
     [
         (["--target", "y", "--name", "../x"], "error: '../x' cannot name a model"),
-        (["--target", "y", "--name", "bace_xgboost"], "error: 'bace_xgboost' is the name of a model shipped"),
+        (["--target", "y", "--name", "bace_champion"], "error: 'bace_champion' is the name of a model shipped"),
         (["--target", "nope"], "error: The table has no column 'nope'"),
         (["--target", "y", "--split", "column:part"], "error: The table has no split column 'part'."),
     ],
@@ -230,15 +230,12 @@ def regression(assay_csv):
 def cli_models(assay_csv, tmp_path_factory):
     """A models folder holding ``fxr`` as ``workbench train custom`` wrote it (same file, split and seed)."""
     import workbench.predict.percentiles as percentiles
-    from workbench.data import load_approved_drugs
 
-    full = load_approved_drugs()  # the percentile reference over 25 drugs instead of ~2,500: seconds, not minutes
-    drugs = dataclasses.replace(full, frame=full.frame.iloc[:25])
     folder = tmp_path_factory.mktemp("user-models")
     argv = ["train", "custom", str(assay_csv), "--target", TARGET, "--transform", "pIC50-from-nM"]
     argv += ["--split", "column:split", "--seed", "0", "--name", "fxr", "--models-dir", str(folder)]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(percentiles, "load_approved_drugs", lambda: drugs)
+        patch.setattr(percentiles, "load_approved_drugs", few_approved_drugs())  # seconds, not minutes
         assert main(argv) == 0
     return folder
 
@@ -339,11 +336,11 @@ def test_saving_over_an_existing_user_model_needs_overwrite(regression, cli_mode
 
 
 def test_models_remove_refuses_a_shipped_model(capsys):
-    assert main(["models", "remove", "bace_xgboost"]) == 2
+    assert main(["models", "remove", "bace_champion"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == "error: 'bace_xgboost' is shipped with the workbench and cannot be removed."
+    assert err == "error: 'bace_champion' is shipped with the workbench and cannot be removed."
     with pytest.raises(ModelNameError, match="shipped"):
-        remove_user_model("bace_xgboost")
+        remove_user_model("bace_champion")
 
 
 @pytest.mark.slow
@@ -432,8 +429,9 @@ def test_a_file_over_the_training_upload_limit_is_refused_with_the_command_to_us
 
 
 @pytest.mark.slow
-def test_calibrated_false_gives_a_user_models_raw_probabilities_and_no_intervals(classification, regression, tmp_path,
-                                                                                   monkeypatch):  # fmt: skip
+def test_calibrated_false_gives_a_user_models_raw_probabilities_and_no_intervals(
+    classification, regression, tmp_path, monkeypatch, few_reference_drugs
+):
     import workbench.models.registry as checkpoints
     from workbench.custom.families import predict_member
     from workbench.predict.inference import clear_cache, predict

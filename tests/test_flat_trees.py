@@ -178,7 +178,7 @@ def test_an_early_stopped_booster_predicts_with_the_trees_up_to_its_best_iterati
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("name", "dataset"), [("bace_xgboost", "bace"), ("bbbp_rf", "bbbp")])
+@pytest.mark.parametrize(("name", "dataset"), [("tox21_xgboost", "tox21")])
 def test_a_shipped_baseline_reproduces_its_cards_per_seed_test_metric(name, dataset):
     from workbench.data.prepared import prepare
     from workbench.featurizers import ecfp_batch

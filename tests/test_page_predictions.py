@@ -31,9 +31,9 @@ SHAS: dict[str, str] = {}
 
 def test_a_small_request_is_computed_once_and_every_session_gets_its_own_copy(monkeypatch):
     calls = _counting(monkeypatch)
-    first, notes = app_models.page_predictions(["CCO"], ["esol_gin", "bbbp_rf"])
+    first, notes = app_models.page_predictions(["CCO"], ["esol_gin", "bbbp_champion"])
     first.loc[0, "error"] = "changed by one session"
-    second, again = app_models.page_predictions(["CCO"], ["esol_gin", "bbbp_rf"])
+    second, again = app_models.page_predictions(["CCO"], ["esol_gin", "bbbp_champion"])
     assert len(calls) == 1 and notes == again == ["note 1"]
     assert second.loc[0, "error"] == ""  # the other session's change did not reach the shared table
     app_models.page_predictions(["CCO"], ["esol_gin"])  # other models: computed anew

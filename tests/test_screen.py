@@ -125,8 +125,8 @@ def test_where_refuses_unknown_columns_before_the_run_naming_them(esol):
         _plan(esol, where="esol_svr:log_solubilty > 1")
     with pytest.raises(WhereError, match=r"unknown column 'MWT'.*'MW'"):
         _plan(esol, where="MWT < 450")
-    with pytest.raises(WhereError, match=r"'bbbp_rf:p_np'.*add it to --models"):
-        _plan(esol, where="bbbp_rf:p_np > 0.5")
+    with pytest.raises(WhereError, match=r"'bbbp_champion:p_np'.*add it to --models"):
+        _plan(esol, where="bbbp_champion:p_np > 0.5")
     with pytest.raises(WhereError, match="unknown column 'nothing' in --by"):
         _plan(esol, top=3, by="nothing")
     with pytest.raises(WhereError, match="go together"):

@@ -93,7 +93,7 @@ def all_percentiles(
 
 
 def readable_columns(columns: Sequence[str], cards: Mapping[str, ModelCard]) -> dict[str, str]:
-    """Screen names of a prediction table's model columns: ``Hydration free energy · freesolv_svr (kcal/mol)``."""
+    """Screen names of a prediction table's model columns: ``Hydration free energy · freesolv_champion (kcal/mol)``."""
     names: dict[str, str] = {}
     for model, card in cards.items():
         for task in card.tasks:
