@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import http.server
 import os
 import socket
@@ -62,6 +63,33 @@ def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     inference.clear_cache()
     yield folder
     inference.clear_cache()
+
+
+#: Approved drugs kept by :func:`few_reference_drugs` (the full reference set has about 2,600).
+FEW_REFERENCE_DRUGS = 25
+
+
+def few_approved_drugs(n: int = FEW_REFERENCE_DRUGS):
+    """A stand-in for ``load_approved_drugs`` that keeps the first ``n`` approved drugs."""
+    from workbench.data import load_approved_drugs
+
+    full = load_approved_drugs()
+    few = dataclasses.replace(full, frame=full.frame.head(n).reset_index(drop=True))
+    return lambda **_kwargs: few
+
+
+@pytest.fixture
+def few_reference_drugs(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Trainers store approved-drug percentiles over the first 25 drugs instead of about 2,600.
+
+    For tests that train a checkpoint to check something else: predicting every approved drug with a MiniMol or
+    descriptor model at the end of training takes most of such a test's time. Tests of the percentiles themselves
+    do not use it.
+    """
+    import workbench.predict.percentiles as percentiles
+
+    monkeypatch.setattr(percentiles, "load_approved_drugs", few_approved_drugs())
+    return FEW_REFERENCE_DRUGS
 
 
 def app_test(page: str | None = None, *, timeout: float = 120, **state: object):

@@ -165,7 +165,7 @@ def test_random_splits_run_every_family_once_per_split_and_report_beside_xia(dat
     assert "| esol | rmse | 2 | — | — |" in text and "XGB 0.583, IFM-MLP 0.587" in text
 
 
-def test_the_champion_ships_as_a_tabular_checkpoint_that_predicts(data_dirs, models_dir, tmp_path) -> None:
+def test_the_champion_ships_as_a_tabular_checkpoint_that_predicts(data_dirs, models_dir, tmp_path, few_reference_drugs):
     from bench import champions as bench
     from workbench.champions.ship import ChampionError, choose, train_champion
     from workbench.models import load_card
@@ -198,7 +198,7 @@ def test_the_champion_ships_as_a_tabular_checkpoint_that_predicts(data_dirs, mod
 
 
 @pytest.mark.slow
-def test_mlp_and_svc_champions_ship_and_predict_as_in_the_search(data_dirs, models_dir, tmp_path):
+def test_mlp_and_svc_champions_ship_and_predict_as_in_the_search(data_dirs, models_dir, tmp_path, few_reference_drugs):
     from bench import champions as bench
     from workbench.champions.ship import train_champion
     from workbench.models import load_card

@@ -84,17 +84,14 @@ def test_the_chosen_option_has_the_best_out_of_fold_score(assay, monkeypatch):
 
 
 @pytest.mark.slow
-def test_an_ensemble_with_a_gin_saves_predicts_and_explains_as_trained(ensemble, tmp_path, monkeypatch):
+def test_an_ensemble_with_a_gin_saves_predicts_and_explains_as_trained(ensemble, tmp_path, monkeypatch,
+                                                                       few_reference_drugs):  # fmt: skip
     import workbench.models.registry as checkpoints
-    import workbench.predict.percentiles as percentiles
     from workbench.custom.checkpoint import save_custom_model
-    from workbench.data import load_approved_drugs
     from workbench.models import load_card
     from workbench.predict import inference
     from workbench.predict.attribution import atom_attributions
 
-    drugs = load_approved_drugs()  # the percentile reference over 25 drugs instead of ~2,500
-    monkeypatch.setattr(percentiles, "load_approved_drugs", lambda: dataclasses.replace(drugs, frame=drugs.frame[:25]))
     folder = save_custom_model(ensemble, "fxr_mix", models_dir=tmp_path, log=lambda _m: None)
     card = load_card(folder)
     families = [c["family"] for c in card.architecture.config["components"]]

@@ -41,7 +41,7 @@ def test_embedding_errors_are_per_row():
 
 
 @pytest.fixture
-def tiny_bbbp(data_dirs, models_dir):
+def tiny_bbbp(data_dirs, models_dir, few_reference_drugs):
     rows = ["smiles,p_np"]
     for ring in RINGS:
         for n in range(6):
