@@ -78,7 +78,7 @@ def _score_from(card, checkpoint, query):
 
 
 @pytest.mark.slow
-def test_stored_percentile_reference_is_read_not_recomputed(checkpoint, monkeypatch):
+def test_stored_percentile_reference_is_read_not_recomputed(checkpoint, monkeypatch, few_reference_drugs):
     from workbench.predict.inference import load_model
 
     card = store_references(checkpoint.path, log=lambda _msg: None)
@@ -95,7 +95,9 @@ def test_stored_percentile_reference_is_read_not_recomputed(checkpoint, monkeypa
 
 
 @pytest.mark.slow
-def test_a_modified_index_is_refused_and_a_changed_data_file_too(checkpoint, data_dirs, monkeypatch):
+def test_a_modified_index_is_refused_and_a_changed_data_file_too(
+    checkpoint, data_dirs, monkeypatch, few_reference_drugs
+):
     card = store_references(checkpoint.path, log=lambda _msg: None)
     index_file = reference_path(Checkpoint(checkpoint.path, card), "domain_index")
     index_file.write_bytes(index_file.read_bytes()[:-10] + b"0123456789")

@@ -20,7 +20,7 @@ from workbench.train.supervised import predict_graphs
 
 
 @pytest.fixture
-def tiny_data(data_dirs, models_dir):
+def tiny_data(data_dirs, models_dir, few_reference_drugs):
     tiny_tables(data_dirs[0])
     return models_dir
 
@@ -175,7 +175,9 @@ def test_pickled_init_is_refused(tiny_data, tmp_path):
 
 
 @pytest.mark.slow
-def test_unfeaturizable_molecules_are_left_out_and_named_in_the_card(data_dirs, models_dir, tmp_path):
+def test_unfeaturizable_molecules_are_left_out_and_named_in_the_card(
+    data_dirs, models_dir, tmp_path, few_reference_drugs
+):
     tiny_tables(data_dirs[0])
     table = data_dirs[0] / "BBBP.csv"
     table.write_text(table.read_text() + "[NH3]->[Pt](Cl)Cl,1\n")  # a dative bond: no graph for it
