@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -18,20 +16,48 @@ from workbench.screen import iter_library
 from workbench.screen.engine import PreparedChunk, ScreenWorker, prepare_chunk, screen_frame
 from workbench.screen.ray_engine import FeaturizeActor, ScreenActor, read_file
 from workbench.screen.ray_sizing import staged_sizing
+from workbench.screen.staging import StagingError, decode_staged, encode_staged
 
 MOLECULES = ["CCO", "c1ccccc1O", "not a smiles", "CC(=O)Oc1ccccc1C(=O)O", "[Na+].[Cl-]", "C1CCCCC1", "CCN(CC)CC"]
 
 
 @pytest.mark.parametrize("name", ["esol_svr", "bbbp_gin", "tox21_xgboost", "minimol_bbbp", "admet_ai"])
-def test_featurized_inputs_survive_pickling_and_give_the_same_predictions(name):
+def test_featurized_inputs_survive_staging_and_give_the_same_predictions(name):
     model = load_model(name)
     assert featurizes_apart(model)
     parsed = chem.parse(MOLECULES, inchikey=False)
     inside = predict_parsed(parsed, [model], batch_size=3)
-    featurized = pickle.loads(pickle.dumps(featurize_parsed(parsed, [model], batch_size=3)))
+    featurized = decode_staged(encode_staged(featurize_parsed(parsed, [model], batch_size=3)))
     apart = predict_parsed(parsed, [model], batch_size=3, featurized=featurized)
     pd.testing.assert_frame_equal(apart, inside)
     assert apart[f"{name}:{model.tasks[0]}"].notna().sum() >= 4
+
+
+def test_staging_refuses_what_it_did_not_write_and_objects_it_does_not_know():
+    class Other:
+        pass
+
+    with pytest.raises(StagingError, match="cannot be staged"):
+        encode_staged({"x": Other()})
+    with pytest.raises(StagingError, match="cannot be staged"):
+        encode_staged(np.array(["text"], dtype=object))
+    staged = encode_staged({"rows": np.arange(3), "note": "ok", "nan": float("nan")})
+    back = decode_staged(staged)
+    assert back["note"] == "ok" and np.isnan(back["nan"]) and back["rows"].tolist() == [0, 1, 2]
+    from safetensors.numpy import save
+
+    forged = save({}, metadata={"workbench_staged": '{"dataclass": "Popen", "fields": {"args": "rm"}}'})
+    with pytest.raises(StagingError, match="'Popen', which is not a staged type"):
+        decode_staged(forged)
+    wrong = save({}, metadata={"workbench_staged": '{"dataclass": "LibraryChunk", "fields": {"source": "x"}}'})
+    with pytest.raises(StagingError, match="has fields"):
+        decode_staged(wrong)
+    with pytest.raises(StagingError, match="too short"):
+        decode_staged(b"1234")
+    with pytest.raises(StagingError):
+        decode_staged(b"\xff" * 8 + staged[8:])  # a header length out of range
+    with pytest.raises(StagingError):
+        decode_staged(staged[:-3])  # truncated
 
 
 def test_featurized_inputs_for_another_frame_are_refused():
@@ -47,7 +73,7 @@ def test_a_prepared_chunk_gives_the_rows_of_the_chunk_itself(tmp_path):
     worker = ScreenWorker.load(plan)
     lib = _csv(tmp_path / "lib.csv", LIBRARY)
     for chunk in iter_library(lib, chunk_size=16):
-        prepared = pickle.loads(pickle.dumps(worker.prepare(chunk)))
+        prepared = decode_staged(encode_staged(worker.prepare(chunk)))
         assert isinstance(prepared, PreparedChunk) and set(prepared.featurized) == {"esol_svr", "bbbp_gin"}
         expected = screen_frame(chunk, plan, worker.models)
         pd.testing.assert_frame_equal(screen_frame(prepared, plan, worker.models), expected)

@@ -23,16 +23,16 @@ path: one container image or a shared file system); the output is written by the
 **Featurization stage** (on by default when the actors have GPUs, ``featurize_stage``): between 1 and 2, a pool of
 CPU actors (:class:`FeaturizeActor`, models loaded on the CPU) parses each chunk, computes its descriptors and
 featurizes it for every model that can featurize apart (graph batches, fingerprints:
-:func:`workbench.predict.inference.featurize_parsed`), and hands the screening actors a pickled
-:class:`~workbench.screen.engine.PreparedChunk`, so the GPU actors run networks only. The output is the same
-(tested on CPUs with the stage forced on). Off on CPU-only machines, where it would only add copies. The retrieval
-model (``--prompt``) still featurizes its molecules inside the screening actor. Sizing: :func:`staged_sizing`.
+:func:`workbench.predict.inference.featurize_parsed`), and hands the screening actors the
+:class:`~workbench.screen.engine.PreparedChunk` as safetensors bytes (:mod:`workbench.screen.staging`; no pickle),
+so the GPU actors run networks only. The output is the same (tested on CPUs with the stage forced on). Off on
+CPU-only machines, where it would only add copies. The retrieval model (``--prompt``) still featurizes its
+molecules inside the screening actor. Sizing: :func:`staged_sizing`.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,6 +61,7 @@ from workbench.screen.ray_cluster import (
 )
 from workbench.screen.ray_read import CHUNK, FAILED, FATAL, RESUMED, SKIP, library_datasource, read_file
 from workbench.screen.ray_sizing import READ_CPUS, ActorSizing, StageSizing, actor_sizing, staged_sizing
+from workbench.screen.staging import decode_staged, encode_staged
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -95,7 +96,8 @@ def _failure(exc: Exception) -> str:
 
 class FeaturizeActor:
     """The featurization stage's callable class: models loaded once on the CPU, each chunk prepared
-    (:meth:`ScreenWorker.prepare`) and passed on pickled in ``prepared`` (its SMILES dropped from the row)."""
+    (:meth:`ScreenWorker.prepare`) and passed on in ``prepared`` as :func:`~workbench.screen.staging.encode_staged`
+    bytes (its SMILES dropped from the row)."""
 
     def __init__(self, plan: ScreenPlan, threads: int | None = 1) -> None:
         self.worker = ScreenWorker.load(plan, threads, device="cpu", featurizer=True)
@@ -111,8 +113,8 @@ class FeaturizeActor:
                     prepared = self.worker.prepare(_chunk_of(row))
                 except Exception as exc:
                     result.update(kind=FAILED, message=_failure(exc))
-                else:  # our own objects between our own stages (Ray pickles its blocks anyway)
-                    result.update(prepared=pickle.dumps(prepared, protocol=5), smiles=[], read_errors=[])
+                else:  # safetensors bytes: arrays, molecules, tables and named dataclasses only (no pickle)
+                    result.update(prepared=encode_staged(prepared), smiles=[], read_errors=[])
             out.append(result)
         return pd.DataFrame(out)
 
@@ -140,8 +142,8 @@ class ScreenActor:
             result.update(rows=0, errors=0, payload=b"")
             if row["kind"] == CHUNK:
                 staged = row.get("prepared")
-                chunk: LibraryChunk | PreparedChunk = pickle.loads(staged) if staged else _chunk_of(row)
                 try:
+                    chunk: LibraryChunk | PreparedChunk = decode_staged(staged) if staged else _chunk_of(row)
                     table = self.worker.table(chunk)
                 except Exception as exc:
                     result.update(kind=FAILED, message=_failure(exc))
