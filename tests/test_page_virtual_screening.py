@@ -52,7 +52,8 @@ def _choose(at: AppTest, *, where: str | None = None, top: int | None = None) ->
 def test_the_page_renders_with_the_approved_drugs_and_their_command():
     at = app_test("virtual_screening.py")
     assert at.title[0].value == "Virtual screening"
-    assert not at.error and at.button(key="screen_run") and not at.button(key="screen_run").disabled
+    assert not at.error, [e.value for e in at.error]
+    assert at.button(key="screen_run") and not at.button(key="screen_run").disabled
     assert any("approved small-molecule drugs" in c.value for c in at.caption)
     _choose(at, where="MW < 500")
     assert at.code[0].value == (

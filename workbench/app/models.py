@@ -42,9 +42,19 @@ def _groups() -> dict[str, list[str]]:
 
 
 @st.cache_resource(show_spinner=False)
-def registered_models() -> dict[str, list[str]]:
-    """Checkpoint names by group (scanned once per process)."""
+def _registered(folders: tuple[str, ...]) -> dict[str, list[str]]:
     return _groups()
+
+
+def registered_models() -> dict[str, list[str]]:
+    """Checkpoint names by group, scanned once per process and set of models folders (``registered_models.clear()``
+    scans again, e.g. after a model was saved)."""
+    import workbench.models.registry as registry
+
+    return _registered(tuple(str(folder) for folder in registry.models_dirs()))
+
+
+registered_models.clear = _registered.clear  # type: ignore[attr-defined]
 
 
 def default_model_names() -> list[str]:
