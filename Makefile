@@ -27,9 +27,13 @@ $(STAMP): requirements.txt pyproject.toml
 run: install
 	$(BIN)/python -m workbench.app.serve --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
+# The suite spreads over the CPUs (`-n auto`, at most 4 workers; one PyTorch / BLAS thread each); the browser
+# tests share one worker, and so do the Ray tests (conftest.py). `make test PYTEST_WORKERS=0` runs it in one process.
+PYTEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	OMP_NUM_THREADS=$(if $(filter 0 1,$(PYTEST_WORKERS)),$(OMP_NUM_THREADS),1) \
+	$(BIN)/python -m pytest $(if $(filter 0 1,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgroup)
 
 check: install
 	$(BIN)/ruff check .
