@@ -102,7 +102,7 @@ def report(cells, command: str, machine: str) -> str:
         "the load average at its start.",
         "",
     ]
-    from workbench.cliffs.ifm_results import summarize_ifm_cells
+    from workbench.cliffs.ifm_results import mean_pm_std, summarize_ifm_cells
 
     summary = summarize_ifm_cells(cells)
     if summary.empty:
@@ -116,17 +116,14 @@ def report(cells, command: str, machine: str) -> str:
         quoted = XIA_QUOTED.get(str(r.dataset))
         xia = f"{quoted['XGB']:.3f} / {quoted['IFM-MLP']:.3f}" if quoted else "—"
         lines.append(
-            f"| {r.dataset} | {r.metric} | {r.repetitions} | {r.budget} | {_pm(r.mlp_mean, r.mlp_std)} "
-            f"| {_pm(r.ifm_mean, r.ifm_std)} | {_pm(r.diff_mean, r.diff_std)} | {r.ifm_better} / {r.repetitions} "
+            f"| {r.dataset} | {r.metric} | {r.repetitions} | {r.budget} | {mean_pm_std(r.mlp_mean, r.mlp_std)} "
+            f"| {mean_pm_std(r.ifm_mean, r.ifm_std)} | {mean_pm_std(r.diff_mean, r.diff_std)} "
+            f"| {r.ifm_better} / {r.repetitions} "
             f"| {_one(r.mlp_cliff_mean)} | {_one(r.ifm_cliff_mean)} | {xia} |"
         )
     hours = cells["seconds"].sum() / 3600
     return "\n".join([*lines, "", f"Published: {XIA_SOURCE}.", "",
                       f"Cells: {len(cells)}; {hours:.2f} h of searching summed over cells.", ""])  # fmt: skip
-
-
-def _pm(mean: float, std: float) -> str:
-    return "—" if mean != mean else f"{mean:.3f} ± {std:.3f}"
 
 
 def _one(value: float) -> str:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from workbench.data.stored_results import read_stored_cells
 
-__all__ = ["IFM_CELLS", "ifm_table", "ifm_verdict", "read_ifm_cells", "summarize_ifm_cells"]
+__all__ = ["IFM_CELLS", "ifm_table", "ifm_verdict", "mean_pm_std", "read_ifm_cells", "summarize_ifm_cells"]
 
 #: The committed cells of ``workbench bench ifm``.
 IFM_CELLS = Path(__file__).resolve().parents[2] / "bench" / "results" / "ifm.csv"
@@ -80,7 +80,8 @@ def ifm_verdict(summary: pd.DataFrame) -> str:
     )
 
 
-def _pm(mean: float, std: float) -> str:
+def mean_pm_std(mean: float, std: float) -> str:
+    """``mean ± std`` to three decimals, or ``—`` for a missing (NaN) mean."""
     return "—" if mean != mean else f"{mean:.3f} ± {std:.3f}"
 
 
@@ -93,9 +94,9 @@ def ifm_table(summary: pd.DataFrame) -> pd.DataFrame:
         "metric (test)": summary["metric"].map(metric_names),
         "repetitions": summary["repetitions"],
         "trials per arm": summary["budget"],
-        "MLP": [_pm(m, s) for m, s in zip(summary["mlp_mean"], summary["mlp_std"], strict=True)],
-        "IFM-MLP": [_pm(m, s) for m, s in zip(summary["ifm_mean"], summary["ifm_std"], strict=True)],
-        "IFM − MLP": [_pm(m, s) for m, s in zip(summary["diff_mean"], summary["diff_std"], strict=True)],
+        "MLP": [mean_pm_std(m, s) for m, s in zip(summary["mlp_mean"], summary["mlp_std"], strict=True)],
+        "IFM-MLP": [mean_pm_std(m, s) for m, s in zip(summary["ifm_mean"], summary["ifm_std"], strict=True)],
+        "IFM − MLP": [mean_pm_std(m, s) for m, s in zip(summary["diff_mean"], summary["diff_std"], strict=True)],
         "IFM better (repetitions)": [f"{b} of {n}" for b, n in wins],
         "RMSE on cliff molecules, MLP / IFM-MLP": [
             "—" if m != m else f"{m:.3f} / {i:.3f}"
