@@ -175,6 +175,24 @@ def test_ipc_is_kept_as_its_logarithm():
     assert 0 < raw[0, 0] < 50
 
 
+def test_ipc_and_avg_ipc_share_one_polynomial_and_equal_rdkits_own_values():
+    import math
+
+    from rdkit.Chem import Descriptors
+
+    smiles = ["C", "CC", "c1ccccc1", "CC(=O)Oc1ccccc1C(=O)O", "C1CC2CCC1CC2", "[Na+].[Cl-]", "CN1C=NC2=C1C(=O)N(C)C2=O"]
+    names = ["Ipc_log1p", "AvgIpc"]
+    raw, _ = rdkit2d_raw(mols(smiles), names=names)
+    expected = [[math.log1p(Descriptors.Ipc(m)), Descriptors.AvgIpc(m)] for m in mols(smiles)]
+    np.testing.assert_array_equal(raw, np.array(expected))  # bit for bit
+    mol = mols(["CC(=O)Oc1ccccc1C(=O)O"])[0]
+    functions = descriptors.descriptor_functions()
+    functions["Ipc_log1p"](mol)
+    first = mol._workbench_cpoly
+    functions["AvgIpc"](mol)
+    assert mol._workbench_cpoly is first  # computed once for both
+
+
 def test_missing_molecule_is_a_noted_row_not_an_error(fitted, train):
     x, notes = fitted["ecfp4+rdkit2d"].transform([train[0], None])
     assert x.shape == (2, 2048 + N_DESCRIPTORS) and not x[1, :2048].any()
