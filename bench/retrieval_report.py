@@ -438,7 +438,7 @@ def _shipped_row(shipped: dict | None, drug_keys: tuple[str, ...]) -> tuple[str 
     ROC-AUC; ``(None, None)`` without a record."""
     if not shipped or "classes" not in shipped:
         return None, None
-    from workbench.models import load_card
+    from workbench.models import CheckpointError, load_card
     from workbench.models.registry import SHIPPED_MODELS
 
     try:
@@ -448,7 +448,7 @@ def _shipped_row(shipped: dict | None, drug_keys: tuple[str, ...]) -> tuple[str 
         mrr = f"{valid_mrr:.3f} | {metrics['test']['text2mol_mrr'].mean:.3f}"
         layers, select = training.get("text_trainable_layers", "—"), training.get("select", "mrr")
         setting = f"{layers} | {select} | {training['epochs']}"
-    except Exception:  # no such card, or it moved on since the record: leave these out
+    except (CheckpointError, KeyError):  # no such card, or it moved on since the record: leave these out
         mrr, setting = "— | —", " | | "
     counts = {d["key"]: d["members_in_top"] for d in shipped.get("drugs", [])}
     drugs = " · ".join(str(counts.get(k, "—")) for k in drug_keys)
