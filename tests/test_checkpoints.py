@@ -47,7 +47,7 @@ def test_every_shipped_card_round_trips_exactly(path):
 
 
 def test_shipped_cards_are_all_tested():
-    assert len(SHIPPED_CARDS) >= 20
+    assert len(SHIPPED_CARDS) >= 17  # the cards in models/ (17 since the superseded GINs were dropped): none skipped
 
 
 def test_unknown_keys_are_kept_and_replaced_parts_are_written(checkpoint):
