@@ -34,6 +34,7 @@ __all__ = [
     "load_state_dicts",
     "read_verified",
     "reference_path",
+    "safetensors_header_problem",
     "safetensors_problem",
     "save_torch_checkpoint",
     "set_reference_files",
@@ -324,6 +325,21 @@ def _check_digest(path: Path, digest: str, sha256: str) -> None:
         )
 
 
+def safetensors_header_problem(head: bytes, size: int, max_header: int = SAFETENSORS_HEADER_MAX) -> str:
+    """What is wrong with a safetensors buffer of ``size`` bytes that starts with ``head`` ("" when nothing):
+    too short, or a header length field over ``max_header`` or longer than the bytes after it."""
+    if len(head) < 8:
+        return "is too short to be a safetensors file"
+    n = int.from_bytes(head[:8], "little")
+    if n > max_header:
+        return (
+            f"declares a {n / 1e6:,.0f} MB safetensors header, over the {max_header / 1e6:,.0f} MB this workbench reads"
+        )
+    if n > size - 8:
+        return f"declares a {n:,}-byte safetensors header but holds {size - 8:,} bytes after it (truncated?)"
+    return ""
+
+
 def safetensors_problem(path: str | Path, max_header: int = SAFETENSORS_HEADER_MAX) -> str:
     """What makes ``path`` unloadable as safetensors, judged from its first 8 bytes ("" when nothing).
 
@@ -337,16 +353,7 @@ def safetensors_problem(path: str | Path, max_header: int = SAFETENSORS_HEADER_M
             head = handle.read(8)
     except OSError as exc:
         return f"could not be read ({exc.strerror or exc})"
-    if len(head) < 8:
-        return "is too short to be a safetensors file"
-    n = int.from_bytes(head, "little")
-    if n > max_header:
-        return (
-            f"declares a {n / 1e6:,.0f} MB safetensors header, over the {max_header / 1e6:,.0f} MB this workbench reads"
-        )
-    if n > size - 8:
-        return f"declares a {n:,}-byte safetensors header but holds {size - 8:,} bytes after it (truncated?)"
-    return ""
+    return safetensors_header_problem(head, size, max_header)
 
 
 def load_safetensors(path: str | Path) -> dict[str, torch.Tensor]:

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from workbench.models.store import safetensors_header_problem
+
 __all__ = ["STAGED_TYPES", "StagingError", "decode_staged", "encode_staged"]
 
 #: Upper bound of the JSON header a staged buffer may declare (the structure, not the arrays).
@@ -174,11 +176,9 @@ def decode_staged(data: bytes) -> Any:
     from safetensors import SafetensorError
     from safetensors.numpy import load
 
-    if len(data) < 8:
-        raise StagingError("the staged buffer is too short")
+    if problem := safetensors_header_problem(data[:8], len(data), MAX_HEADER_BYTES):
+        raise StagingError(f"the staged buffer {problem}")
     (size,) = struct.unpack("<Q", data[:8])
-    if size > min(MAX_HEADER_BYTES, len(data) - 8):
-        raise StagingError("the staged buffer's header length is out of range")
     try:
         header = json.loads(data[8 : 8 + size])
         tree = json.loads(header["__metadata__"]["workbench_staged"])
