@@ -134,6 +134,37 @@ def run(model: str = "retrieval_amole", *, store_reference: bool = False, comman
     return path
 
 
+def card_summary(card) -> dict:
+    """What the report shows of a checkpoint's card (kept in a record, so it outlives the checkpoint)."""
+    metrics, training = card.metrics, card.training or {}
+    return {
+        "command": card.command,
+        "description": card.description,
+        "valid_mrr": (metrics["valid"]["text2mol_mrr"].mean + metrics["valid"]["mol2text_mrr"].mean) / 2,
+        "test_text2mol_mrr": metrics["test"]["text2mol_mrr"].mean,
+        "text_trainable_layers": training.get("text_trainable_layers", 0),
+        "select": training.get("select", "mrr"),
+        "epochs": training.get("epochs"),
+        "towers": training.get("towers") or ["gin"],
+    }
+
+
+def keep_as_previous(model: str = "retrieval_amole", name: str = "", cache: Path = CLASSES_CACHE) -> Path:
+    """Copy a shipped checkpoint's record, with a summary of its card, to ``name`` before the checkpoint is
+    replaced: the report then compares the new shipped model with it (the model the issue measured)."""
+    from workbench.retrieval import load_retriever
+
+    record = json.loads(record_path(model, cache).read_text())
+    retriever = load_retriever(model, device="cpu")
+    card = retriever.checkpoint.card
+    if record.get("model_hash") != retriever.model_hash:
+        raise ValueError(f"the record of {model} is of other weights than the shipped card's: evaluate it again first")
+    kept = {**record, "model": name, "previous": model, "card_summary": card_summary(card)}
+    path = record_path(name, cache)
+    _store(path, kept)
+    return path
+
+
 def load_class_records(cache: Path = CLASSES_CACHE) -> dict[str, dict]:
     """The stored records by model name."""
     return {p.stem: json.loads(p.read_text()) for p in sorted(Path(cache).glob("*.json"))}
@@ -241,7 +272,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--model", default="retrieval_amole", help="a registered retrieval checkpoint or its folder")
     parser.add_argument("--store-reference", action="store_true", help="(re)store the checkpoint's score reference")
     parser.add_argument("--report-only", action="store_true", help="no evaluation: rewrite the report")
+    parser.add_argument(
+        "--keep-as",
+        metavar="NAME",
+        help="before re-shipping: keep the model's record (and a summary of its card) as NAME, the previous model",
+    )
     args = parser.parse_args(argv)
+    if args.keep_as:
+        print(f"wrote {keep_as_previous(args.model, args.keep_as)}")
+        write_report()
+        return
     import torch
 
     torch.set_num_threads(1)

@@ -150,3 +150,38 @@ def test_report_gains_the_class_test_and_the_tower_comparison(tmp_path):
     assert "| 0.820 ± 0.020 | 0.810 ± 0.020 |" in row and "| 3/3 · 0/0 · 4/4 | 90 (none), 90 (none) |" in row
     assert "Best on validation (mean class ROC-AUC over seeds): minimol, 1 text layer(s)" in text
     assert "### model_a, test molecules: per class" in text
+
+
+def test_machine_line_names_each_machine_once_with_its_load_range():
+    machine = {"torch_threads": 1, "cpu_count": 2, "processor": "x86_64"}
+    records = [{"machine": {**machine, "load_average_1min": load}} for load in (1.07, 3.66, 2.5)]
+    records.append({"machine": {**machine, "cpu_count": 16, "load_average_1min": 0.5}})
+    text = report._machines(records)
+    assert text.count("2-core machine") == 1
+    assert "1-min load average 1.07–3.66 at the start (3 runs)" in text
+    assert "16-core machine (x86_64), 1-min load average 0.5 at the start" in text
+
+
+def test_the_verdict_says_by_how_much_a_model_misses_the_bar():
+    assert "it meets the issue's bar" in report._verdict("X", 0.82, "Y", 0.76)
+    assert "(+0.041): it misses by 0.009" in report._verdict("X", 0.804, "Y", 0.763)
+    assert "it misses by 0.010" in report._verdict("X", 0.79, "Y", 0.70)  # far above Y, but under 0.80
+
+
+def test_a_reshipped_model_is_measured_against_the_previous_one_kept_with_its_card_summary(tmp_path):
+    summary = {
+        "command": "workbench train retrieval --old", "description": "old", "valid_mrr": 0.56,
+        "test_text2mol_mrr": 0.58, "text_trainable_layers": 1, "select": "mrr", "epochs": 16, "towers": ["gin"],
+    }  # fmt: skip
+    previous = {"model": "old_amole", "previous": "retrieval_amole", "card_summary": summary, **_evaluation(0.77)}
+    shipped_summary = {**summary, "command": "workbench train retrieval --new", "select": "class_auc"}
+    shipped = {"model": "retrieval_amole", "card_summary": shipped_summary, **_evaluation(0.83)}
+    cell = {
+        "tower": "minimol", "text_layers": 0, "select": "class_auc", "epochs": 16, "seed": 0,
+        "seconds_per_epoch": 1.0, "valid_mrr": 0.4, "test": {"text2mol_mrr": 0.4}, **_evaluation(0.83),
+    }  # fmt: skip
+    text = "\n".join(report.towers_section([cell], shipped, previous))
+    assert "| **old_amole** (gin, shipped before: `workbench train retrieval --old`) | 1 | mrr | 16 |" in text
+    assert "| **retrieval_amole** (gin, shipped: `workbench train retrieval --new`) | 1 | class_auc |" in text
+    assert "The shipped model scores 0.820 test class ROC-AUC, the model shipped before 0.760" in text
+    assert "(+0.060): it meets the issue's bar" in text

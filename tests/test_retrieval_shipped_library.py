@@ -9,7 +9,7 @@ import pytest
 
 from tests.retrieval_fixtures import NAME, build_tiny_retrieval
 from workbench import retrieval
-from workbench.retrieval.library import LIBRARY_REFERENCE, embed_library, store_library_embeddings
+from workbench.retrieval.library import LIBRARY_KINDS, LIBRARY_REFERENCE, embed_library, store_library_embeddings
 from workbench.retrieval.model import Retriever
 
 
@@ -47,3 +47,32 @@ def test_shipped_drug_embeddings_are_used_until_the_file_is_tampered_with(tmp_pa
         again = embed_library("drugs", retrieval.load_retriever(NAME), cache=False)
     assert calls == [len(fresh)] and "not using the shipped drugs embeddings" in caplog.text
     assert np.abs(again.index.vectors - fresh.index.vectors).max() == 0.0
+
+
+@pytest.mark.slow
+def test_chebi_embeddings_ship_beside_the_drug_embeddings_and_a_search_embeds_nothing(tmp_path, monkeypatch):
+    build_tiny_retrieval(tmp_path / "models")
+    monkeypatch.setenv("WORKBENCH_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("WORKBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    retrieval.clear_cache()
+    store_library_embeddings(retrieval.load_retriever(NAME), "drugs")
+    card = store_library_embeddings(retrieval.load_retriever(NAME), "chebi")
+    assert {kind: card.reference(kind).file for kind in LIBRARY_KINDS.values()} == {
+        "library_embeddings": "library_drugs.safetensors",
+        "corpus_library_embeddings": "library_chebi.safetensors",
+    }
+    with pytest.raises(ValueError, match="only drugs, chebi"):
+        store_library_embeddings(retrieval.load_retriever(NAME), "upload")
+
+    calls = []
+    original = Retriever.embed_molecules
+
+    def counted(self, smiles, **kwargs):
+        calls.append(len(smiles))
+        return original(self, smiles, **kwargs)
+
+    monkeypatch.setattr(Retriever, "embed_molecules", counted)
+    retrieval.clear_cache()
+    chebi = embed_library("chebi", retrieval.load_retriever(NAME), cache=False)
+    drugs = embed_library("drugs", retrieval.load_retriever(NAME), cache=False)
+    assert calls == [] and len(chebi) > 6000 and len(drugs) > 2000

@@ -98,6 +98,8 @@ def test_tiny_training_run_writes_a_valid_card(corpus, tmp_path):
     assert len(result["history"]["epochs"]) == 2
     assert result["history"]["epochs"][0]["er"] is not None
     assert card.reference("score_reference") is not None  # the page's calibration, stored with the checkpoint
+    assert card.reference("library_embeddings").file == "library_drugs.safetensors"  # no library embedded on a
+    assert card.reference("corpus_library_embeddings").file == "library_chebi.safetensors"  # first page view
     assert card.architecture.config["towers"] == ["gin"]
 
 

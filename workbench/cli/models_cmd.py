@@ -119,20 +119,21 @@ def run_add_references(args: argparse.Namespace) -> int:
 
 
 def _add_library_embeddings(checkpoint, force: bool) -> None:
-    """A retrieval checkpoint's reference file: the approved-drug library's embeddings."""
+    """A retrieval checkpoint's reference files: the shipped libraries' embeddings (approved drugs, ChEBI-20)."""
     from workbench.retrieval import load_retriever
-    from workbench.retrieval.library import LIBRARY_REFERENCE, store_library_embeddings
+    from workbench.retrieval.library import LIBRARY_KINDS, store_library_embeddings
 
-    if not force and checkpoint.card.reference(LIBRARY_REFERENCE):
-        print(f"{checkpoint.name}: already has its library embeddings")
-        return
-    try:
-        card = store_library_embeddings(load_retriever(checkpoint))
-    except FileNotFoundError as exc:
-        print(f"{checkpoint.name}: no library embeddings ({exc})")
-        return
-    entry = card.reference(LIBRARY_REFERENCE)
-    print(f"{checkpoint.name}: stored {entry.file} ({entry.molecules:,} molecules)")
+    for library, kind in LIBRARY_KINDS.items():
+        if not force and checkpoint.card.reference(kind):
+            print(f"{checkpoint.name}: already has its {library} library embeddings")
+            continue
+        try:
+            card = store_library_embeddings(load_retriever(checkpoint), library)
+        except FileNotFoundError as exc:
+            print(f"{checkpoint.name}: no {library} library embeddings ({exc})")
+            continue
+        entry = card.reference(kind)
+        print(f"{checkpoint.name}: stored {entry.file} ({entry.molecules:,} molecules)")
 
 
 def _add_score_reference(checkpoint, force: bool) -> None:

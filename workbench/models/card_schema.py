@@ -31,6 +31,7 @@ REFERENCE_KINDS = (
     "domain_index",
     "percentile_reference",
     "library_embeddings",
+    "corpus_library_embeddings",
     "training_table",
     "score_reference",
 )

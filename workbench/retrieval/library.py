@@ -2,9 +2,10 @@
 
 :func:`embed_library` embeds a library (``drugs``, ``chebi``, a molecule file or a table) once per
 process and keeps the embeddings on disk, keyed by the model's weight hash and the library's content.
-A retrieval checkpoint ships the approved-drug embeddings it was trained with (:func:`store_library_embeddings`,
-float16, hashed in its card like the weights), so the Text retrieval page's first search embeds nothing;
-they are used while the drug table's content is the one they were made from.
+A retrieval checkpoint ships the embeddings of the approved drugs and of the ChEBI-20 molecules
+(:func:`store_library_embeddings`, float16, hashed in its card like the weights), so the Text retrieval page's
+first view embeds nothing, even with a slow molecule tower (MiniMol, RDKit 2D descriptors); they are used
+while the library's content is the one they were made from.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from workbench.retrieval.model import Retriever, load_retriever, model_scoped_ca
 
 __all__ = [
     "LIBRARIES",
+    "LIBRARY_KINDS",
     "LIBRARY_REFERENCE",
     "SHIPPED_LIBRARIES",
     "UPLOAD_CACHE_AGE_S",
@@ -48,8 +50,10 @@ LIBRARIES = {"drugs": "ChEMBL approved drugs (small molecules)", "chebi": "ChEBI
 UPLOAD_CACHE_BYTES = 1024**3
 UPLOAD_CACHE_AGE_S = 30 * 24 * 3600
 #: Named libraries whose embeddings a retrieval checkpoint ships, and the card's reference kind for them.
-SHIPPED_LIBRARIES = ("drugs",)
-LIBRARY_REFERENCE = "library_embeddings"
+LIBRARY_KINDS = {"drugs": "library_embeddings", "chebi": "corpus_library_embeddings"}
+SHIPPED_LIBRARIES = tuple(LIBRARY_KINDS)
+#: The approved drugs' kind (the first library a checkpoint shipped).
+LIBRARY_REFERENCE = LIBRARY_KINDS["drugs"]
 
 _LOCK = threading.Lock()
 _LIBRARIES: dict[tuple[str, str], Library] = model_scoped_cache()
@@ -160,11 +164,12 @@ def _library_file(name: str) -> str:
 
 def _shipped(retriever: Retriever, name: str, digest: str) -> tuple[np.ndarray, list, list] | None:
     """The checkpoint's own embeddings of library ``name`` when they match its content; else ``None``."""
-    entry = retriever.checkpoint.card.reference(LIBRARY_REFERENCE)
+    kind = LIBRARY_KINDS[name]
+    entry = retriever.checkpoint.card.reference(kind)
     if entry is None or entry.file != _library_file(name):
         return None
     try:
-        path = reference_path(retriever.checkpoint, LIBRARY_REFERENCE)
+        path = reference_path(retriever.checkpoint, kind)
         vectors, meta = load_index(path, model_hash=retriever.model_hash)
     except (CheckpointError, ValueError) as exc:  # tampered or unreadable: embed the library instead
         logging.getLogger(__name__).warning("not using the shipped %s embeddings: %s", name, exc)
@@ -196,5 +201,5 @@ def store_library_embeddings(retriever: Retriever, library: str = "drugs") -> Mo
     folder = retriever.checkpoint.path
     save_index(folder / _library_file(name), vectors, meta, dtype=np.float16)
     return set_reference_files(
-        folder, [{"file": _library_file(name), "kind": LIBRARY_REFERENCE, "molecules": len(frame)}]
+        folder, [{"file": _library_file(name), "kind": LIBRARY_KINDS[name], "molecules": len(frame)}]
     )

@@ -171,17 +171,20 @@ def save_retrieval_checkpoint(
 
 
 def ship_library(card: ModelCard, folder: Path, log: Callable[[str], None]) -> ModelCard:
-    """Store the approved-drug embeddings with the new checkpoint (skipped, with a message, without the drug table)."""
+    """Store the shipped libraries' embeddings (approved drugs, ChEBI-20) with the new checkpoint; a library whose
+    data file is missing is skipped with a message."""
     from workbench.models import Checkpoint
-    from workbench.retrieval.library import store_library_embeddings
+    from workbench.retrieval.library import SHIPPED_LIBRARIES, store_library_embeddings
     from workbench.retrieval.model import clear_cache, load_retriever
 
     clear_cache()  # a retriever this process loaded from the folder before holds the weights just replaced
-    try:
-        return store_library_embeddings(load_retriever(Checkpoint(folder, card), device="cpu"))
-    except FileNotFoundError as exc:
-        log(f"no approved-drug embeddings stored ({exc})")
-        return card
+    retriever = load_retriever(Checkpoint(folder, card), device="cpu")
+    for library in SHIPPED_LIBRARIES:
+        try:
+            card = store_library_embeddings(retriever, library)
+        except FileNotFoundError as exc:
+            log(f"no {library} library embeddings stored ({exc})")
+    return card
 
 
 def ship_score_reference(
