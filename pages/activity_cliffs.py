@@ -13,6 +13,9 @@ from workbench.cliffs.results import target_scores
 from workbench.cliffs.views import pair_depictions, ranked_cliffs, selected_pair
 from workbench.data import list_moleculeace
 
+#: The result tabs; only the open one runs (``st.tabs(..., on_change="rerun")``), the first on a first view.
+CLIFF_TABS = ("SAS map & pair", "Cliff pairs", "Cliff network", "Models")
+
 st.title("Activity cliffs")
 st.caption(
     "Near-identical molecules with very different potency, found with MoleculeACE's rules: a pair is similar "
@@ -84,82 +87,95 @@ if frame is not None:
         c4.metric("Rows left out", view.left_out)
         st.warning(f"{view.left_out} rows were left out (unparsable SMILES or missing potency).")
 
-    tab_map, tab_table, tab_net, tab_models = st.tabs(["SAS map & pair", "Cliff pairs", "Cliff network", "Models"])
+    # only the open tab runs and is drawn: a first view draws the SAS map, not four views at once
+    tab_map, tab_table, tab_net, tab_models = st.tabs(list(CLIFF_TABS), key="cliff_tab", on_change="rerun")
+    ranked = ranked_cliffs(result)
 
-    with tab_map:
-        sim_col = st.radio("Similarity on the x axis", list(cliffs.SIMILARITY_COLUMNS), horizontal=True, key="sas_x")
-        if view.sas_note:
-            st.caption(view.sas_note)
-        fig = sas_map_figure(view.sas_pairs, sim_col)
-        picked = selected_pair(st.altair_chart(fig, on_select="rerun", key="sas_map", width="stretch"))
-        ranked = ranked_cliffs(result)
-        row = None
-        if picked is None and len(ranked):
-            choice = st.selectbox(
-                "Open a cliff pair (highest SALI first; or select a point on the map)",
-                list(ranked.index[:200]),
-                format_func=lambda k: f"#{k}: fold {ranked.at[k, 'fold_change']:.0f}, SALI {ranked.at[k, 'sali']:.1f}",
-                key="pair_choice",
+    if tab_map.open:
+        with tab_map:
+            sim_col = st.radio(
+                "Similarity on the x axis", list(cliffs.SIMILARITY_COLUMNS), horizontal=True, key="sas_x"
             )
-            row = ranked.loc[choice]
-        elif picked is not None:
-            row = pairs.loc[picked]
-        else:
-            st.info("No cliff pairs in this data set.")
-        if row is not None:
-            st.subheader("Pair")
-            svg_a, svg_b = _pair_svgs(row["smiles_i"], row["smiles_j"])
-            left, right = st.columns(2)
-            preds = st.session_state.get("cliff_predictions", {}).get(dataset_key)
-            for col, svg, side in ((left, svg_a, "i"), (right, svg_b, "j")):
-                with col:
-                    st.image(svg, width=380)
-                    st.code(row[f"smiles_{side}"], language=None)
-                    potency = format_potency(row[f"potency_{side}_nM"])
-                    st.markdown(f"**{potency}** · pActivity {row[f'pactivity_{side}']:.2f}")
-                    if preds is not None:
-                        pred_table, split = pair_predictions(preds, int(row[side]))
-                        st.dataframe(pred_table, hide_index=True)
-                        st.caption(f"this molecule is in the {split} split")
-            st.markdown(pair_summary(row))
-            st.caption("Highlighted: atoms outside the maximum common substructure.")
-            if preds is None:
-                st.caption("Train models in the Models tab to see their predictions for this pair.")
+            if view.sas_note:
+                st.caption(view.sas_note)
+            fig = sas_map_figure(view.sas_pairs, sim_col)
+            picked = selected_pair(st.altair_chart(fig, on_select="rerun", key="sas_map", width="stretch"))
+            row = None
+            if picked is None and len(ranked):
+                choice = st.selectbox(
+                    "Open a cliff pair (highest SALI first; or select a point on the map)",
+                    list(ranked.index[:200]),
+                    format_func=lambda k: (
+                        f"#{k}: fold {ranked.at[k, 'fold_change']:.0f}, SALI {ranked.at[k, 'sali']:.1f}"
+                    ),
+                    key="pair_choice",
+                )
+                row = ranked.loc[choice]
+            elif picked is not None:
+                row = pairs.loc[picked]
+            else:
+                st.info("No cliff pairs in this data set.")
+            if row is not None:
+                st.subheader("Pair")
+                svg_a, svg_b = _pair_svgs(row["smiles_i"], row["smiles_j"])
+                left, right = st.columns(2)
+                preds = st.session_state.get("cliff_predictions", {}).get(dataset_key)
+                for col, svg, side in ((left, svg_a, "i"), (right, svg_b, "j")):
+                    with col:
+                        st.image(svg, width=380)
+                        st.code(row[f"smiles_{side}"], language=None)
+                        potency = format_potency(row[f"potency_{side}_nM"])
+                        st.markdown(f"**{potency}** · pActivity {row[f'pactivity_{side}']:.2f}")
+                        if preds is not None:
+                            pred_table, split = pair_predictions(preds, int(row[side]))
+                            st.dataframe(pred_table, hide_index=True)
+                            st.caption(f"this molecule is in the {split} split")
+                st.markdown(pair_summary(row))
+                st.caption("Highlighted: atoms outside the maximum common substructure.")
+                if preds is None:
+                    st.caption("Train models in the Models tab to see their predictions for this pair.")
 
-    with tab_table:
-        pair_table = ranked.drop(columns=["is_similar", "is_cliff"])
-        st.dataframe(pair_table, hide_index=True, height=420)
-        st.download_button("Download cliff pairs (CSV)", pair_table.to_csv(index=False), "cliff_pairs.csv", "text/csv")
+    if tab_table.open:
+        with tab_table:
+            pair_table = ranked.drop(columns=["is_similar", "is_cliff"])
+            st.dataframe(pair_table, hide_index=True, height=420)
+            st.download_button(
+                "Download cliff pairs (CSV)", pair_table.to_csv(index=False), "cliff_pairs.csv", "text/csv"
+            )
 
-    with tab_net:
-        nodes = view.network.nodes
-        if len(nodes):
-            fig = network_figure(view.network)
-            st.altair_chart(fig, key="cliff_net", width="stretch")
-            st.caption(f"{len(nodes)} cliff molecules (size: number of cliff partners), {view.network.n_edges} cliffs.")
-        else:
-            st.info("No cliffs to draw.")
+    if tab_net.open:
+        with tab_net:
+            nodes = view.network.nodes
+            if len(nodes):
+                fig = network_figure(view.network)
+                st.altair_chart(fig, key="cliff_net", width="stretch")
+                st.caption(
+                    f"{len(nodes)} cliff molecules (size: number of cliff partners), {view.network.n_edges} cliffs."
+                )
+            else:
+                st.info("No cliffs to draw.")
 
-    with tab_models:
-        bench = target_scores(target)
-        if len(bench):
-            st.altair_chart(rmse_bars(bench, 360), key="bench_bars", width="stretch")
-            st.caption("From `workbench bench cliffs` (MoleculeACE split, seed 0); see bench/results/cliffs.md.")
-        elif target:
-            st.caption("The benchmark has no result for this target yet; train models live below.")
-        st.markdown("**Train models live** (MoleculeACE's split, or a seeded random 80/20 split for uploads)")
-        models = st.multiselect("Models", list(LIVE_MODELS), ["KNN", "SVM", "MLP"], key="live_models")
-        epochs = st.number_input("Max epochs (MLP, IFM-MLP)", 1, 300, 60, key="live_epochs")
-        if st.button("Train", key="live_train", disabled=not models):
-            bar = st.progress(0.0, text="training…")
-            scores, full = train_live(
-                frame, result, unit, models, target=target, epochs=int(epochs),
-                progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
-            )  # fmt: skip
-            st.session_state.setdefault("cliff_predictions", {})[dataset_key] = full
-            st.session_state.setdefault("cliff_scores", {})[dataset_key] = scores
-            st.rerun()  # the pair view, drawn above, shows the new predictions at once
-        scores = st.session_state.get("cliff_scores", {}).get(dataset_key)
-        if scores is not None:  # the scores of this data set only
-            st.dataframe(scores, hide_index=True)
-            st.altair_chart(rmse_bars(scores, 320), key="live", width="stretch")
+    if tab_models.open:
+        with tab_models:
+            bench = target_scores(target)
+            if len(bench):
+                st.altair_chart(rmse_bars(bench, 360), key="bench_bars", width="stretch")
+                st.caption("From `workbench bench cliffs` (MoleculeACE split, seed 0); see bench/results/cliffs.md.")
+            elif target:
+                st.caption("The benchmark has no result for this target yet; train models live below.")
+            st.markdown("**Train models live** (MoleculeACE's split, or a seeded random 80/20 split for uploads)")
+            models = st.multiselect("Models", list(LIVE_MODELS), ["KNN", "SVM", "MLP"], key="live_models")
+            epochs = st.number_input("Max epochs (MLP, IFM-MLP)", 1, 300, 60, key="live_epochs")
+            if st.button("Train", key="live_train", disabled=not models):
+                bar = st.progress(0.0, text="training…")
+                scores, full = train_live(
+                    frame, result, unit, models, target=target, epochs=int(epochs),
+                    progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
+                )  # fmt: skip
+                st.session_state.setdefault("cliff_predictions", {})[dataset_key] = full
+                st.session_state.setdefault("cliff_scores", {})[dataset_key] = scores
+                st.rerun()  # the scores below, and the pair view when its tab is opened, show them at once
+            scores = st.session_state.get("cliff_scores", {}).get(dataset_key)
+            if scores is not None:  # the scores of this data set only
+                st.dataframe(scores, hide_index=True)
+                st.altair_chart(rmse_bars(scores, 320), key="live", width="stretch")

@@ -16,48 +16,59 @@ if skipped := skipped_checkpoints():
 if not checkpoints:
     st.warning("No checkpoints are registered in models/ or WORKBENCH_MODELS_DIR.")
     st.stop()
-summary = card_rows(checkpoints)
-st.dataframe(summary.drop(columns=["command"]), hide_index=True)
-st.caption(
-    "Test metrics are mean ± std over the seeds of each ensemble, on the held-out split named in the card "
-    "(ROC-AUC for classification, RMSE and MAE for regression)."
-)
+#: The page's views; only the open one runs and is drawn (``st.tabs(..., on_change="rerun")``).
+ZOO_TABS = ("Models", "Champions vs published", "Benchmark")
+models_tab, champions_tab, bench_tab = st.tabs(list(ZOO_TABS), key="zoo_tab", on_change="rerun")
+if models_tab.open:
+    with models_tab:
+        summary = card_rows(checkpoints)
+        st.dataframe(summary.drop(columns=["command"]), hide_index=True)
+        st.caption(
+            "Test metrics are mean ± std over the seeds of each ensemble, on the held-out split named in the card "
+            "(ROC-AUC for classification, RMSE and MAE for regression)."
+        )
 
-name = st.selectbox("Model card", summary["name"], key="zoo_model")
-card = next(c.card for c in checkpoints if c.name == name)
-left, right = st.columns([1, 1])
-card_json = card.to_dict()
-with left:
-    st.markdown(f"**{plain(card.name)}**")
-    for label, text in card_facts(card):
-        st.markdown(f"**{label}:** {plain(text)}")
-    st.markdown("Reproduce with:")
-    st.code(card.command, language="bash")
-with right:
-    st.json(card_json["metrics"], expanded=False)
-with st.expander("Full card (JSON)"):
-    st.json(card_json, expanded=False)
+        name = st.selectbox("Model card", summary["name"], key="zoo_model")
+        card = next(c.card for c in checkpoints if c.name == name)
+        left, right = st.columns([1, 1])
+        card_json = card.to_dict()
+        with left:
+            st.markdown(f"**{plain(card.name)}**")
+            for label, text in card_facts(card):
+                st.markdown(f"**{label}:** {plain(text)}")
+            st.markdown("Reproduce with:")
+            st.code(card.command, language="bash")
+        with right:
+            st.json(card_json["metrics"], expanded=False)
+        with st.expander("Full card (JSON)"):
+            st.json(card_json, expanded=False)
 
-st.subheader("Champions vs published results (scaffold split)")
-comparison = champion_comparison(read_champion_cells())
-if comparison.empty:
-    st.info("No champion search results yet: run `workbench bench champions`.")
-else:
-    st.altair_chart(benchmark_figure(comparison), key="zoo_champions")
-    shown = comparison.drop(columns=["source"]).round({"mean": 3, "std": 3})
-    st.dataframe(shown, hide_index=True, key="zoo_champions_table")
-    st.caption(
-        "Our champion per data set is the search's candidate best on the validation split; its bar is the test "
-        "score, mean ± std over seeds (`bench/results/champions.md`, `workbench bench champions`). Published rows: "
-        "GraphMVP (Liu et al., ICLR 2022), scaffold split, 3 seeds; values that were not published or could not be "
-        "confirmed are left out. Data sets without a search yet have no bar."
-    )
+if champions_tab.open:
+    with champions_tab:
+        st.subheader("Champions vs published results (scaffold split)")
+        comparison = champion_comparison(read_champion_cells())
+        if comparison.empty:
+            st.info("No champion search results yet: run `workbench bench champions`.")
+        else:
+            st.altair_chart(benchmark_figure(comparison), key="zoo_champions")
+            shown = comparison.drop(columns=["source"]).round({"mean": 3, "std": 3})
+            st.dataframe(shown, hide_index=True, key="zoo_champions_table")
+            st.caption(
+                "Our champion per data set is the search's candidate best on the validation split; its bar is "
+                "the test score, mean ± std over seeds (`bench/results/champions.md`, `workbench bench champions`). "
+                "Published rows: GraphMVP (Liu et al., ICLR 2022), scaffold split, 3 seeds; values that were not "
+                "published or could not be confirmed are left out. Data sets without a search yet have no bar."
+            )
 
-st.subheader("Benchmark: scaffold split, 3 seeds")
-bench = benchmark_table()
-if bench is None:
-    st.info("No benchmark results yet: run `python -m bench.moleculenet`.")
-else:
-    st.dataframe(bench, hide_index=True)
-    st.altair_chart(benchmark_figure(bench), key="zoo_bench")
-    st.caption("Classification data sets report ROC-AUC (higher is better), regression ones RMSE (lower is better).")
+if bench_tab.open:
+    with bench_tab:
+        st.subheader("Benchmark: scaffold split, 3 seeds")
+        bench = benchmark_table()
+        if bench is None:
+            st.info("No benchmark results yet: run `python -m bench.moleculenet`.")
+        else:
+            st.dataframe(bench, hide_index=True)
+            st.altair_chart(benchmark_figure(bench), key="zoo_bench")
+            st.caption(
+                "Classification data sets report ROC-AUC (higher is better), regression ones RMSE (lower is better)."
+            )

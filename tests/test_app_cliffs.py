@@ -25,6 +25,14 @@ def open_page() -> AppTest:
     return at
 
 
+def show(at: AppTest, tab: str) -> AppTest:
+    """Open one of the page's result tabs (only the open tab runs) and rerun."""
+    at.session_state["cliff_tab"] = tab
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def charts(at: AppTest) -> list[tuple[dict, list[pd.DataFrame]]]:
     """Every Vega-Lite chart on the page: its spec and its data sets (sent as Arrow tables)."""
     return [
@@ -55,20 +63,24 @@ def test_target_shows_cliffs_pair_and_agreement():
     potencies = [m.value for m in at.markdown if m.value.startswith("**") and "· pActivity" in m.value]
     assert [p.split(" · ")[0] for p in potencies] == ["**83.9 nM**", "**1.5 µM**"]  # not "1.5e+03 nM"
     assert len(at.get("image")) >= 2  # the two depictions of the pair
-    table = at.dataframe[0].value
-    assert len(table) == 41 and {"smiles_i", "smiles_j", "fold_change", "sali"} <= set(table.columns)
-    assert table["sali"].is_monotonic_decreasing
-    assert any("60 cliff molecules" in c.value for c in at.caption)  # the network tab's caption
-    (sas, sas_data), (_, net_data), (bars, bars_data) = charts(at)  # Vega-Lite, no Plotly: SAS map, network, bars
+    [(sas, sas_data)] = charts(at)  # only the open tab is drawn: the SAS map (Vega-Lite, no Plotly)
     assert [p["name"] for p in sas["params"]] == ["pair"] and sas["height"] == 450
     assert max(len(d) for d in sas_data) == 2000  # the capped SAS map; a click on a point selects its "index"
+    assert not at.dataframe and not any("cliff molecules" in c.value for c in at.caption)
+    table = show(at, "Cliff pairs").dataframe[0].value
+    assert len(table) == 41 and {"smiles_i", "smiles_j", "fold_change", "sali"} <= set(table.columns)
+    assert table["sali"].is_monotonic_decreasing
+    show(at, "Cliff network")
+    assert any("60 cliff molecules" in c.value for c in at.caption)  # the network tab's caption
+    [(_, net_data)] = charts(at)
     assert sorted(len(d) for d in net_data) == [41, 60]  # 41 cliff segments between 60 molecules
+    [(bars, bars_data)] = charts(show(at, "Models"))
     assert bars["mark"]["type"] == "bar" and set(bars_data[0]["metric"]) == {"rmse", "rmse_cliff"}
 
 
 @pytest.mark.slow
 def test_live_training_fills_scores_and_pair_predictions():
-    at = open_page()
+    at = show(open_page(), "Models")
     at.multiselect(key="live_models").set_value(["KNN", "MLP"])
     at.number_input(key="live_epochs").set_value(2)
     at.button(key="live_train").click().run()
@@ -83,10 +95,10 @@ def test_live_training_fills_scores_and_pair_predictions():
         pred = test[row["model"]].astype(float)
         assert row["rmse"] == pytest.approx(rmse(y, pred))
         assert row["rmse_cliff"] == pytest.approx(rmse_cliff(y, pred, cliff))
-    # the pair view (drawn before the Models tab) shows each molecule's predictions as soon as training ends
     live_bars = charts(at)[-1]  # the live scores' bars, below the benchmark's
     assert live_bars[0]["height"] == 320 and set(live_bars[1][0]["model"]) == {"KNN", "MLP"}
-    tables = [d.value for d in at.dataframe if "predicted pActivity" in d.value.columns]
+    # the pair view shows each molecule's predictions as soon as its tab is opened after training
+    tables = [d.value for d in show(at, "SAS map & pair").dataframe if "predicted pActivity" in d.value.columns]
     assert len(tables) == 2 and list(tables[0]["model"]) == ["KNN", "MLP"]
     assert not any("Train models in the Models tab" in c.value for c in at.caption)
     # the scores belong to this target: another target shows none until trained
@@ -108,9 +120,9 @@ def test_uploaded_pactivity_csv_is_read_and_its_cliff_found():
     assert metrics["Cliff pairs"] == "1"
     assert metrics["Cliff molecules"] == "2"
     assert metrics["Rows left out"] == "1"
-    table = at.dataframe[0].value
-    assert list(table["smiles_i"]) == ["CCCCCCCCCCCCCCCO"] and table["fold_change"].iloc[0] == pytest.approx(100.0)
     assert any("Fold change **100.0×**" in m.value for m in at.markdown)
+    table = show(at, "Cliff pairs").dataframe[0].value
+    assert list(table["smiles_i"]) == ["CCCCCCCCCCCCCCCO"] and table["fold_change"].iloc[0] == pytest.approx(100.0)
 
 
 @pytest.mark.slow

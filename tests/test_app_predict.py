@@ -154,3 +154,15 @@ def test_model_zoo_lists_cards_with_commands(tiny):
     assert "tiny_mlp" in summary["name"].tolist()
     at.selectbox(key="zoo_model").set_value("tiny_mlp").run()
     assert any("tests/tiny_model.py" in c.value for c in at.code)
+
+
+def test_model_zoo_draws_only_the_open_tab_and_each_tab_on_demand():
+    at = run_page("model_zoo.py")
+    assert not at.get("vega_lite_chart")  # the first view: the models table and a card
+    assert at.dataframe[0].value["name"].tolist()
+    for tab, heading in (("Champions vs published", "Champions vs published"), ("Benchmark", "Benchmark: scaffold")):
+        at.session_state["zoo_tab"] = tab
+        at.run()
+        assert not at.exception, at.exception
+        assert any(h.value.startswith(heading) for h in at.subheader)
+        assert len(at.get("vega_lite_chart")) == 1 and "zoo_model" not in [s.key for s in at.selectbox]

@@ -31,6 +31,8 @@ def test_model_zoo_shows_the_cards_table_and_the_benchmark_chart_offline(app_url
     requests: list[str] = []
     page = _open(browser, app_url + "/model-zoo", requests)
     page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=120_000)
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 0  # only the open tab (Models) is drawn
+    page.get_by_role("tab", name="Benchmark").click()
     chart = page.locator('[data-testid="stVegaLiteChart"]').first
     chart.wait_for(timeout=60_000)
     chart.locator("canvas, svg").first.wait_for(timeout=60_000)  # drawn, not only mounted
