@@ -13,6 +13,19 @@ from workbench.retrieval.library import LIBRARY_KINDS, LIBRARY_REFERENCE, embed_
 from workbench.retrieval.model import Retriever
 
 
+def count_embedded(monkeypatch) -> list[int]:
+    """From now on, the number of molecules of each call to ``Retriever.embed_molecules`` (appended to the list)."""
+    calls: list[int] = []
+    original = Retriever.embed_molecules
+
+    def counted(self, smiles, **kwargs):
+        calls.append(len(smiles))
+        return original(self, smiles, **kwargs)
+
+    monkeypatch.setattr(Retriever, "embed_molecules", counted)
+    return calls
+
+
 @pytest.mark.slow
 def test_shipped_drug_embeddings_are_used_until_the_file_is_tampered_with(tmp_path, monkeypatch, caplog):
     build_tiny_retrieval(tmp_path / "models")
@@ -23,14 +36,7 @@ def test_shipped_drug_embeddings_are_used_until_the_file_is_tampered_with(tmp_pa
     card = store_library_embeddings(retrieval.load_retriever(NAME))
     assert card.reference(LIBRARY_REFERENCE).molecules == len(fresh) > 2000
 
-    calls = []
-    original = Retriever.embed_molecules
-
-    def counted(self, smiles, **kwargs):
-        calls.append(len(smiles))
-        return original(self, smiles, **kwargs)
-
-    monkeypatch.setattr(Retriever, "embed_molecules", counted)
+    calls = count_embedded(monkeypatch)
     retrieval.clear_cache()  # the retriever is read again, with the card that lists the file
     shipped = embed_library("drugs", retrieval.load_retriever(NAME), cache=False)
     assert calls == []
@@ -64,14 +70,7 @@ def test_chebi_embeddings_ship_beside_the_drug_embeddings_and_a_search_embeds_no
     with pytest.raises(ValueError, match="only drugs, chebi"):
         store_library_embeddings(retrieval.load_retriever(NAME), "upload")
 
-    calls = []
-    original = Retriever.embed_molecules
-
-    def counted(self, smiles, **kwargs):
-        calls.append(len(smiles))
-        return original(self, smiles, **kwargs)
-
-    monkeypatch.setattr(Retriever, "embed_molecules", counted)
+    calls = count_embedded(monkeypatch)
     retrieval.clear_cache()
     chebi = embed_library("chebi", retrieval.load_retriever(NAME), cache=False)
     drugs = embed_library("drugs", retrieval.load_retriever(NAME), cache=False)
