@@ -148,7 +148,7 @@ def test_report_gains_the_class_test_and_the_tower_comparison(tmp_path):
     assert "**no strong match**" in text
     row = next(line for line in text.splitlines() if line.startswith("| minimol | 1 | class_auc | 2 | 0,1 |"))
     assert "| 0.820 ± 0.020 | 0.810 ± 0.020 |" in row and "| 3/3 · 0/0 · 4/4 | 90 (none), 90 (none) |" in row
-    assert "Best on validation (mean class ROC-AUC over seeds): minimol, 1 text layer(s)" in text
+    assert "Best on validation (mean class ROC-AUC over seeds, among the settings run with 2 seeds): minimol, 1" in text
     assert "### model_a, test molecules: per class" in text
 
 
@@ -185,3 +185,16 @@ def test_a_reshipped_model_is_measured_against_the_previous_one_kept_with_its_ca
     assert "| **retrieval_amole** (gin, shipped: `workbench train retrieval --new`) | 1 | class_auc |" in text
     assert "The shipped model scores 0.820 test class ROC-AUC, the model shipped before 0.760" in text
     assert "(+0.060): it meets the issue's bar" in text
+
+
+def test_a_one_seed_cell_is_compared_with_the_best_on_its_own_seed_not_with_a_mean():
+    def cell(tower: str, layers: int, seed: int, auc: float) -> dict:
+        return {
+            "tower": tower, "text_layers": layers, "select": "class_auc", "epochs": 4, "seed": seed,
+            "seconds_per_epoch": 1.0, "valid_mrr": 0.4, "test": {"text2mol_mrr": 0.4}, **_evaluation(auc),
+        }  # fmt: skip
+
+    records = [cell("minimol", 0, 0, 0.84), cell("minimol", 0, 1, 0.80), cell("minimol", 2, 0, 0.83)]
+    text = "\n".join(report.towers_section(records))
+    assert "among the settings run with 2 seeds): minimol, 0 text layer(s), select class_auc, 4 epochs (0.820)" in text
+    assert "minimol, 2 text layer(s), select class_auc, 4 epochs: 0.830 vs 0.840 (seed 0)" in text
