@@ -96,10 +96,14 @@ def test_zoo_page_shows_the_admet_ai_card_without_placeholders():
     at.run()
     at.switch_page("pages/model_zoo.py").run()
     assert not at.exception, at.exception
-    # the champions beside the published rows, when the committed search has cells
+    # the champions beside the published rows (their tab), when the committed search has cells
+    at.session_state["zoo_tab"] = "Champions vs published"
+    at.run()
     tables = [d.value for d in at.dataframe]
     ours = [t for t in tables if "model" in t.columns and "champion (ours)" in set(t["model"])]
     assert ours and {"GraphMVP-C (published)"} <= set(ours[0]["model"])
+    at.session_state["zoo_tab"] = "Models"
+    at.run()
     at.selectbox(key="zoo_model").set_value("admet_ai").run()
     lines = [m.value for m in at.markdown]
     assert any(NOT_RECORDED in line for line in lines)
