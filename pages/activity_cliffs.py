@@ -3,13 +3,13 @@
 import streamlit as st
 
 from workbench import cliffs
+from workbench.app.cliff_models import models_panel
 from workbench.app.render import plain
 from workbench.app.upload import CLIFF_LIMITS, table_upload
 from workbench.cliffs.columns import ColumnError, cliff_input, column_menu
-from workbench.cliffs.figures import network_figure, pair_summary, rmse_bars, sas_map_figure
-from workbench.cliffs.live import LIVE_MODELS, moleculeace_input, pair_predictions, train_live
+from workbench.cliffs.figures import network_figure, pair_summary, sas_map_figure
+from workbench.cliffs.live import moleculeace_input, pair_predictions
 from workbench.cliffs.potency import format_potency
-from workbench.cliffs.results import target_scores
 from workbench.cliffs.views import pair_depictions, ranked_cliffs, selected_pair
 from workbench.data import list_moleculeace
 
@@ -157,25 +157,4 @@ if frame is not None:
 
     if tab_models.open:
         with tab_models:
-            bench = target_scores(target)
-            if len(bench):
-                st.altair_chart(rmse_bars(bench, 360), key="bench_bars", width="stretch")
-                st.caption("From `workbench bench cliffs` (MoleculeACE split, seed 0); see bench/results/cliffs.md.")
-            elif target:
-                st.caption("The benchmark has no result for this target yet; train models live below.")
-            st.markdown("**Train models live** (MoleculeACE's split, or a seeded random 80/20 split for uploads)")
-            models = st.multiselect("Models", list(LIVE_MODELS), ["KNN", "SVM", "MLP"], key="live_models")
-            epochs = st.number_input("Max epochs (MLP, IFM-MLP)", 1, 300, 60, key="live_epochs")
-            if st.button("Train", key="live_train", disabled=not models):
-                bar = st.progress(0.0, text="training…")
-                scores, full = train_live(
-                    frame, result, unit, models, target=target, epochs=int(epochs),
-                    progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
-                )  # fmt: skip
-                st.session_state.setdefault("cliff_predictions", {})[dataset_key] = full
-                st.session_state.setdefault("cliff_scores", {})[dataset_key] = scores
-                st.rerun()  # the scores below, and the pair view when its tab is opened, show them at once
-            scores = st.session_state.get("cliff_scores", {}).get(dataset_key)
-            if scores is not None:  # the scores of this data set only
-                st.dataframe(scores, hide_index=True)
-                st.altair_chart(rmse_bars(scores, 320), key="live", width="stretch")
+            models_panel(frame, result, unit, target, dataset_key)
