@@ -3,27 +3,20 @@
 import pandas as pd
 import streamlit as st
 
-from workbench.app import EXAMPLES, current_molecule
-from workbench.app.hits import hit_downloads, hit_grid, molecule_svg
-from workbench.app.molecule_input import DEFAULT_EXAMPLE
+from workbench.app.hits import hit_downloads, hit_grid
 from workbench.app.render import plain
-from workbench.app.retrieval_view import model_note
+from workbench.app.retrieval_view import UPLOAD_TYPES, describe_panel, model_note, prompt_screen_panel
 from workbench.app.upload import LIBRARY_LIMITS, molecule_upload
-from workbench.chem import parse_one
 from workbench.retrieval import (
     DEFAULT_MODEL,
     LIBRARIES,
-    describe,
     embed_library,
     example_queries,
     load_retriever,
-    nearest_corpus_molecules,
-    rank_library,
     text_search,
 )
 
 LIBRARY_LABELS = {"drugs": "Approved drugs", "chebi": "ChEBI-20 molecules", "upload": "Upload a file"}
-UPLOAD_TYPES = ("csv", "smi", "txt", "sdf")
 
 
 @st.cache_resource(show_spinner="Loading the retrieval model and its text encoder…")
@@ -50,11 +43,13 @@ except (KeyError, RuntimeError):
     st.stop()
 model_note(retriever.checkpoint.card)
 
-text_tab, mol_tab, screen_tab = st.tabs(["Text → molecules", "Molecule → text", "Screening"])
-
+#: Only the open tab runs (``on_change="rerun"``): a first view embeds no single molecule and reads no corpus.
+TABS = ("Text → molecules", "Molecule → text", "Screening")
+text_tab, mol_tab, screen_tab = st.tabs(list(TABS), key="tr_tab", on_change="rerun")
 examples = _examples()
 
-with text_tab:
+
+def _text_to_molecules() -> None:
     st.selectbox(
         "Example queries",
         examples,
@@ -113,55 +108,13 @@ with text_tab:
         )
         hit_downloads(hits, "text_search", "tr")
 
-with mol_tab:
-    home = current_molecule()
-    choice = st.radio("Molecule", ["Home molecule", "SMILES"], horizontal=True, key="tr_mol_source")
-    if choice == "Home molecule":
-        smiles = home["smiles"] if home else EXAMPLES[DEFAULT_EXAMPLE]
-        st.caption(
-            "The molecule selected on Home." if home else f"No molecule on Home yet; using {DEFAULT_EXAMPLE.lower()}."
-        )
-    else:
-        smiles = st.text_input("SMILES", home["smiles"] if home else EXAMPLES[DEFAULT_EXAMPLE], key="tr_smiles")
-    n = st.slider("Descriptions", 1, 20, 5, key="tr_n")
-    parsed = parse_one(smiles)
-    if not parsed.ok:
-        st.error(f"Cannot use this input — {plain(parsed.error)}")
-    else:
-        st.image(molecule_svg(parsed.smiles), width=260)
-        try:
-            texts = describe(parsed.smiles, n, retriever=retriever)
-            nearest = nearest_corpus_molecules(parsed.smiles, 5, retriever=retriever)
-        except FileNotFoundError:  # ChEBI-20 not on disk and no network
-            st.warning("The ChEBI-20 description corpus is not available here: its data file is missing.")
-        except ValueError as exc:
-            st.error(plain(exc))
-        else:
-            st.subheader("Closest ChEBI-20 descriptions")
-            for row in texts.itertuples():
-                st.markdown(f"**{row.rank}.** score {row.score:.3f} · CID {row.cid}  \n{plain(row.description)}")
-            st.download_button("Download CSV", texts.to_csv(index=False), "descriptions.csv", "text/csv")
-            st.subheader("Nearest ChEBI-20 molecules in the shared space")
-            hit_grid(nearest)
 
-with screen_tab:
-    st.write("Rank every molecule of an uploaded library by a text prompt; rows that cannot be read keep an error.")
-    prompt = st.text_input("Prompt", examples[0] if examples else "", key="tr_prompt")
-    upload = molecule_upload("CSV, SMI or SDF", key="tr_screen", limits=LIBRARY_LIMITS, types=UPLOAD_TYPES)
-    if upload is not None and prompt.strip() and st.button("Rank the library", key="tr_screen_go"):
-        table = upload.table
-        bar = st.progress(0.0, text="embedding molecules…")
-        ranked = rank_library(
-            prompt,
-            table["smiles"].astype(str).tolist(),
-            retriever=retriever,
-            callback=lambda done, total: bar.progress(done / max(total, 1), text=f"{done:,} / {total:,}"),
-        )
-        bar.progress(1.0, text="done")
-        extra = table.drop(columns=["smiles"]).reset_index(drop=True)
-        ranked = pd.concat([ranked, extra], axis=1).sort_values("rank", na_position="last")
-        failed = int((ranked["error"] != "").sum())
-        if failed:
-            st.warning(f"{failed} of {len(ranked)} rows could not be scored; see the error column.")
-        st.dataframe(ranked, hide_index=True)
-        st.download_button("Download ranked CSV", ranked.to_csv(index=False), "screening.csv", "text/csv")
+if text_tab.open:
+    with text_tab:
+        _text_to_molecules()
+if mol_tab.open:
+    with mol_tab:
+        describe_panel(retriever)
+if screen_tab.open:
+    with screen_tab:
+        prompt_screen_panel(retriever, examples[0] if examples else "")

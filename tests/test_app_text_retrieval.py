@@ -58,7 +58,12 @@ def test_page_searches_the_drug_library_and_describes_a_molecule(tiny_shipped):
     assert not at.exception, at.exception
     hits = at.dataframe[0].value
     assert hits.loc[0, "name"] == "NAPHTHALENE" and "score" in hits.columns
-    assert len(at.get("image")) >= 3  # result grid + the query molecule of the describe tab
+    assert not any("naphthalene" in m.value for m in at.markdown)  # only the open tab runs: no descriptions yet
+    at.session_state["tr_tab"] = "Molecule → text"
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.dataframe  # the text search tab is closed now
+    assert len(at.get("image")) >= 2  # the query molecule and the nearest corpus molecules
     assert any("naphthalene" in m.value for m in at.markdown)  # describe tab: closest descriptions
 
 
@@ -68,6 +73,8 @@ def test_switching_to_chebi_and_a_bad_smiles(tiny_shipped):
     at.radio(key="tr_library").set_value("chebi").run()
     assert not at.exception, at.exception
     assert "ChEBI-20 molecules: 22 molecules." in [c.value for c in at.caption]
+    at.session_state["tr_tab"] = "Molecule → text"
+    at.run()
     at.radio(key="tr_mol_source").set_value("SMILES").run()
     at.text_input(key="tr_smiles").set_value("C1CC(").run()
     assert not at.exception

@@ -145,6 +145,8 @@ def test_retrieval_uploads_errors_utf16_and_the_row_limit(tiny_shipped):  # noqa
     _upload(at, "tr_upload", b"id,name,mol\n1,naphthalene,c1ccc2ccccc2c1\n2,ethanol,CCO\n", "lib.csv")
     assert not at.error and at.selectbox(key="tr_upload_column").value == "mol"
     assert set(at.dataframe[0].value["name"]) == {"naphthalene", "ethanol"}  # hits keep the user's columns
+    at.session_state["tr_tab"] = "Screening"  # only the open tab runs
+    at.run()
     _upload(at, "tr_screen", UTF16, "screen.csv")
     at.text_input(key="tr_prompt").set_value("The molecule is a naphthalene number 19.").run()
     at.button(key="tr_screen_go").click().run()

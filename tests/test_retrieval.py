@@ -88,6 +88,30 @@ def test_describe_needs_the_chebi_corpus_and_rejects_bad_smiles(tiny_model, monk
     retrieval_search._CORPUS.clear()
 
 
+def test_describing_a_molecule_and_its_nearest_corpus_molecules_embed_it_once(tiny_model, monkeypatch):  # noqa: F811
+    retriever, _ = tiny_model
+    fake = type("D", (), {"frame": pairs_frame()})()
+    monkeypatch.setattr(retrieval_library, "load_chebi20", lambda **_: fake)
+    retrieval.clear_cache()
+    retrieval.nearest_corpus_molecules("CCO", 2, retriever=retriever)  # embeds the corpus library first
+    calls = []
+    embed = retriever.embed_molecules
+    monkeypatch.setattr(
+        retriever, "embed_molecules", lambda smiles, **kw: calls.append(list(smiles)) or embed(smiles, **kw)
+    )
+    first = retrieval.describe("c1ccc2ccccc2c1", 3, retriever=retriever)
+    near = retrieval.nearest_corpus_molecules("c1ccc2ccccc2c1", 3, retriever=retriever)
+    again = retrieval.describe("c1ccc2ccccc2c1", 3, retriever=retriever)
+    assert calls == [["c1ccc2ccccc2c1"]]  # one embedding serves both views and the rerun
+    assert first.equals(again) and len(near) == 3
+    retrieval.describe("CCCCO", 3, retriever=retriever)
+    assert calls[-1] == ["CCCCO"]
+    retrieval.clear_cache()  # a retrained model must not reuse the old vectors
+    retrieval.describe("c1ccc2ccccc2c1", 3, retriever=retriever)
+    assert calls[-1] == ["c1ccc2ccccc2c1"] and len(calls) == 3
+    retrieval_search._CORPUS.clear()
+
+
 def test_hits_to_sdf_has_one_record_per_parsable_row():
     hits = pd.DataFrame({"rank": [1, 2], "score": [0.9, 0.8], "smiles": ["CCO", "c1ccccc1"], "name": ["a", "b"]})
     sdf = retrieval.hits_to_sdf(hits)

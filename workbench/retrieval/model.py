@@ -35,9 +35,10 @@ _RETRIEVERS: dict[tuple[str, str], Retriever] = {}
 _MODEL_SCOPED: list[dict] = []  # caches of what a loaded model computed; emptied by clear_cache
 
 
-def model_scoped_cache() -> dict:
-    """A new per-process cache that :func:`clear_cache` empties together with the loaded retrievers."""
-    cache: dict = {}
+def model_scoped_cache(cache: dict | None = None) -> dict:
+    """A per-process cache (``cache``, or a new dict) that :func:`clear_cache` empties together with the loaded
+    retrievers."""
+    cache = {} if cache is None else cache
     _MODEL_SCOPED.append(cache)
     return cache
 

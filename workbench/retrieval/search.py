@@ -12,6 +12,7 @@ match at all, and for hits with a description the sentence that best matches the
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from workbench.retrieval.calibration import ScoreReference, load_score_reference
 from workbench.retrieval.classes import sentences
 from workbench.retrieval.index import EmbeddingIndex
 from workbench.retrieval.library import Library, chebi20_pairs, embed_library
-from workbench.retrieval.model import Retriever, load_retriever
+from workbench.retrieval.model import Retriever, load_retriever, model_scoped_cache
 
 __all__ = [
     "TextSearch",
@@ -230,11 +231,28 @@ def _corpus_index(retriever: Retriever) -> tuple[pd.DataFrame, EmbeddingIndex]:
     return _CORPUS[retriever.model_hash]
 
 
+#: The last few single molecules embedded, per model: describing a molecule and finding its nearest corpus
+#: molecules (and every rerun of a page showing both) embed it once; MiniMol and RDKit 2D towers take ~30 ms.
+_ONE: OrderedDict[tuple[str, str], tuple[np.ndarray, str]] = model_scoped_cache(OrderedDict())
+_ONE_MAX = 64
+
+
 def _one_molecule(smiles: str, retriever: Retriever) -> tuple[np.ndarray, str]:
+    key = (retriever.model_hash, smiles)
+    with _LOCK:
+        if key in _ONE:
+            _ONE.move_to_end(key)
+            return _ONE[key]
     vectors, parsed = retriever.embed_molecules([smiles])
     if parsed.loc[0, "error"]:
         raise ValueError(f"cannot use '{smiles}': {parsed.loc[0, 'error']}")
-    return vectors, str(parsed.loc[0, "smiles"])
+    vectors.setflags(write=False)  # shared between callers
+    out = (vectors, str(parsed.loc[0, "smiles"]))
+    with _LOCK:
+        _ONE[key] = out
+        while len(_ONE) > _ONE_MAX:
+            _ONE.popitem(last=False)
+    return out
 
 
 def describe(smiles: str, k: int = 5, *, retriever: Retriever | None = None) -> pd.DataFrame:
