@@ -74,7 +74,7 @@ PAGES = (
     # the single-molecule panel's heading, written once the table, the references and the panel are ready
     PageSpec("Property prediction", "property-prediction", 'h3:has-text("This molecule")', PREDICT_COLD_BUDGET_S),
     PageSpec("Train on your data", "train-on-your-data", '[data-testid="stFileUploader"]'),  # the uploader
-    PageSpec("Task transfer", "task-transfer", VEGA_DRAWN),  # the task-relation network
+    PageSpec("Task transfer", "task-transfer", VEGA_DRAWN),  # the benchmark bars of the default target (first tab)
     PageSpec("Virtual screening", "virtual-screening", 'button:has-text("Run")'),  # the form, ready to run
     PageSpec("Model zoo", "model-zoo", '[data-testid="stDataFrame"]'),  # the zoo table
     PageSpec("3D conformers", "3d-conformers", "frame:canvas"),  # the 3Dmol.js viewer

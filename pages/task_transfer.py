@@ -24,14 +24,18 @@ job = current_job()
 result = job.result if job is not None and job.state == "done" else None
 same = result is not None and (result.request.dataset, result.request.target) == (dataset, target)
 
-st.header("Benchmark")
-benchmark_panel(dataset, target, fraction)
-
-st.header("How the tasks relate")
-relations_panel(dataset, target, result.dependency if same else None)
-
-st.header("Live comparison")
-live_panel(dataset, target, fraction, job)
-
-st.header("A molecule")
-molecule_panel(job)
+#: Only the open tab runs (``on_change="rerun"``): a first view draws the benchmark's bars, nothing else.
+TABS = ("Benchmark", "How the tasks relate", "Live comparison", "A molecule")
+bench_tab, relations_tab, live_tab, molecule_tab = st.tabs(list(TABS), key="tt_tab", on_change="rerun")
+if bench_tab.open:
+    with bench_tab:
+        benchmark_panel(dataset, target, fraction)
+if relations_tab.open:
+    with relations_tab:
+        relations_panel(dataset, target, result.dependency if same else None)
+if live_tab.open:
+    with live_tab:
+        live_panel(dataset, target, fraction, job)
+if molecule_tab.open:
+    with molecule_tab:
+        molecule_panel(job)

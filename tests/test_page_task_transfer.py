@@ -51,9 +51,12 @@ def test_the_page_renders_without_cells_and_draws_the_task_relations(small_data)
     assert at.selectbox(key="tt_dataset").value == "tox21"
     assert at.selectbox(key="tt_target").value == "SR-ARE"  # the paper's targets come first
     assert any("No benchmark cells yet: run `workbench bench transfer`" in i.value for i in at.info)
+    assert not at.get("vega_lite_chart")  # only the open tab (the benchmark) runs
+    _open(at, "How the tasks relate")
     charts = at.get("vega_lite_chart")
     assert len(charts) >= 2  # the correlation network and the heatmap
-    assert any("Run the live comparison above" in c.value for c in at.caption)
+    _open(at, "A molecule")
+    assert any("Run a comparison in the Live comparison tab" in c.value for c in at.caption)
 
 
 def test_bad_inputs_are_one_error_sentence_each(small_data):
@@ -86,6 +89,13 @@ def test_bad_inputs_are_one_error_sentence_each(small_data):
     assert "none of them is positive" in refused[1]
 
 
+def _open(at, tab: str) -> None:
+    """Open one of the page's tabs (only the open one runs)."""
+    at.session_state["tt_tab"] = tab
+    at.run()
+    assert not at.exception, at.exception
+
+
 def _frame(at, column: str) -> pd.DataFrame:
     """The first table on the page with this column."""
     return next(d.value for d in at.dataframe if column in d.value.columns)
@@ -114,6 +124,7 @@ def test_the_benchmark_cells_of_the_target_are_shown(small_data):
 
 def test_a_live_comparison_trains_in_the_background_and_predicts_a_molecule(small_data):
     at = app_test("task_transfer.py")
+    _open(at, "Live comparison")
     at.slider(key="tt_fraction").set_value(50).run()
     at.multiselect(key="tt_arms").set_value(["single", "kt"]).run()
     at.number_input(key="tt_epochs").set_value(1).run()
@@ -127,8 +138,10 @@ def test_a_live_comparison_trains_in_the_background_and_predicts_a_molecule(smal
     assert job.state == "done", job.error
     scores = _frame(at, "validation ROC-AUC")
     assert list(scores["arm"]) == ["single", "kt"] and scores["test ROC-AUC"].between(0, 1).all()
+    _open(at, "How the tasks relate")
     dependency = _frame(at, "weight")  # arm (d)'s learned weights, drawn as a network
     assert len(dependency) == 11 and dependency["weight"].between(0, 1).all()
+    _open(at, "A molecule")
     at.text_input(key="tt_smiles").set_value("CC(=O)Oc1ccccc1C(=O)O").run()
     table = _frame(at, "P(SR-ARE)")
     assert list(table["arm"]) == ["single", "kt"] and table["P(SR-ARE)"].between(0, 1).all()
@@ -138,6 +151,7 @@ def test_a_live_comparison_trains_in_the_background_and_predicts_a_molecule(smal
 
 def test_cancel_stops_the_live_run(small_data):
     at = app_test("task_transfer.py")
+    _open(at, "Live comparison")
     at.number_input(key="tt_epochs").set_value(2).run()  # cancelling is checked after each epoch
     at.number_input(key="tt_max_train").set_value(100).run()
     at.button(key="tt_train").click().run()

@@ -94,7 +94,7 @@ def live_panel(dataset: str, target: str, fraction: float, job: TrainingJob | No
 def molecule_panel(job: TrainingJob | None) -> None:
     """A SMILES box and the molecule's predicted target probability under each arm trained live."""
     if job is None or job.state != "done":
-        st.caption("Run the live comparison above to predict a molecule with each arm.")
+        st.caption("Run a comparison in the Live comparison tab to predict a molecule with each arm it trains.")
         return
     result: LiveResult = job.result
     molecule = current_molecule()
