@@ -173,6 +173,6 @@ def relations_panel(dataset: str, target: str, dependency: pd.DataFrame | None =
         )
         st.caption("σ(Λ) of the live run's knowledge-transfer head: 0.5 at the start, learned with the network.")
     else:
-        st.caption("Train arm (d), kt, in the live comparison below to see its learned dependency weights here.")
+        st.caption("Train arm (d), kt, in the Live comparison tab to see its learned dependency weights here.")
     with st.expander("Correlation with the target, as a table"):
         st.dataframe(relation_table(data.tasks, target, phi, "phi"), hide_index=True, key="tt_phi_table")
