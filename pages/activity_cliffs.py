@@ -4,6 +4,7 @@ import streamlit as st
 
 from workbench import cliffs
 from workbench.app.cliff_models import models_panel
+from workbench.app.lazy_tabs import lazy_tabs
 from workbench.app.render import plain
 from workbench.app.upload import CLIFF_LIMITS, table_upload
 from workbench.cliffs.columns import ColumnError, cliff_input, column_menu
@@ -88,7 +89,8 @@ if frame is not None:
         st.warning(f"{view.left_out} rows were left out (unparsable SMILES or missing potency).")
 
     # only the open tab runs and is drawn: a first view draws the SAS map, not four views at once
-    tab_map, tab_table, tab_net, tab_models = st.tabs(list(CLIFF_TABS), key="cliff_tab", on_change="rerun")
+    keep = {CLIFF_TABS[0]: ("sas_x",), CLIFF_TABS[3]: ("live_models", "live_epochs")}  # kept while closed
+    tab_map, tab_table, tab_net, tab_models = lazy_tabs(CLIFF_TABS, key="cliff_tab", keep=keep)
     ranked = ranked_cliffs(result)
 
     if tab_map.open:

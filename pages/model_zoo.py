@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from workbench.app.lazy_tabs import lazy_tabs
 from workbench.app.render import plain
 from workbench.champions.comparison import champion_comparison, read_champion_cells
 from workbench.models import skipped_checkpoints
@@ -18,7 +19,7 @@ if not checkpoints:
     st.stop()
 #: The page's views; only the open one runs and is drawn (``st.tabs(..., on_change="rerun")``).
 ZOO_TABS = ("Models", "Champions vs published", "Benchmark")
-models_tab, champions_tab, bench_tab = st.tabs(list(ZOO_TABS), key="zoo_tab", on_change="rerun")
+models_tab, champions_tab, bench_tab = lazy_tabs(ZOO_TABS, key="zoo_tab", keep={ZOO_TABS[0]: ("zoo_model",)})
 if models_tab.open:
     with models_tab:
         summary = card_rows(checkpoints)

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from workbench.app.lazy_tabs import lazy_tabs
 from workbench.app.render import plain
 from workbench.app.task_transfer import benchmark_panel, choose_setup, relations_panel, setup_problem
 from workbench.app.task_transfer_live import current_job, live_panel, molecule_panel
@@ -26,7 +27,8 @@ same = result is not None and (result.request.dataset, result.request.target) ==
 
 #: Only the open tab runs (``on_change="rerun"``): a first view draws the benchmark's bars, nothing else.
 TABS = ("Benchmark", "How the tasks relate", "Live comparison", "A molecule")
-bench_tab, relations_tab, live_tab, molecule_tab = st.tabs(list(TABS), key="tt_tab", on_change="rerun")
+KEEP = {TABS[2]: ("tt_arms", "tt_epochs", "tt_max_train"), TABS[3]: ("tt_smiles",)}  # kept while closed
+bench_tab, relations_tab, live_tab, molecule_tab = lazy_tabs(TABS, key="tt_tab", keep=KEEP)
 if bench_tab.open:
     with bench_tab:
         benchmark_panel(dataset, target, fraction)

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from workbench.app.hits import hit_downloads, hit_grid
+from workbench.app.lazy_tabs import lazy_tabs
 from workbench.app.render import plain
 from workbench.app.retrieval_view import UPLOAD_TYPES, describe_panel, model_note, prompt_screen_panel
 from workbench.app.upload import LIBRARY_LIMITS, molecule_upload
@@ -45,7 +46,12 @@ model_note(retriever.checkpoint.card)
 
 #: Only the open tab runs (``on_change="rerun"``): a first view embeds no single molecule and reads no corpus.
 TABS = ("Text → molecules", "Molecule → text", "Screening")
-text_tab, mol_tab, screen_tab = st.tabs(list(TABS), key="tr_tab", on_change="rerun")
+KEEP = {  # the widgets whose values survive a visit to another tab (uploads cannot be kept)
+    TABS[0]: ("tr_example", "tr_query", "tr_library", "tr_k"),
+    TABS[1]: ("tr_mol_source", "tr_smiles", "tr_n"),
+    TABS[2]: ("tr_prompt",),
+}
+text_tab, mol_tab, screen_tab = lazy_tabs(TABS, key="tr_tab", keep=KEEP)
 examples = _examples()
 
 

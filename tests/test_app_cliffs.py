@@ -162,3 +162,18 @@ def test_ambiguous_upload_warns_and_lets_the_user_choose():
     at.radio(key="up_unit").set_value("pActivity").run()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Rows left out"] == "1" and metrics["Cliff pairs"] == "0"
+
+
+@pytest.mark.slow
+def test_the_map_axis_and_live_models_survive_a_visit_to_another_tab():
+    at = open_page()
+    other = at.radio(key="sas_x").options[1]
+    at.radio(key="sas_x").set_value(other).run()
+    show(at, "Models")
+    at.multiselect(key="live_models").set_value(["KNN"]).run()
+    show(at, "Cliff pairs")
+    assert not at.get("multiselect")  # closed tabs do not run
+    show(at, "SAS map & pair")
+    assert at.radio(key="sas_x").value == other
+    show(at, "Models")
+    assert at.multiselect(key="live_models").value == ["KNN"]

@@ -125,3 +125,16 @@ def test_a_nonsense_query_shows_no_strong_match_and_percentiles(tiny_shipped):
     hits = at.dataframe[0].value
     assert "percentile" in hits.columns and (hits["percentile"] < 99).all()
     assert any("pct)" in c.value for c in at.caption)  # the grid shows each score's percentile
+
+
+@pytest.mark.slow
+def test_the_query_survives_a_visit_to_another_tab(tiny_shipped):
+    at = _run()
+    at.text_input(key="tr_query").set_value("The molecule is a naphthalene number 19.").run()
+    at.slider(key="tr_k").set_value(2).run()
+    for tab in ("Molecule → text", "Screening", "Text → molecules"):
+        at.session_state["tr_tab"] = tab
+        at.run()
+        assert not at.exception, at.exception
+    assert at.text_input(key="tr_query").value == "The molecule is a naphthalene number 19."
+    assert at.slider(key="tr_k").value == 2 and len(at.dataframe[0].value) == 2

@@ -163,3 +163,14 @@ def test_cancel_stops_the_live_run(small_data):
     assert not at.exception, at.exception
     assert job.state == "cancelled" and [w.value for w in at.warning] == ["The run was cancelled."]
     assert not at.button(key="tt_train").disabled
+
+
+def test_the_live_settings_survive_a_visit_to_another_tab(small_data):
+    at = app_test("task_transfer.py")
+    _open(at, "Live comparison")
+    at.number_input(key="tt_epochs").set_value(2).run()
+    at.multiselect(key="tt_arms").set_value(["kt"]).run()
+    _open(at, "Benchmark")
+    assert not at.number_input  # the live tab does not run while closed
+    _open(at, "Live comparison")
+    assert at.number_input(key="tt_epochs").value == 2 and at.multiselect(key="tt_arms").value == ["kt"]
