@@ -283,8 +283,8 @@ def visit_in_app(
     context, url: str, spec: PageSpec, timeout_s: float, origins: Sequence[PageSpec] = PAGES
 ) -> float | None:
     """Seconds from a click on ``spec``'s sidebar link until its result is visible, in a new tab that first
-    shows another page (the first of ``origins`` with nothing matching ``spec``'s result selector, so a result
-    left from that page cannot count) and waits until that page's script has finished and the server is idle;
+    shows another page (the first of ``origins`` with nothing matching ``spec``'s result selector once it has
+    finished, so a result left from that page cannot count) and waits until that page's script has finished and the server is idle;
     ``None`` when no result came or no origin page qualified."""
     page = context.new_page()
     try:
@@ -293,7 +293,8 @@ def visit_in_app(
             if wait_for_result(page, origin, timeout_s) and _matches(page, spec) == 0:
                 _wait_finished(page, timeout_s)  # the click then starts the page, not an interrupt of the origin
                 wait_idle(url)
-                break
+                if _matches(page, spec) == 0:  # still none once the origin has drawn everything (a later table)
+                    break
         else:
             return None
         link = page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=spec.name, exact=True)
