@@ -284,8 +284,8 @@ def visit_in_app(
 ) -> float | None:
     """Seconds from a click on ``spec``'s sidebar link until its result is visible, in a new tab that first
     shows another page (the first of ``origins`` with nothing matching ``spec``'s result selector once it has
-    finished, so a result left from that page cannot count) and waits until that page's script has finished and the server is idle;
-    ``None`` when no result came or no origin page qualified."""
+    finished, so a result left from that page cannot count) and waits until that page's script has finished and
+    the server is idle; ``None`` when no result came or no origin page qualified."""
     page = context.new_page()
     try:
         for origin in (o for o in origins if o.name != spec.name):

@@ -132,6 +132,23 @@ def _fmt(values: pd.Series, scale: float) -> str:
     return f"{mean:.2f} ± {values.std(ddof=0) * scale:.2f} (n={len(values)})"
 
 
+def _vs_none(cells: pd.DataFrame, arms: Sequence[str], column: str) -> str:
+    """Each arm's mean over the classification sets it shares with ``none`` minus ``none``'s over the same sets
+    (per set the mean over its seeds), with the number of sets: a comparison before every set has a cell."""
+    per_set = cells[cells["dataset"].isin(CLASSIFICATION)].groupby(["arm", "dataset"])[column].mean() * 100
+    if "none" not in per_set.index.get_level_values("arm"):
+        return " | ".join("–" for _ in arms) + " |"
+    out = []
+    for arm in arms:
+        if arm == "none" or arm not in per_set.index.get_level_values("arm"):
+            out.append("–")
+            continue
+        shared = per_set["none"].index.intersection(per_set[arm].index)
+        diff = per_set[arm][shared].mean() - per_set["none"][shared].mean()
+        out.append(f"{diff:+.2f} ({len(shared)} sets)")
+    return " | ".join(out) + " |"
+
+
 def report(cells: pd.DataFrame, *, command: str, machine: str) -> str:
     """The markdown report: per data set and arm, both read-outs; averages where an arm has every set."""
     lines = report_head("Pretraining benchmark: does an encoder pretrained here help fine-tuning?", command, machine)
@@ -167,7 +184,9 @@ def report(cells: pd.DataFrame, *, command: str, machine: str) -> str:
                 averages.append(f"{per_set.mean():.2f}")
             else:
                 averages.append(f"– ({len(per_set)} of 8 sets)")
-        lines += ["| **average, 8 classification sets** | ROC-AUC | " + " | ".join(averages) + " |", ""]
+        lines.append("| **average, 8 classification sets** | ROC-AUC | " + " | ".join(averages) + " |")
+        paired = _vs_none(cells, arms, column)
+        lines += ["| **vs none, on the classification sets both have** | ROC-AUC | " + paired, ""]
     lines += [
         "## Published (for orientation: GraphMVP paper, 100 fine-tuning epochs, its pretraining data; not run here)",
         "",

@@ -66,6 +66,8 @@ def test_report_averages_only_arms_that_have_every_classification_set():
     text = pretraining.report(cells, command="workbench bench pretraining", machine="test machine")
     average = next(line for line in text.splitlines() if line.startswith("| **average"))
     assert "70.00" in average and "3 of 8 sets" in average
+    paired = next(line for line in text.splitlines() if line.startswith("| **vs none"))
+    assert paired.endswith("| – | +10.00 (3 sets) |")  # attrmask vs none on the 3 sets both have
     assert "73.07" in text  # the published goal is shown beside ours
 
 
