@@ -86,36 +86,31 @@ for note in ensemble.notes:
 table = ensemble.to_frame()
 view_col, data_col = st.columns([3, 2])
 with view_col:
-    # the viewer comes first and its controls below it: the browser starts the 3D view before drawing the widgets
-    # (a widget's value is in the session state from the last run; its default on the first)
-    state = st.session_state
-    mode = MODES[state.get("conf_mode", next(iter(MODES)))]
-    animating = mode == "animate"  # the animation draws neither a surface nor labels: their controls are off
-    conformer = state.get("conf_pick", 0) if state.get("conf_pick", 0) < ensemble.n_conformers else 0
-    show_viewer(
-        ensemble_view(
-            ensemble,
-            conformer=conformer,
-            mode=mode,
-            style=state.get("conf_style", STYLES[0]),
-            surface="none" if animating else state.get("conf_surface", next(iter(SURFACES))),
-            color=state.get("conf_color", COLORINGS[0]),
-            labels=state.get("conf_labels", False) and not animating,
-        )
-    )
     a, b, c = st.columns(3)
-    a.radio("Show", list(MODES), key="conf_mode")
+    mode = MODES[a.radio("Show", list(MODES), key="conf_mode")]
     style = b.radio("Style", STYLES, key="conf_style")
     color = c.radio("Colour", COLORINGS, key="conf_color")
     a, b, c = st.columns(3)
-    a.selectbox("Surface", list(SURFACES), key="conf_surface", disabled=animating)
+    animating = mode == "animate"  # the animation draws neither a surface nor labels: their controls are off
+    surface = a.selectbox("Surface", list(SURFACES), key="conf_surface", disabled=animating)
     labels = b.toggle("Atom labels", key="conf_labels", disabled=animating)
-    c.selectbox(
+    conformer = c.selectbox(
         "Conformer",
         range(ensemble.n_conformers),
         format_func=lambda i: f"{i} · ΔE {table['energy_kcal_mol'][i]:.2f} · w {table['boltzmann_weight'][i]:.2f}",
         key="conf_pick",
         disabled=mode != "single",
+    )
+    show_viewer(
+        ensemble_view(
+            ensemble,
+            conformer=conformer,
+            mode=mode,
+            style=style,
+            surface="none" if animating else surface,
+            color=color,
+            labels=labels and not animating,
+        )
     )
     if animating:
         st.caption("The animation steps through every conformer; surfaces and atom labels are off while it plays.")
