@@ -35,6 +35,8 @@ from rdkit import Chem, rdBase
 from rdkit.Chem import Descriptors, Graphs
 from rdkit.ML.InfoTheory import entropy
 
+from workbench.featurizers.descriptor_store import active_store
+
 __all__ = [
     "MAX_ABS_VALUE",
     "apply_normalization",
@@ -135,6 +137,8 @@ def rdkit2d_raw(
     if unknown:
         raise ValueError(f"RDKit {rdkit.__version__} has no descriptor named {', '.join(unknown)}.")
     fns = [table[n] for n in names]
+    store = active_store()  # inside descriptor_rows_on_disk: rows of earlier processes are read from a file
+    stored = store.rows(names) if store is not None else {}
     out = np.full((len(mols), len(names)), np.nan)
     failed: list[list[str]] = []
     with rdBase.BlockLogs(), np.errstate(all="ignore"):
@@ -142,11 +146,16 @@ def rdkit2d_raw(
             if mol is None:
                 failed.append(list(names))
                 continue
-            key = (names, Chem.MolToSmiles(mol))
+            smiles = Chem.MolToSmiles(mol)
+            key = (names, smiles)
             row = _COMPUTED.get(key)
+            if row is None:
+                row = stored.get(smiles)
             if row is None:
                 copy = Chem.Mol(mol)
                 row = np.array([_value(fn, copy) for fn in fns])
+                if store is not None:
+                    store.remember(names, smiles, row)
                 with _COMPUTED_LOCK:
                     _COMPUTED[key] = row
                     while len(_COMPUTED) > DESCRIPTOR_CACHE:
