@@ -6,7 +6,7 @@ from workbench.app.lazy_tabs import lazy_tabs
 from workbench.app.render import plain
 from workbench.champions.comparison import champion_comparison, read_champion_cells
 from workbench.models import skipped_checkpoints
-from workbench.models.zoo import benchmark_figure, benchmark_table, card_facts, card_rows
+from workbench.models.zoo import benchmark_figure, benchmark_table, card_facts, card_rows, init_comparison_rows
 from workbench.predict.inference import list_models
 
 st.title("Model zoo")
@@ -72,4 +72,13 @@ if bench_tab.open:
             st.altair_chart(benchmark_figure(bench), key="zoo_bench")
             st.caption(
                 "Classification data sets report ROC-AUC (higher is better), regression ones RMSE (lower is better)."
+            )
+        before_after = init_comparison_rows(checkpoints)
+        if not before_after.empty:
+            st.subheader("Shipped GINs: from random weights or from a pretrained encoder")
+            st.dataframe(before_after, hide_index=True, key="zoo_init")
+            st.caption(
+                "Each GIN was fine-tuned both ways with the same command and seeds; the one better on validation "
+                "ships (test scores never decide). Mean ± std over seeds; `workbench train finetune ... --init "
+                "models/encoders/attrmask --only-if-better` makes the comparison."
             )

@@ -31,6 +31,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     ft.add_argument("--name", help="checkpoint name (default <dataset>_gin)")
     ft.add_argument("--models-dir", default="models")
     ft.add_argument("--runs-dir", default="runs", help="logs and resumable state")
+    ft.add_argument(
+        "--only-if-better",
+        action="store_true",
+        help="replace a checkpoint of this name only if the new ensemble is better on validation; the card that "
+        "stays records both (e.g. with --init models/encoders/attrmask)",
+    )
     ft.set_defaults(func=run_finetune)
 
     bl = verbs.add_parser("baseline", help="random forest / XGBoost / SVR on ECFP4, one model per seed")
@@ -132,8 +138,19 @@ def run_finetune(args: argparse.Namespace) -> int:
         device=args.device,
         threads=args.threads,
     )
-    card = finetune(cfg, models_dir=args.models_dir, runs_dir=args.runs_dir, command=_command())
-    print(f"wrote {args.models_dir}/{card.name}: test {card.to_dict()['metrics']['test']}")
+    card = finetune(
+        cfg, models_dir=args.models_dir, runs_dir=args.runs_dir, command=_command(), only_if_better=args.only_if_better
+    )
+    comparison = (card.training or {}).get("init_comparison")
+    if args.only_if_better and comparison is not None:
+        metric = comparison["metric"]
+        old, new = comparison["candidates"]
+        verdict = "replaced" if comparison["kept"] == 1 else "kept (the new ensemble is not better on validation)"
+        print(
+            f"{args.models_dir}/{card.name} {verdict}: validation {metric} {old['valid']['mean']:.4f} "
+            f"({old['init'] or 'no pretraining'}) vs {new['valid']['mean']:.4f} ({new['init'] or 'no pretraining'})"
+        )
+    print(f"{args.models_dir}/{card.name}: test {card.to_dict()['metrics']['test']}")
     return 0
 
 

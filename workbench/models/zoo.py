@@ -17,6 +17,7 @@ __all__ = [
     "benchmark_table",
     "card_facts",
     "card_rows",
+    "init_comparison_rows",
     "metric_text",
 ]
 
@@ -61,6 +62,38 @@ def card_rows(checkpoints: list[Checkpoint]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def _mean_std(score: dict | None) -> str:
+    if not score or score.get("mean") is None:
+        return "—"
+    std = score.get("std")
+    return f"{score['mean']:.3f}" + (f" ± {std:.3f}" if std is not None else "")
+
+
+def init_comparison_rows(checkpoints: list[Checkpoint]) -> pd.DataFrame:
+    """Before and after for every checkpoint whose card records a validation-decided choice of initialisation.
+
+    One row per candidate (``workbench train finetune --only-if-better``): model, initialisation (``no pretraining``
+    or the encoder folder), the deciding metric's validation and test mean ± std, and whether it is the one shipped.
+    """
+    rows = []
+    for c in checkpoints:
+        comparison = (c.card.training or {}).get("init_comparison")
+        if not comparison:
+            continue
+        for i, cand in enumerate(comparison["candidates"]):
+            rows.append(
+                {
+                    "model": c.name,
+                    "initialisation": cand.get("init") or "no pretraining",
+                    "metric": comparison["metric"],
+                    "valid": _mean_std(cand.get("valid")),
+                    "test": _mean_std(cand.get("test")),
+                    "shipped": "yes" if i == comparison["kept"] else "no",
+                }
+            )
+    return pd.DataFrame(rows, columns=["model", "initialisation", "metric", "valid", "test", "shipped"])
 
 
 def _known_sha256(value: str | None) -> bool:

@@ -10,6 +10,7 @@ model card whose test metrics are computed with the weights exactly as shipped.
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -21,10 +22,11 @@ from workbench.data.prepared import Prepared, prepare
 from workbench.featurizers import GRAPH_FEATURIZER, featurizer_spec, mols_to_graphs
 from workbench.featurizers.graph_batch import MolGraph
 from workbench.hashing import sha256_file
-from workbench.models import ModelCard, save_torch_checkpoint
+from workbench.models import CARD_FILE, ModelCard, save_torch_checkpoint
 from workbench.nn import GINPredictor, masked_bce_loss, masked_mse_loss
 from workbench.predict.references import store_references
 from workbench.train.encoder_init import load_encoder_weights
+from workbench.train.init_choice import keep_better
 from workbench.train.loop import EarlyStopping
 from workbench.train.metrics import regression_metrics, roc_auc, summarize_seeds
 from workbench.train.run_folder import RunFolder
@@ -175,9 +177,19 @@ def scaled_targets(prep: Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def finetune(
-    cfg: FinetuneConfig, *, models_dir: str | Path = "models", runs_dir: str | Path = "runs", command: str = ""
+    cfg: FinetuneConfig,
+    *,
+    models_dir: str | Path = "models",
+    runs_dir: str | Path = "runs",
+    command: str = "",
+    only_if_better: bool = False,
 ) -> ModelCard:
-    """Train ``cfg.seeds`` GINs and write the checkpoint folder; returns the card."""
+    """Train ``cfg.seeds`` GINs and write the checkpoint folder; returns the card of what stands there.
+
+    With ``only_if_better`` and a checkpoint of this name already in ``models_dir``, the new ensemble is written
+    beside the run and replaces it only when its mean validation score is better
+    (:func:`workbench.train.init_choice.keep_better`); the card that stays records the comparison.
+    """
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     run_dir = Path(runs_dir) / cfg.name
@@ -232,7 +244,10 @@ def finetune(
             **prep.card_fields(),
             "seeds": list(cfg.seeds),
             "metrics": {"test": summarize_seeds(test_metrics), "valid": summarize_seeds(valid_metrics)},
-            "training": {k: v for k, v in asdict(cfg).items() if k not in ("name", "dataset", "seeds", "split")},
+            "training": {
+                **{k: v for k, v in asdict(cfg).items() if k not in ("name", "dataset", "seeds", "split")},
+                **({"init_sha256": run_config(cfg, cfg.seeds[0], prep)["init_sha256"]} if cfg.init else {}),
+            },
             "command": command
             or f"workbench train finetune --dataset {cfg.dataset} --split {cfg.split} "
             f"--seeds {' '.join(map(str, cfg.seeds))} --epochs {cfg.epochs}",
@@ -243,12 +258,22 @@ def finetune(
             card["data"]["unfeaturizable"] = [
                 {"row": int(prep.kept[i]), "smiles": prep.smiles[i], "reason": errors[i]} for i in bad
             ]
-        save_torch_checkpoint(Path(models_dir) / cfg.name, card, states, list(cfg.seeds))
+        target = Path(models_dir) / cfg.name
+        compare = only_if_better and (target / CARD_FILE).is_file()
+        staged = run_dir / "checkpoint" if compare else target
+        if compare:
+            shutil.rmtree(staged, ignore_errors=True)
+        save_torch_checkpoint(staged, card, states, list(cfg.seeds))
+        if compare:
+            replaced, kept = keep_better(staged, target)
+            log.info(
+                "%s: %s on validation", target, "replaced, better" if replaced else "kept, the new one is not better"
+            )
+            if not replaced:
+                return kept
         train = prep.split.train
-        written = store_references(
-            Path(models_dir) / cfg.name, [prep.mols[i] for i in train], prep.kept[train], log=log.info
-        )
-        log.info("wrote %s: test %s", Path(models_dir) / cfg.name, written.to_dict()["metrics"]["test"])
+        written = store_references(target, [prep.mols[i] for i in train], prep.kept[train], log=log.info)
+        log.info("wrote %s: test %s", target, written.to_dict()["metrics"]["test"])
         return written
     finally:
         log.removeHandler(handler)
