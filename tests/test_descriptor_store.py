@@ -4,23 +4,13 @@ import numpy as np
 import pytest
 from rdkit import Chem
 
+from tests.test_feature_sets import _fresh_descriptor_rows, mols  # noqa: F401  (autouse fixture)
 from workbench.featurizers import descriptors
 from workbench.featurizers.descriptor_store import descriptor_rows_on_disk, rows_file
 from workbench.featurizers.descriptors import rdkit2d_raw
 
 NAMES = ("MolWt", "TPSA", "MolLogP")
 SMILES = ["CCO", "c1ccccc1O", "CC(=O)Oc1ccccc1C(=O)O"]
-
-
-def mols(smiles: list[str]) -> list[Chem.Mol]:
-    return [Chem.MolFromSmiles(s) for s in smiles]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_descriptor_rows():
-    descriptors.clear_descriptor_cache()
-    yield
-    descriptors.clear_descriptor_cache()
 
 
 @pytest.fixture
