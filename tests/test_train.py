@@ -52,6 +52,9 @@ def test_gin_finetune_round_trips_through_inference(tiny_data, tmp_path):
     assert set(card.metrics["test"]["roc_auc"].to_dict()) == {"mean", "std", "per_seed"}
     assert card.split.kind == "scaffold" and sum(card.split.sizes) == 64
     assert card.featurizer.name == "pretrain_gnns_graph" and card.data.sha256
+    cost = card.training["cost"]
+    assert cost["epochs_run"] == [3, 3] and cost["molecule_epochs"] == 6 * card.split.sizes[0]
+    assert cost["wall_seconds"] > 0 and cost["reused_seeds"] == []
     assert load_card(tiny_data / "tiny_gin") == card
 
     prep = prepare("bbbp")

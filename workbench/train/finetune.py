@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -27,7 +28,7 @@ from workbench.nn import GINPredictor, masked_bce_loss, masked_mse_loss
 from workbench.predict.references import store_references
 from workbench.train.encoder_init import load_encoder_weights
 from workbench.train.init_choice import keep_better
-from workbench.train.loop import EarlyStopping
+from workbench.train.loop import EarlyStopping, LoopResult
 from workbench.train.metrics import regression_metrics, roc_auc, summarize_seeds
 from workbench.train.run_folder import RunFolder
 from workbench.train.supervised import fit_graph_model, predict_graphs
@@ -108,8 +109,12 @@ def _train_seed(
     run_dir: Path,
     mean: np.ndarray,
     std: np.ndarray,
-) -> dict[str, torch.Tensor]:
-    """Train one member in ``run_dir/seed<seed>/`` (resumed, or read back when finished); returns the best state."""
+) -> tuple[dict[str, torch.Tensor], LoopResult]:
+    """Train one member in ``run_dir/seed<seed>/`` (resumed, or read back when finished).
+
+    Returns:
+        The best state and how the run went (epochs run, whether it was read back).
+    """
     device = torch.device(cfg.device)
     torch.manual_seed(seed)
     np.random.seed(seed)
@@ -120,7 +125,7 @@ def _train_seed(
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     classification = prep.task_type == "classification"
     valid = prep.split.valid
-    fit_graph_model(
+    result = fit_graph_model(
         model, graphs, y, prep.split.train, valid,
         optimizer=optimizer,
         loss_fn=masked_bce_loss if classification else masked_mse_loss,
@@ -135,7 +140,22 @@ def _train_seed(
         desc=f"{cfg.name} seed {seed}",
         echo=log.info,
     )  # fmt: skip
-    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, result
+
+
+def _cost(runs: Sequence[LoopResult], n_train: int, seconds: float, cfg: FinetuneConfig) -> dict:
+    """What the run cost: wall time of this command, epochs per seed, molecule-epochs, device and threads.
+
+    Seeds read back from an earlier, finished run (``reused``) are listed but their time is not in ``wall_seconds``.
+    """
+    return {
+        "wall_seconds": round(seconds, 1),
+        "epochs_run": [r.epochs_run for r in runs],
+        "reused_seeds": [seed for seed, r in zip(cfg.seeds, runs, strict=True) if r.reused],
+        "molecule_epochs": int(sum(r.epochs_run for r in runs) * n_train),
+        "device": cfg.device,
+        "threads": cfg.threads,
+    }
 
 
 def _without(idx: np.ndarray, drop: Sequence[int]) -> np.ndarray:
@@ -198,6 +218,7 @@ def finetune(
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
+    started = time.perf_counter()
     try:
         prep = prepare(cfg.dataset, cfg.split)
         log.info(
@@ -211,9 +232,10 @@ def finetune(
         regression = prep.task_type == "regression"
         y, mean, std = scaled_targets(prep)
         device = torch.device(cfg.device)
-        states, test_metrics, valid_metrics = [], [], []
+        states, test_metrics, valid_metrics, runs = [], [], [], []
         for seed in cfg.seeds:
-            best = _train_seed(cfg, prep, graphs, y, seed, run_dir, mean, std)
+            best, result = _train_seed(cfg, prep, graphs, y, seed, run_dir, mean, std)
+            runs.append(result)
             stored = _round_trip(best, cfg.weights_dtype)
             model = GINPredictor(len(prep.tasks), cfg.num_layer, cfg.emb_dim, 0.0, cfg.jk)
             model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in stored.items()})
@@ -247,6 +269,7 @@ def finetune(
             "training": {
                 **{k: v for k, v in asdict(cfg).items() if k not in ("name", "dataset", "seeds", "split")},
                 **({"init_sha256": run_config(cfg, cfg.seeds[0], prep)["init_sha256"]} if cfg.init else {}),
+                "cost": _cost(runs, len(prep.split.train), time.perf_counter() - started, cfg),
             },
             "command": command
             or f"workbench train finetune --dataset {cfg.dataset} --split {cfg.split} "
