@@ -19,13 +19,23 @@ def read_cells(path: Path) -> pd.DataFrame:
 
 
 def append_cell(row: dict, path: Path) -> None:
-    """Add one finished cell: the whole file is rewritten under a temporary name and renamed into place."""
+    """Add one finished cell: the whole file is rewritten under a temporary name and renamed into place.
+
+    Runs started side by side (one cell per CPU) append to the same file: the read, rewrite and rename happen under
+    an exclusive lock on ``<file>.lock``, so no process rewrites the file from a copy that misses another's row.
+    """
+    import fcntl
+    import os
+
     import pandas as pd
 
-    frame = pd.concat([read_cells(path), pd.DataFrame([row])], ignore_index=True)
-    tmp = path.with_suffix(".tmp")
-    frame.to_csv(tmp, index=False)
-    tmp.replace(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        frame = pd.concat([read_cells(path), pd.DataFrame([row])], ignore_index=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        frame.to_csv(tmp, index=False)
+        tmp.replace(path)
 
 
 def report_head(title: str, command: str, machine: str) -> list[str]:
