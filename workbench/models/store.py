@@ -151,10 +151,15 @@ def set_reference_files(folder: str | Path, files: Sequence[dict]) -> ModelCard:
     ]
     kinds = {f["kind"] for f in new}
     card["references"] = [r for r in card.get("references", []) if r["kind"] not in kinds] + new
+    return rewrite_card(folder, card)
+
+
+def rewrite_card(folder: str | Path, card: Mapping) -> ModelCard:
+    """Validate a changed card of an existing checkpoint and write it atomically (weights untouched)."""
     written = ModelCard.from_dict(card)
-    tmp = folder / (CARD_FILE + ".tmp")
+    tmp = Path(folder) / (CARD_FILE + ".tmp")
     tmp.write_text(json.dumps(written.to_dict(), indent=2, sort_keys=False) + "\n")
-    tmp.replace(folder / CARD_FILE)
+    tmp.replace(Path(folder) / CARD_FILE)
     return written
 
 

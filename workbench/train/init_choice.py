@@ -9,12 +9,12 @@ validation and test scores (mean ± std over seeds), which one was kept and by w
 
 from __future__ import annotations
 
-import json
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-from workbench.models import CARD_FILE, ModelCard, load_card
+from workbench.models import ModelCard, load_card
+from workbench.models.store import rewrite_card
 
 __all__ = ["better_on_valid", "candidate_record", "keep_better", "primary"]
 
@@ -47,11 +47,7 @@ def _record(folder: Path, comparison: dict) -> ModelCard:
     """Write ``training.init_comparison`` into the card of ``folder`` (weights untouched)."""
     card = load_card(folder).to_dict()
     card["training"] = {**(card.get("training") or {}), "init_comparison": comparison}
-    written = ModelCard.from_dict(card)
-    tmp = folder / (CARD_FILE + ".tmp")
-    tmp.write_text(json.dumps(written.to_dict(), indent=2, sort_keys=False) + "\n")
-    tmp.replace(folder / CARD_FILE)
-    return written
+    return rewrite_card(folder, card)
 
 
 def keep_better(staged: str | Path, shipped: str | Path) -> tuple[bool, ModelCard]:
