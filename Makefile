@@ -46,7 +46,7 @@ lint: install
 format: install
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
-# `make bench` runs the quick featurization benchmark; `make bench BENCH=moleculenet` (or conformers,
+# `make bench` runs the quick featurization benchmark; `make bench BENCH=baselines` (or conformers,
 # throughput, retrieval, ...) runs bench/<name>.py. `workbench bench cliffs` runs the activity-cliff benchmark.
 BENCH ?= featurize
 bench: install

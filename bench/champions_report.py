@@ -1,30 +1,17 @@
-"""The report of the champion search (``bench/results/champions.md``): champions, every candidate, random splits."""
+"""The MoleculeNet report of the champion search (``bench/results/moleculenet.md``): champions, every candidate
+(the pretraining benchmark's GINs among them), published rows, repeated random splits."""
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 from bench.cells import report_head
-
-MODELS = Path(__file__).resolve().parent.parent / "models"
 
 
 def _fmt(mean, std=None, digits: int = 3) -> str:
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
         return "—"
     return f"{mean:.{digits}f}" + ("" if std is None or math.isnan(std) else f" ± {std:.{digits}f}")
-
-
-def _shipped_gin(dataset: str, metric: str) -> float | None:
-    from workbench.models import CheckpointError, load_card
-
-    try:
-        card = load_card(MODELS / f"{dataset}_gin")
-    except (CheckpointError, FileNotFoundError, OSError):
-        return None
-    found = card.metrics.get("test", {}).get(metric)
-    return None if found is None else found.mean
 
 
 def _beats(ours: float, published: float | None, higher: bool) -> str:
@@ -51,8 +38,6 @@ def dataset_section(dataset: str, rows, choice: dict) -> list[str]:
             f"| {_fmt(r[f'valid_{metric}_mean'], r[f'valid_{metric}_std'])} "
             f"| {_fmt(r[f'test_{metric}_mean'], r[f'test_{metric}_std'])} | {r['seconds']:.0f} |"
         )
-    gin = _shipped_gin(dataset, metric)
-    lines += [f"| GIN (shipped card, no pretraining) | graph | 3 | — | {_fmt(gin)} | — |"] if gin is not None else []
     for name, value in published_rows(dataset).items():
         if value is not None:
             lines.append(f"| {name} (published) | graph | 3 | — | {_fmt(value)} | — |")
@@ -94,14 +79,22 @@ def random_section(cells) -> list[str]:
     return [*lines, ""]
 
 
-def report(cells, random_cells, command: str, machine: str) -> str:
-    """The Markdown report of the stored cells (scaffold split, then the repeated random splits)."""
+def report(cells, random_cells, command: str, machine: str, pretraining=None, datasets=()) -> str:
+    """The Markdown report of the stored cells (scaffold split, then the repeated random splits).
+
+    ``pretraining``: the pretraining benchmark's cells, whose GINs join the candidates of the searched data sets;
+    ``datasets``: every data set the search covers (those without cells are listed as not searched yet).
+    """
+    from workbench.champions.gin import candidate_cells
     from workbench.champions.grid import FEATURES, LARGE_FEATURES, GridLimits
     from workbench.champions.published import GRAPHMVP_C, GRAPHMVP_SOURCES
     from workbench.champions.selection import champions, headline, summarize_cells
 
     limits = GridLimits()
-    lines = report_head("Champion search on MoleculeNet (scaffold split)", command, machine)
+    searched = cells
+    cells = candidate_cells(cells, pretraining if pretraining is not None else cells.iloc[0:0])
+    gins = int((cells["family"] == "gin").sum()) if not cells.empty else 0
+    lines = report_head("MoleculeNet: champion search (scaffold split)", command, machine)
     lines += [
         "Every family × feature set is fitted on the training split of the deterministic scaffold split "
         "(80/10/10) with each seed and scored on validation and test; the **champion** of a data set is the "
@@ -117,6 +110,13 @@ def report(cells, random_cells, command: str, machine: str) -> str:
         f"(100 trees), xgboost, mlp on {', '.join(LARGE_FEATURES)}; *huge* (> {limits.huge_labels:,}, or > "
         f"{limits.many_tasks} tasks) = xgboost (200 rounds) and mlp on the same sets. SVMs only below "
         f"{limits.svm_train:,} training molecules. Hyperparameters: `workbench/champions/grid.py`.",
+        "",
+        f"GIN candidates ({gins} cells): the pretraining benchmark's fine-tuned GINs on the same split and seeds "
+        "(`workbench bench pretraining`, `bench/results/pretraining.md`), from random weights and from each shipped "
+        "encoder; validation is the best epoch's (so slightly optimistic beside a candidate scored once) and test "
+        "is read at that epoch. A GIN champion would ship through `workbench train finetune`, not as a tabular "
+        "checkpoint. Data sets the search has not run on get no GIN candidates (their GINs are in the "
+        "pretraining report).",
         "",
     ]
     if cells.empty:
@@ -137,15 +137,21 @@ def report(cells, random_cells, command: str, machine: str) -> str:
             f"| {_fmt(c[f'test_{metric}_mean'], c[f'test_{metric}_std'])} | {_fmt(GRAPHMVP_C.get(dataset))} "
             f"| {verdict} |"
         )
+    missing = [d for d in datasets if d not in chosen]
+    if missing:
+        lines += ["", f"Not searched yet: {', '.join(missing)} (`workbench bench champions --datasets "
+                  f"{' '.join(missing)}`); their shipped models are the first baselines (`bench/results/baselines.md`) "
+                  "and their GINs are in `bench/results/pretraining.md`."]  # fmt: skip
     lines += ["", f"The champion beats GraphMVP-C's published test score on {wins['yes']} of "
               f"{wins['yes'] + wins['no']} data sets that have a published value. Published rows: "
               + "; ".join(f"{k}: {v}" for k, v in GRAPHMVP_SOURCES.items()) + ".", ""]  # fmt: skip
-    hours = cells["seconds"].sum() / 3600
-    lines += [f"Cells: {len(cells)}; fitting time summed over cells {hours:.2f} h (features not included).", ""]
+    hours = searched["seconds"].sum() / 3600
+    lines += [f"Search cells: {len(searched)}; fitting time summed over them {hours:.2f} h (features not included); "
+              f"GIN cells: {gins}.", ""]  # fmt: skip
     lines += ["## Every candidate", ""]
     for dataset, rows in summary.groupby("dataset", sort=False):
         if dataset in chosen:
-            grid = cells.loc[cells["dataset"] == dataset, "grid"].iloc[0]
+            grid = searched.loc[searched["dataset"] == dataset, "grid"].iloc[0]
             lines += dataset_section(str(dataset), rows.assign(grid=grid), chosen[dataset])
     lines += random_section(random_cells)
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -2,7 +2,7 @@
 
 Every number and setting in it comes from the JSON records under ``bench/results/cache/retrieval/``
 (one per finished run, written by :func:`bench.retrieval.run`; ``latency.json`` for the search
-latency), from the shipped checkpoint's card and from ``bench/results/moleculenet.csv``. A row with
+latency), from the shipped checkpoint's card and from ``bench/results/baselines.csv``. A row with
 records of real runs uses those; otherwise it uses records transcribed from an earlier report
 (``"source": "transcribed ..."``), which hold that report's rounded values, its mean ± std where
 it only gave those, and the differences it printed.
@@ -21,7 +21,7 @@ from workbench.models import load_card
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "retrieval.md"
-MOLECULENET = ROOT / "bench" / "results" / "moleculenet.csv"
+MOLECULENET = ROOT / "bench" / "results" / "baselines.csv"
 SHIPPED = ROOT / "models" / "retrieval_amole"
 COLUMNS = [
     ("mol2text_mrr", "M→T MRR"),
@@ -343,7 +343,7 @@ def _init_paragraph(init: dict) -> list[str]:
         ours = table[table["model"] == "GIN (ours, shipped)"].set_index("dataset")
         published = table[table["model"].str.startswith("GIN, published")].set_index("dataset")
         both = ours.index.intersection(published.index)
-        gaps = (ours.loc[both, "mean"] - published.loc[both, "mean"]).sort_values(ascending=False)
+        gaps = (ours.loc[both, "mean"] - published.loc[both, "mean"]).dropna().sort_values(ascending=False)
         listed = ", ".join(f"{name} {gap:+.3f}" for name, gap in gaps.items())
         if dataset in gaps.index:
             metric, why = ours.loc[dataset, "metric"], "Its"
@@ -352,7 +352,7 @@ def _init_paragraph(init: dict) -> list[str]:
                 why += "no-pretraining GIN; its"
             text += (
                 f" {why} test {metric} is {ours.loc[dataset, 'mean']:.3f} vs {published.loc[dataset, 'mean']:.3f} "
-                f"published (bench/results/moleculenet.csv, shipped GIN − published GIN per data set: {listed})."
+                f"published (bench/results/baselines.csv, shipped GIN − published GIN per data set: {listed})."
             )
     return [text]
 

@@ -56,22 +56,25 @@ if champions_tab.open:
             st.dataframe(shown, hide_index=True, key="zoo_champions_table")
             st.caption(
                 "Our champion per data set is the search's candidate best on the validation split; its bar is "
-                "the test score, mean ± std over seeds (`bench/results/champions.md`, `workbench bench champions`). "
-                "Published rows: GraphMVP (Liu et al., ICLR 2022), scaffold split, 3 seeds; values that were not "
-                "published or could not be confirmed are left out. Data sets without a search yet have no bar."
+                "the test score, mean ± std over seeds (`bench/results/moleculenet.md`, `workbench bench "
+                "champions`). Our GIN rows: the pretraining benchmark's GIN from random weights and from the "
+                "AttrMask encoder, test at the best-validation epoch. Published rows: GraphMVP (Liu et al., ICLR "
+                "2022), scaffold split, 3 seeds; values that were not published or could not be confirmed are left "
+                "out. Data sets without a search yet have no bar."
             )
 
 if bench_tab.open:
     with bench_tab:
-        st.subheader("Benchmark: scaffold split, 3 seeds")
+        st.subheader("Benchmark: scaffold split, 3 seeds (the first ECFP4 baselines and the GINs)")
         bench = benchmark_table()
         if bench is None:
-            st.info("No benchmark results yet: run `python -m bench.moleculenet`.")
+            st.info("No benchmark results yet: run `python -m bench.baselines`.")
         else:
             st.dataframe(bench, hide_index=True)
             st.altair_chart(benchmark_figure(bench), key="zoo_bench")
             st.caption(
-                "Classification data sets report ROC-AUC (higher is better), regression ones RMSE (lower is better)."
+                "Classification data sets report ROC-AUC (higher is better), regression ones RMSE (lower is better). "
+                "`bench/results/baselines.md`; the champion search (Champions vs published) supersedes it."
             )
         before_after = init_comparison_rows(checkpoints)
         if not before_after.empty:

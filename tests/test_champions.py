@@ -124,14 +124,14 @@ def test_bench_runs_resumes_and_reports(data_dirs, tmp_path) -> None:
     argv = ["--datasets", "bbbp", "esol", "--families", "rf", "svm", "--features", "ecfp4", "maccs",
             "--seeds", "0", "1", "--jobs", "1", "--out", str(tmp_path)]  # fmt: skip
     assert bench.main(argv) == 0
-    assert "fitted no cell" not in (tmp_path / "champions.md").read_text()
+    assert "fitted no cell" not in (tmp_path / "moleculenet.md").read_text()
     cells = pd.read_csv(tmp_path / "champions.csv")
     # rf: 2 seeds x 2 feature sets; svm: seed-independent, one seed x 2 feature sets; for each of 2 data sets
     assert len(cells) == 12 and set(cells["family"]) == {"rf", "svm"}
     assert set(cells.loc[cells["family"] == "svm", "seed"]) == {0}
     assert cells.loc[cells["dataset"] == "esol", "valid_rmse"].notna().all()
     assert bench.main(argv) == 0 and len(pd.read_csv(tmp_path / "champions.csv")) == 12  # resumed: nothing re-run
-    text = (tmp_path / "champions.md").read_text()
+    text = (tmp_path / "moleculenet.md").read_text()
     assert "## Champions" in text and "| bbbp | roc_auc |" in text and "| esol | rmse |" in text
     assert "GraphMVP-C" in text and "Command: `python -m bench.champions --datasets bbbp esol" in text
     assert "this command fitted no cell" in text  # the resumed run only rewrote the report, and says so
@@ -160,7 +160,7 @@ def test_random_splits_run_every_family_once_per_split_and_report_beside_xia(dat
     assert len(cells) == 4 and set(cells["seed"]) == {0, 1} and set(cells["split"]) == {"random"}
     bbbp = cells[cells["dataset"] == "bbbp"]
     assert bbbp["train"].iloc[0] == round(64 * 0.81)  # 81 / 9 / 10 of the 64 molecules
-    text = (tmp_path / "champions.md").read_text()
+    text = (tmp_path / "moleculenet.md").read_text()
     assert "No scaffold-split cells yet." in text and "## Repeated random splits (81/9/10)" in text
     assert "| esol | rmse | 2 | — | — |" in text and "XGB 0.583, IFM-MLP 0.587" in text
 

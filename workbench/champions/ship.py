@@ -1,15 +1,16 @@
 """Ship a data set's champion: refit the candidate the search chose on validation, write a tabular checkpoint.
 
-The champion is read from the search's cells (``bench/results/champions.csv``): the candidate with the best mean
-validation score (:func:`workbench.champions.selection.champions`). It is refitted on the training split of the
-same scaffold split with each seed, exactly as in the search, and written as a ``tabular`` checkpoint (the
-architecture of a user's models: a fitted feature set and one model per seed and task, stored without pickle).
-Its card names the runners-up and their validation scores, the cells it was chosen from and the command; the
-probabilities are calibrated afterwards on the validation split by ``workbench models calibrate NAME``.
-The multi-output MLP is stored as one safetensors file per seed (weights and target scaling); an SVC as its
-support vectors (its probability is the logistic of its decision function, which ``workbench models calibrate``
-then Platt-scales on validation). A family the tabular format cannot store is refused with the name of the best
-candidate that can be shipped (``--candidate FAMILY:FEATURES``).
+The champion is read from the search's cells (``bench/results/champions.csv``, with the pretraining benchmark's GIN
+cells as candidates: :mod:`workbench.champions.gin`): the candidate with the best mean validation score
+(:func:`workbench.champions.selection.champions`). It is refitted on the training split of the same scaffold split
+with each seed, exactly as in the search, and written as a ``tabular`` checkpoint (the architecture of a user's
+models: a fitted feature set and one model per seed and task, stored without pickle). Its card names the runners-up
+and their validation scores, the cells it was chosen from and the command; the probabilities are calibrated
+afterwards on the validation split by ``workbench models calibrate NAME``. The multi-output MLP is stored as one
+safetensors file per seed (weights and target scaling); an SVC as its support vectors (its probability is the
+logistic of its decision function, which ``workbench models calibrate`` then Platt-scales on validation). A family
+the tabular format cannot store is refused with the name of the best candidate that can be shipped (``--candidate
+FAMILY:FEATURES``); a GIN champion is pointed to ``workbench train finetune``.
 """
 
 from __future__ import annotations
@@ -60,6 +61,15 @@ def choose(dataset: str, cells: pd.DataFrame, candidate: str | None = None) -> t
     else:
         row = ranked[0]
     chosen = _candidate(row, rows)
+    if chosen.family == "gin" and candidate is None:
+        from workbench.champions.gin import gin_init
+
+        init = gin_init(chosen.features)
+        storable = next((r for r in ranked if _candidate(r, rows).family in SHIPPABLE), None)
+        hint = f", or ship the best tabular one with --candidate {storable['family']}:{storable['features']}"
+        raise ChampionError(f"{dataset}'s champion is the GIN ({chosen.features}): fine-tune it with `workbench "
+                            f"train finetune --dataset {dataset}" + (f" --init {init}`" if init else "`")
+                            + (hint if storable else ""))  # fmt: skip
     if chosen.family not in SHIPPABLE:
         storable = next((r for r in ranked if _candidate(r, rows).family in SHIPPABLE), None)
         hint = f"; the best storable one is --candidate {storable['family']}:{storable['features']}" if storable else ""

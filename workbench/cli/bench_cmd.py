@@ -19,7 +19,7 @@ BENCHES = {
     "transfer": "task transfer with scarce labels on Tox21 and SIDER: single-task, multi-task, loss balancing, "
     "knowledge transfer, task-relation EBM and XGBoost baselines (transfer.md)",
     "champions": "every model family x feature set on the MoleculeNet scaffold split, the champion of each data "
-    "set chosen on validation, beside GraphMVP's published rows (champions.md)",
+    "set chosen on validation, beside GraphMVP's published rows (moleculenet.md)",
     "ifm": "MLP vs IFM-MLP with the IFM paper's inputs (descriptors + substructure keys) and a search, on repeated "
     "random splits and MoleculeACE cliff targets (ifm.md)",
     "screening": "MOSES molecules through `workbench screen`: molecules/s and peak memory, local and Ray engines, "

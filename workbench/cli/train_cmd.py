@@ -52,6 +52,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     ch = verbs.add_parser("champion", help="refit a data set's champion (best on validation in the champion search)")
     ch.add_argument("--dataset", required=True, help="a MoleculeNet set the search has cells for")
     ch.add_argument("--cells", default="bench/results/champions.csv", help="the search's cells")
+    ch.add_argument(
+        "--pretraining-cells",
+        default="bench/results/pretraining_cells.csv",
+        help="the pretraining benchmark's cells (the search's GIN candidates)",
+    )
     ch.add_argument("--candidate", metavar="FAMILY:FEATURES", help="ship this candidate instead (e.g. xgboost:ecfp4)")
     ch.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ch.add_argument("--name", help="checkpoint name (default <dataset>_champion)")
@@ -171,11 +176,11 @@ def run_baseline(args: argparse.Namespace) -> int:
 
 
 def run_champion(args: argparse.Namespace) -> int:
-    import pandas as pd
-
+    from workbench.champions.gin import candidate_cells
     from workbench.champions.ship import ChampionError, train_champion
+    from workbench.data.stored_results import read_stored_cells
 
-    cells = pd.read_csv(args.cells) if Path(args.cells).is_file() else pd.DataFrame()
+    cells = candidate_cells(read_stored_cells(Path(args.cells)), read_stored_cells(Path(args.pretraining_cells)))
     try:
         folder = train_champion(args.dataset, cells, name=args.name, candidate=args.candidate,
                                 models_dir=args.models_dir, seeds=tuple(args.seeds), jobs=args.jobs,

@@ -21,7 +21,7 @@ __all__ = [
     "metric_text",
 ]
 
-BENCH_CSV = Path(__file__).resolve().parents[2] / "bench" / "results" / "moleculenet.csv"
+BENCH_CSV = Path(__file__).resolve().parents[2] / "bench" / "results" / "baselines.csv"
 #: What a card field the card does not fill reads as.
 NOT_RECORDED = "not recorded in the card"
 #: Facet titles of the benchmark chart: each metric with the direction that is better.
@@ -126,7 +126,7 @@ def card_facts(card: ModelCard) -> list[tuple[str, str]]:
 
 
 def benchmark_table(path: Path = BENCH_CSV) -> pd.DataFrame | None:
-    """The committed MoleculeNet benchmark (``bench/results/moleculenet.csv``), if present."""
+    """The committed first MoleculeNet baselines (``bench/results/baselines.csv``), if present."""
     return pd.read_csv(path) if path.is_file() else None
 
 
