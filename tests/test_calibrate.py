@@ -58,6 +58,20 @@ def test_the_conformal_half_width_covers_ninety_percent_of_exchangeable_residual
     assert 0.88 <= coverage <= 0.92
 
 
+def test_a_coverage_on_few_test_molecules_gets_a_wide_interval_that_contains_the_truth_mostly():
+    from workbench.calibrate.report import coverage_interval
+
+    low, high = coverage_interval(63 / 65, 65)  # FreeSolv's 63 of 65 test molecules
+    assert low < 0.90 < high and high < 1.0
+    narrow = coverage_interval(0.9, 4000)
+    assert narrow[1] - narrow[0] < 0.02 < high - low
+    rng = np.random.default_rng(0)  # a 90 % interval measured on 65 molecules, 400 times: ~95 % contain 0.90
+    hits = [coverage_interval(rng.binomial(65, 0.9) / 65, 65) for _ in range(400)]
+    assert 0.9 <= np.mean([lo <= 0.9 <= hi for lo, hi in hits]) <= 0.99
+    with pytest.raises(ValueError):
+        coverage_interval(0.9, 0)
+
+
 def _block(card, a: float = 2.0, b: float = -1.0, halfwidth: float = 1.5) -> dict:
     return {
         "fitted_on": "valid",
