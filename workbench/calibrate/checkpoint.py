@@ -9,7 +9,6 @@ calibration error, Brier score and ROC-AUC before and after (classification) or 
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +20,8 @@ import numpy as np
 
 from workbench.calibrate.methods import COVERAGE, choose_classifier, fit_regression
 from workbench.custom.uncertainty import expected_calibration_error
-from workbench.models import CARD_FILE, Checkpoint, ModelCard, load_card
+from workbench.models import Checkpoint, ModelCard, load_card
+from workbench.models.store import rewrite_card
 from workbench.predict.calibration import apply_task
 
 __all__ = [
@@ -169,8 +169,4 @@ def store_calibration(folder: str | Path, block: dict[str, Any]) -> ModelCard:
     folder = Path(folder)
     card = load_card(folder).to_dict()
     card["calibration"] = block
-    written = ModelCard.from_dict(card)
-    tmp = folder / (CARD_FILE + ".tmp")
-    tmp.write_text(json.dumps(written.to_dict(), indent=2, sort_keys=False) + "\n")
-    tmp.replace(folder / CARD_FILE)
-    return written
+    return rewrite_card(folder, card)

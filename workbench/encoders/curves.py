@@ -18,6 +18,7 @@ import pandas as pd
 
 from workbench.hashing import sha256_file
 from workbench.models import CARD_FILE, CheckpointError, ModelCard, load_card
+from workbench.models.store import rewrite_card
 
 __all__ = [
     "LOSS_CURVE_EVERY",
@@ -77,11 +78,7 @@ def add_loss_curve(folder: str | Path, run_folder: str | Path, every: int = LOSS
         raise FileNotFoundError(f"{loss_csv} does not exist: give the run folder of this encoder")
     card = load_card(folder).to_dict()
     card["training"] = {**(card.get("training") or {}), "loss_curve": write_loss_curve(loss_csv, folder, every)}
-    written = ModelCard.from_dict(card)
-    tmp = folder / (CARD_FILE + ".tmp")
-    tmp.write_text(json.dumps(written.to_dict(), indent=2, sort_keys=False) + "\n")
-    tmp.replace(folder / CARD_FILE)
-    return written
+    return rewrite_card(folder, card)
 
 
 def find_run(folder: str | Path, runs_dir: str | Path = "runs") -> Path | None:
