@@ -4,7 +4,7 @@ import streamlit as st
 
 from workbench.app.lazy_tabs import lazy_tabs
 from workbench.app.render import plain
-from workbench.champions.comparison import champion_comparison, read_champion_cells
+from workbench.champions.comparison import COLOURS, champion_comparison, read_champion_cells
 from workbench.models import skipped_checkpoints
 from workbench.models.zoo import benchmark_figure, benchmark_table, card_facts, card_rows, init_comparison_rows
 from workbench.predict.inference import list_models
@@ -51,7 +51,7 @@ if champions_tab.open:
         if comparison.empty:
             st.info("No champion search results yet: run `workbench bench champions`.")
         else:
-            st.altair_chart(benchmark_figure(comparison), key="zoo_champions")
+            st.altair_chart(benchmark_figure(comparison, COLOURS), key="zoo_champions")
             shown = comparison.drop(columns=["source"]).round({"mean": 3, "std": 3})
             st.dataframe(shown, hide_index=True, key="zoo_champions_table")
             st.caption(

@@ -88,6 +88,11 @@ def test_benchmark_chart_gives_each_metric_its_own_axes():
     assert (esol_rf["low"], esol_rf["high"]) == pytest.approx((1.05, 1.15))  # the error bar is mean ± std
     marks = [[layer["mark"]["type"] for layer in c["layer"]] for c in charts]
     assert marks == [["bar", "rule"], ["bar", "rule"]]
+    scale = lambda spec: spec["hconcat"][0]["layer"][0]["encoding"]["color"]["scale"]  # noqa: E731
+    assert scale(spec) == {"domain": ["gin", "rf"]}  # default palette, sorted
+    given = scale(benchmark_figure(bench, {"rf": "#111111", "gin": "#222222", "unused": "#333333"}).to_dict())
+    assert given == {"domain": ["rf", "gin"], "range": ["#111111", "#222222"]}  # the given colours, in their order
+    assert scale(benchmark_figure(bench, {"rf": "#111111"}).to_dict()) == {"domain": ["gin", "rf"]}  # partial: default
 
 
 @pytest.mark.slow

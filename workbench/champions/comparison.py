@@ -17,7 +17,7 @@ from workbench.champions.published import GRAPHMVP
 from workbench.champions.selection import champions, summarize_cells
 from workbench.data.stored_results import read_stored_cells
 
-__all__ = ["CHAMPION_CELLS", "GIN_ROWS", "OURS", "champion_comparison", "read_champion_cells"]
+__all__ = ["CHAMPION_CELLS", "COLOURS", "GIN_ROWS", "OURS", "champion_comparison", "read_champion_cells"]
 
 #: The committed cells of the champion search (``workbench bench champions``).
 CHAMPION_CELLS = Path(__file__).resolve().parents[2] / "bench" / "results" / "champions.csv"
@@ -25,6 +25,11 @@ CHAMPION_CELLS = Path(__file__).resolve().parents[2] / "bench" / "results" / "ch
 OURS = "champion (ours)"
 #: Our GIN rows shown beside the published GIN rows: from random weights and from the AttrMask encoder.
 GIN_ROWS = {"graph, random init": "GIN, random init (ours)", "graph, AttrMask init": "GIN, AttrMask init (ours)"}
+#: Ours in blues and greens, the published rows in reds (the Model zoo's chart), in legend order.
+COLOURS = {
+    OURS: "#1b7837", "GIN, AttrMask init (ours)": "#2166ac", "GIN, random init (ours)": "#92c5de",
+    "GraphMVP-C (published)": "#b2182b", "GraphMVP (published)": "#ef8a62", "no pretraining (published)": "#fddbc7",
+}  # fmt: skip
 _COLUMNS = ["dataset", "metric", "model", "source", "mean", "std", "detail"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -130,11 +131,12 @@ def benchmark_table(path: Path = BENCH_CSV) -> pd.DataFrame | None:
     return pd.read_csv(path) if path.is_file() else None
 
 
-def benchmark_figure(bench: pd.DataFrame):  # -> altair.HConcatChart
+def benchmark_figure(bench: pd.DataFrame, colours: Mapping[str, str] | None = None):  # -> altair.HConcatChart
     """Grouped bars of the benchmark's mean ± std, one chart per metric with its own axes (Vega-Lite).
 
     ROC-AUC (higher is better) and RMSE (lower is better) never share an axis; each chart's
-    title says which direction is better and lists only its own data sets; a model has one colour in both.
+    title says which direction is better and lists only its own data sets; a model has one colour in both
+    (``colours``: a colour per model name, in that order in the legend; otherwise the default palette, sorted).
     Vega-Lite, not Plotly: the Model zoo's first view then does not wait for Plotly.js to compile in the browser.
     """
     import altair as alt
@@ -142,7 +144,13 @@ def benchmark_figure(bench: pd.DataFrame):  # -> altair.HConcatChart
     plot = bench.dropna(subset=["mean"]).copy()
     plot["std"] = plot["std"].fillna(0.0) if "std" in plot.columns else 0.0
     plot["low"], plot["high"] = plot["mean"] - plot["std"], plot["mean"] + plot["std"]
-    colour = alt.Color("model:N", scale=alt.Scale(domain=sorted(plot["model"].unique())))
+    models = list(plot["model"].unique())
+    if colours and set(models) <= set(colours):
+        shown = [m for m in colours if m in models]
+        scale = alt.Scale(domain=shown, range=[colours[m] for m in shown])
+    else:
+        scale = alt.Scale(domain=sorted(models))
+    colour = alt.Color("model:N", scale=scale)
     colour = colour.legend(orient="bottom", title=None, columns=2, labelLimit=320)
     charts = []
     for metric in dict.fromkeys(plot["metric"]):
