@@ -57,7 +57,7 @@ def _comparison() -> None:
             "100 fine-tuning epochs and the paper's own pretraining data, not run here. Per data set (ROC-AUC × 100 "
             "or RMSE; mean and sd over seeds):"
         )
-        st.dataframe(comparison.per_dataset, hide_index=True, key="pretrain_lab_cells")
+        st.dataframe(comparison.per_dataset.round(3), hide_index=True, key="pretrain_lab_cells")
     else:
         st.info(
             f"No benchmark cell has finished yet ({comparison.source.name} is missing or empty). "
