@@ -63,6 +63,7 @@ def run_dataset(
     jobs: int,
     minimol_cache: Path | None,
     deadline: float,
+    descriptor_cache: Path | None = None,
     split: str = SPLIT,
     log: Callable[[str], None] = print,
 ) -> int:
@@ -83,7 +84,7 @@ def run_dataset(
         grid = grid_name(n_train, n_tasks)
         candidates = search_grid(prep.task_type, n_train, n_tasks, families=tuple(families),
                                  features=tuple(features) if features else None)  # fmt: skip
-        matrices = DatasetFeatures(prep, minimol_cache)
+        matrices = DatasetFeatures(prep, minimol_cache, descriptor_cache)
         classification = prep.task_type == "classification"
         for candidate in candidates:
             once = candidate.family in DETERMINISTIC and split == SPLIT
@@ -131,6 +132,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", type=int, default=2, help="threads of the forests and boosters")
     p.add_argument("--max-minutes", type=float, help="start no new cell after this long")
     p.add_argument("--minimol-cache", type=Path, default=Path("runs/minimol"), help="MiniMol embeddings cache")
+    p.add_argument("--descriptor-cache", type=Path,
+                   help="RDKit 2D descriptor rows kept between runs (default: the workbench cache's)")  # fmt: skip
     p.add_argument("--out", type=Path, default=RESULTS, help="folder of champions.csv and moleculenet.md")
     p.add_argument("--report-only", action="store_true")
 
@@ -155,7 +158,7 @@ def run_from_args(args: argparse.Namespace, command: str) -> int:
                 break
             ran += run_dataset(name, args.seeds, families=args.families, features=args.features, cells_path=cells_path,
                         jobs=args.jobs, minimol_cache=args.minimol_cache, deadline=deadline, split=args.split,
-                        log=log)  # fmt: skip
+                        log=log, descriptor_cache=args.descriptor_cache)  # fmt: skip
     scaffold, random = (read_cells(args.out / path.name) for path in CELLS_BY_SPLIT.values())
     machine = run_machine(load, fitted=not args.report_only and ran > 0)
     text = report(scaffold, random, command, machine, read_cells(args.out / PRETRAINING_CELLS.name), DATASETS)

@@ -101,3 +101,27 @@ def test_an_unwritable_folder_costs_only_the_speed(tmp_path):
     with descriptor_rows_on_disk(blocked / "rows"):
         raw, _ = rdkit2d_raw(mols(SMILES), names=NAMES)
     assert np.isfinite(raw).all()
+
+
+def test_a_second_pass_in_a_block_reads_rows_the_memory_cache_has_dropped(tmp_path, counted, monkeypatch):
+    monkeypatch.setattr(descriptors, "DESCRIPTOR_CACHE", 1)  # HIV: more molecules than the in-memory cache holds
+    with descriptor_rows_on_disk(tmp_path):
+        first, _ = rdkit2d_raw(mols(SMILES), names=NAMES)  # the training pass
+        again, _ = rdkit2d_raw(mols(SMILES), names=NAMES)  # the pass over every molecule
+    assert len(counted) == 3, "a row computed earlier in the block was computed again"
+    np.testing.assert_array_equal(again, first)
+
+
+def test_the_champion_search_keeps_descriptor_rows_for_a_resumed_run(tmp_path, counted):
+    from types import SimpleNamespace
+
+    from workbench.champions.features import DatasetFeatures
+
+    prep = SimpleNamespace(mols=mols(SMILES), split=SimpleNamespace(train=np.arange(3)))
+    first = DatasetFeatures(prep, minimol_cache=None, rows_cache=tmp_path)("rdkit2d")
+    computed = len(counted)
+    assert computed == 3 and any(tmp_path.glob("rdkit2d-*.npz"))
+    descriptors.clear_descriptor_cache()  # a resumed search in a new process
+    again = DatasetFeatures(prep, minimol_cache=None, rows_cache=tmp_path)("rdkit2d")
+    assert len(counted) == computed, "the resumed search computed the rows again"
+    np.testing.assert_array_equal(again.x, first.x)

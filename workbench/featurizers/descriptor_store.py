@@ -27,13 +27,22 @@ import rdkit
 
 from workbench.cache import cache_unwritable, discard, sidecar_ok, write_entry
 
-__all__ = ["ROWS_VERSION", "active_store", "descriptor_rows_on_disk", "rows_file"]
+__all__ = ["ROWS_FOLDER", "ROWS_VERSION", "active_store", "default_rows_folder", "descriptor_rows_on_disk", "rows_file"]
 
 #: Bump when a descriptor function of :mod:`workbench.featurizers.descriptors` changes its values.
 ROWS_VERSION = "1"
+#: The folder of the workbench cache (``WORKBENCH_CACHE_DIR``) that holds the rows.
+ROWS_FOLDER = "descriptor_rows"
 log = logging.getLogger("workbench.featurizers")
 _ACTIVE: ContextVar[_Store | None] = ContextVar("descriptor_rows_on_disk", default=None)
 _WRITE_LOCK = threading.Lock()
+
+
+def default_rows_folder() -> Path:
+    """``<workbench cache>/descriptor_rows``: where the workbench keeps descriptor rows between processes."""
+    from workbench.data.paths import cache_dir
+
+    return cache_dir() / ROWS_FOLDER
 
 
 def rows_file(folder: str | Path, names: Sequence[str]) -> Path:
@@ -79,9 +88,11 @@ class _Store:
             return self._read[names]
 
     def remember(self, names: tuple[str, ...], smiles: str, row: np.ndarray) -> None:
-        """Keep a newly computed row for writing when the block ends."""
+        """Keep a newly computed row for writing when the block ends (and for the rest of the block: a second pass
+        over more molecules than the in-memory cache holds, e.g. HIV's training and then all molecules, reads it)."""
         with self._lock:
             self._new.setdefault(names, {})[smiles] = row
+            self._read.setdefault(names, {})[smiles] = row
 
     def flush(self) -> int:
         """Merge the new rows into their files; returns how many rows were added."""

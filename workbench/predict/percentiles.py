@@ -18,8 +18,7 @@ import pandas as pd
 
 from workbench.cache import atomic_write
 from workbench.data import load_approved_drugs
-from workbench.data.paths import cache_dir
-from workbench.featurizers.descriptor_store import descriptor_rows_on_disk
+from workbench.featurizers.descriptor_store import default_rows_folder, descriptor_rows_on_disk
 from workbench.models import reference_path
 from workbench.predict.calibration import calibrate_table
 from workbench.predict.inference import LoadedModel, predict
@@ -40,8 +39,6 @@ _STORED: dict[str, pd.DataFrame] = {}
 
 PERCENTILE_FILE = "percentiles.npz"
 REFERENCE_SET = "approved_drugs"
-#: Folder of the cache (``WORKBENCH_CACHE_DIR``) that keeps the reference set's RDKit 2D rows between processes.
-DESCRIPTOR_ROWS_FOLDER = "descriptor_rows"
 
 
 def compute_reference(model: LoadedModel) -> pd.DataFrame:
@@ -51,7 +48,7 @@ def compute_reference(model: LoadedModel) -> pd.DataFrame:
     the reference is read (:func:`reference_predictions`).
     """
     drugs = load_approved_drugs().frame
-    with descriptor_rows_on_disk(cache_dir() / DESCRIPTOR_ROWS_FOLDER):  # a model on descriptors: ~44 s once per cache
+    with descriptor_rows_on_disk(default_rows_folder()):  # a model on descriptors: ~44 s once per cache
         out = predict(drugs["smiles"].tolist(), [model], calibrated=False)
     columns = [f"{model.name}:{t}" for t in model.tasks]
     return out.loc[out["error"] == "", columns].reset_index(drop=True)
