@@ -66,7 +66,8 @@ def test_page_with_a_tiny_encoder_shows_results_curve_maps_and_neighbours(shippe
     pd.DataFrame(cells).to_csv(comparison.CELLS_FILE, index=False)
     at = app_test(PAGE, molecule={"input": "CCO", "smiles": "CCO", "inchikey": "", "query": "CCO", "name": ""})
     assert "train pretrain" not in _texts(at)  # an encoder is shipped
-    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 2  # bbbp × (none, tiny)
+    every_arm, per_dataset = at.dataframe  # the six-set comparison of every arm, then the per-data-set table
+    assert len(per_dataset.value) == 2 and list(every_arm.value["sets"]) == ["1 of 6", "1 of 6"]  # bbbp × 2 arms
     assert len(at.get("vega_lite_chart")) == 1  # ours vs published: only the open tab runs
     _open(at, "Loss curves")
     assert len(at.get("vega_lite_chart")) == 1  # the loss curve

@@ -71,6 +71,19 @@ def test_report_averages_only_arms_that_have_every_classification_set():
     assert "73.07" in text  # the published goal is shown beside ours
 
 
+def test_report_averages_every_arm_over_the_sets_all_arms_run():
+    every = [d for d in pretraining.CLASSIFICATION if d not in ("hiv", "muv")]
+    cells = pd.DataFrame(
+        _cells("none", pretraining.CLASSIFICATION, 0.7) + _cells("molebert", every, 0.75)
+        + _cells("graphmvp", every[:4], 0.8)
+    )  # fmt: skip
+    text = pretraining.report(cells, command="c", machine="m")
+    eight = next(line for line in text.splitlines() if line.startswith("| **average, 8"))
+    assert "– (6 of 8 sets)" in eight  # Mole-BERT never runs HIV or MUV: no 8-set average
+    six = next(line for line in text.splitlines() if line.startswith("| **average, the 6"))
+    assert six.endswith("| 70.00 | 75.00 | – (4 of 6 sets) |")
+
+
 def test_report_without_cells_says_so():
     assert "No cell has finished yet" in pretraining.report(pd.DataFrame(), command="c", machine="m")
 

@@ -218,6 +218,24 @@ def test_comparison_table_aggregates_mean_and_sd_per_dataset_and_arm(tmp_path):
     assert dict(zip(table.published["method"], table.published["roc_auc"], strict=True)) == PUBLISHED
 
 
+def test_every_arm_is_compared_on_the_six_sets_it_runs(tmp_path):
+    from workbench.encoders.comparison import EVERY_ARM_SETS, every_arm_table
+
+    path = tmp_path / "cells.csv"
+    rows = [_cell(d, "none", 0, 0.60, 0.50) for d in (*EVERY_ARM_SETS, "hiv", "muv")]
+    rows += [_cell(d, "molebert", 0, 0.65, 0.45) for d in EVERY_ARM_SETS]
+    rows += [_cell(d, "graphmvp", 0, 0.90, 0.90) for d in EVERY_ARM_SETS[:5]]
+    pd.DataFrame(rows).to_csv(path, index=False)
+    table = comparison_table(path)
+    assert table.averages.set_index("arm").loc["molebert", "sets"] == 6  # of 8: not drawn beside the published
+    best = every_arm_table(table).set_index("arm")
+    assert best.loc["none", "roc_auc"] == pytest.approx(60.0)  # HIV and MUV left out of this average
+    assert best.loc["molebert", "vs none"] == pytest.approx(5.0) and best.loc["molebert", "sets"] == "6 of 6"
+    assert best.loc["graphmvp", "sets"] == "5 of 6" and pd.isna(best.loc["graphmvp", "roc_auc"])
+    assert every_arm_table(table, "last").set_index("arm").loc["molebert", "vs none"] == pytest.approx(-5.0)
+    assert every_arm_table(comparison_table(tmp_path / "missing.csv")).empty
+
+
 def test_comparison_table_without_results_is_empty_but_keeps_the_published_rows(tmp_path):
     for path in (tmp_path / "missing.csv", tmp_path / "empty.csv"):
         if path.name == "empty.csv":
