@@ -118,21 +118,17 @@ with view_col:
         st.caption("Gasteiger partial charges: red negative, white neutral, blue positive (full colour at ±0.4 e).")
 with data_col:
     st.subheader(f"{ensemble.n_conformers} conformers · {ensemble.force_field}")
-    top = max(float(table["energy_kcal_mol"].max()), 1.0)  # bars in the table: no chart library on a first view
+    st.altair_chart(energy_chart(table), key="conf_chart")
     st.dataframe(
         table,
         hide_index=True,
         column_config={
-            "energy_kcal_mol": st.column_config.ProgressColumn(
-                "ΔE (kcal/mol)", format="%.2f", min_value=0.0, max_value=top
-            ),
-            "boltzmann_weight": st.column_config.ProgressColumn("weight", format="%.3f", min_value=0.0, max_value=1.0),
+            "energy_kcal_mol": st.column_config.NumberColumn("ΔE (kcal/mol)", format="%.2f"),
+            "boltzmann_weight": st.column_config.NumberColumn("weight", format="%.3f"),
             "rmsd_to_lowest": st.column_config.NumberColumn("RMSD to lowest (Å)", format="%.2f"),
             "cluster": st.column_config.NumberColumn("cluster (Butina, 1 Å)"),
         },
     )
-    if st.toggle("Energy chart", key="conf_chart_on", help="ΔE bars with the Boltzmann weights on a second axis"):
-        st.altair_chart(energy_chart(table), key="conf_chart")
     st.caption(f"Generated in {ensemble.seconds:.2f} s. RMSD: heavy atoms, symmetry-aware.")
     stem = (parsed.inchikey or "conformers").split("-")[0]
     d1, d2, d3 = st.columns(3)
