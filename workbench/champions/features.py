@@ -7,7 +7,7 @@ prints how many rows had one). MiniMol embeddings come from the cache the MiniMo
 once. A molecule MiniMol cannot embed is not *usable* for that set: it is left out of training and predicted as
 the training mean, so every feature set is scored on the same test molecules. RDKit 2D rows (about 25 ms a
 molecule: HIV's 41,000 take about 17 minutes, MUV's 93,000 about 40) are kept in ``rows_cache`` (default: the
-workbench cache's, :func:`workbench.featurizers.descriptor_store.default_rows_folder`), so a resumed search does
+workbench cache's ``descriptor_rows`` folder, as for the approved-drug reference), so a resumed search does
 not compute them again, and the training pass and the pass over all molecules compute each row once.
 """
 
@@ -50,11 +50,12 @@ class DatasetFeatures:
     def _build(self, name: str) -> FeatureMatrix:
         if name.startswith("minimol"):
             return self._minimol(name)
+        from workbench.data.paths import cache_dir
         from workbench.featurizers import fit_features
-        from workbench.featurizers.descriptor_store import default_rows_folder, descriptor_rows_on_disk
+        from workbench.featurizers.descriptor_store import ROWS_FOLDER, descriptor_rows_on_disk
 
         train = [self.prep.mols[i] for i in self.prep.split.train]
-        with descriptor_rows_on_disk(self.rows_cache or default_rows_folder()):
+        with descriptor_rows_on_disk(self.rows_cache or cache_dir() / ROWS_FOLDER):
             x, notes = fit_features(name, train).transform(self.prep.mols)
         return FeatureMatrix(x.astype(np.float32), np.ones(len(x), bool), sum(bool(n) for n in notes))
 

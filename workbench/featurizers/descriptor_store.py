@@ -27,22 +27,16 @@ import rdkit
 
 from workbench.cache import cache_unwritable, discard, sidecar_ok, write_entry
 
-__all__ = ["ROWS_FOLDER", "ROWS_VERSION", "active_store", "default_rows_folder", "descriptor_rows_on_disk", "rows_file"]
+__all__ = ["ROWS_FOLDER", "ROWS_VERSION", "active_store", "descriptor_rows_on_disk", "rows_file"]
 
 #: Bump when a descriptor function of :mod:`workbench.featurizers.descriptors` changes its values.
 ROWS_VERSION = "1"
-#: The folder of the workbench cache (``WORKBENCH_CACHE_DIR``) that holds the rows.
+#: The folder of the workbench cache (``WORKBENCH_CACHE_DIR``, :func:`workbench.data.paths.cache_dir`) that holds the
+#: rows: the approved-drug reference and the champion search keep theirs there.
 ROWS_FOLDER = "descriptor_rows"
 log = logging.getLogger("workbench.featurizers")
 _ACTIVE: ContextVar[_Store | None] = ContextVar("descriptor_rows_on_disk", default=None)
 _WRITE_LOCK = threading.Lock()
-
-
-def default_rows_folder() -> Path:
-    """``<workbench cache>/descriptor_rows``: where the workbench keeps descriptor rows between processes."""
-    from workbench.data.paths import cache_dir
-
-    return cache_dir() / ROWS_FOLDER
 
 
 def rows_file(folder: str | Path, names: Sequence[str]) -> Path:

@@ -18,7 +18,8 @@ import pandas as pd
 
 from workbench.cache import atomic_write
 from workbench.data import load_approved_drugs
-from workbench.featurizers.descriptor_store import default_rows_folder, descriptor_rows_on_disk
+from workbench.data.paths import cache_dir
+from workbench.featurizers.descriptor_store import ROWS_FOLDER, descriptor_rows_on_disk
 from workbench.models import reference_path
 from workbench.predict.calibration import calibrate_table
 from workbench.predict.inference import LoadedModel, predict
@@ -48,7 +49,7 @@ def compute_reference(model: LoadedModel) -> pd.DataFrame:
     the reference is read (:func:`reference_predictions`).
     """
     drugs = load_approved_drugs().frame
-    with descriptor_rows_on_disk(default_rows_folder()):  # a model on descriptors: ~44 s once per cache
+    with descriptor_rows_on_disk(cache_dir() / ROWS_FOLDER):  # a model on descriptors: ~44 s once per cache
         out = predict(drugs["smiles"].tolist(), [model], calibrated=False)
     columns = [f"{model.name}:{t}" for t in model.tasks]
     return out.loc[out["error"] == "", columns].reset_index(drop=True)
