@@ -107,11 +107,7 @@ def write_card(folder: str | Path, card: Mapping | ModelCard, weight_files: Sequ
     full.setdefault("created", datetime.now(UTC).isoformat(timespec="seconds"))
     full.setdefault("workbench_version", __version__)
     full["weights"] = [{**w, "seed": w.get("seed"), "sha256": sha256_file(folder / w["file"])} for w in weight_files]
-    written = ModelCard.from_dict(full)
-    tmp = folder / (CARD_FILE + ".tmp")
-    tmp.write_text(json.dumps(written.to_dict(), indent=2, sort_keys=False) + "\n")
-    tmp.replace(folder / CARD_FILE)
-    return written
+    return rewrite_card(folder, full)
 
 
 def save_torch_checkpoint(
@@ -155,7 +151,7 @@ def set_reference_files(folder: str | Path, files: Sequence[dict]) -> ModelCard:
 
 
 def rewrite_card(folder: str | Path, card: Mapping) -> ModelCard:
-    """Validate a changed card of an existing checkpoint and write it atomically (weights untouched)."""
+    """Validate a card and write ``card.json`` atomically (temporary name, then rename; weights untouched)."""
     written = ModelCard.from_dict(card)
     tmp = Path(folder) / (CARD_FILE + ".tmp")
     tmp.write_text(json.dumps(written.to_dict(), indent=2, sort_keys=False) + "\n")
