@@ -61,20 +61,19 @@ def choose(dataset: str, cells: pd.DataFrame, candidate: str | None = None) -> t
     else:
         row = ranked[0]
     chosen = _candidate(row, rows)
-    if chosen.family == "gin" and candidate is None:
-        from workbench.champions.gin import gin_init
-
-        init = gin_init(chosen.features)
-        storable = next((r for r in ranked if _candidate(r, rows).family in SHIPPABLE), None)
-        hint = f", or ship the best tabular one with --candidate {storable['family']}:{storable['features']}"
-        raise ChampionError(f"{dataset}'s champion is the GIN ({chosen.features}): fine-tune it with `workbench "
-                            f"train finetune --dataset {dataset}" + (f" --init {init}`" if init else "`")
-                            + (hint if storable else ""))  # fmt: skip
     if chosen.family not in SHIPPABLE:
         storable = next((r for r in ranked if _candidate(r, rows).family in SHIPPABLE), None)
-        hint = f"; the best storable one is --candidate {storable['family']}:{storable['features']}" if storable else ""
+        best = f"--candidate {storable['family']}:{storable['features']}" if storable else ""
+        if chosen.family == "gin":
+            from workbench.champions.gin import gin_init
+
+            init = gin_init(chosen.features)
+            raise ChampionError(f"{dataset}'s champion is the GIN ({chosen.features}): fine-tune it with `workbench "
+                                f"train finetune --dataset {dataset}" + (f" --init {init}`" if init else "`")
+                                + (f", or ship the best tabular one with {best}" if best else ""))  # fmt: skip
+        also = f"; the best storable one is {best}" if best else ""
         raise ChampionError(f"{dataset}'s champion is {FAMILY_TITLES[chosen.family]} on {chosen.features}, which a "
-                            f"tabular checkpoint cannot store yet{hint}")  # fmt: skip
+                            f"tabular checkpoint cannot store yet{also}")  # fmt: skip
     return chosen, row, [r for r in ranked if r is not row][:5]
 
 
