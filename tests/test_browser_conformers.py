@@ -1,4 +1,4 @@
-"""Real-browser test of the 3D conformers page: 3Dmol.js (inlined, offline) draws into its canvas."""
+"""Real-browser test of the 3D conformers page: 3Dmol.js (served by the app itself, offline) draws into its canvas."""
 
 from __future__ import annotations
 
@@ -18,12 +18,15 @@ pytestmark = BROWSER_MARKS
 @pytest.mark.timeout(BROWSER_SETUP_S + 172)
 def test_conformer_page_renders_the_3dmol_canvas_offline(app_url, browser):
     outside = []  # requests of the viewer that leave the machine (Streamlit's own favicon fetch is not ours)
+    served = []  # the viewer's 3Dmol.js, fetched from the app's static folder (the browser caches it)
 
     def watch(request) -> None:
         host = urlparse(request.url).hostname
         in_a_frame = request.frame.parent_frame is not None  # the viewer's iframe, not the app's own page
         if host not in (None, "127.0.0.1") and (in_a_frame or "3dmol" in request.url.lower()):
             outside.append(request.url)
+        if request.url.endswith("/app/static/3dmol/3Dmol-min.js"):
+            served.append(request.url)
 
     page = open_app(browser, app_url, height=1100, on_request=watch)
     page.get_by_role("link", name="3D conformers").click()
@@ -38,4 +41,5 @@ def test_conformer_page_renders_the_3dmol_canvas_offline(app_url, browser):
     assert (pixels < 200).mean() > 0.01, "the 3D canvas is blank"
     page.get_by_text("conformers · MMFF94s").wait_for(timeout=30_000)
     assert not outside, f"requests left the machine: {outside}"
+    assert served and urlparse(served[0]).hostname == "127.0.0.1"
     page.close()

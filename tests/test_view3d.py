@@ -48,3 +48,25 @@ def test_energy_chart_has_energies_and_weights(ensemble):
     assert weights["encoding"]["y"]["scale"]["domain"] == [0, 1.05]
     rows = spec["datasets"][spec["data"]["name"]]
     assert len(rows) == ensemble.n_conformers and rows[0]["energy"] == 0
+
+
+def test_served_script_replaces_the_inlined_library(ensemble):
+    page = view_html(ensemble_view(ensemble), script_src="app/static/3dmol/3Dmol-min.js")
+    assert "<script src='app/static/3dmol/3Dmol-min.js'></script>" in page
+    assert threedmol_js()[:2000] not in page and len(page) < 50_000
+    assert "var $3Dmolpromise = Promise.resolve();" in page  # py3Dmol still fetches nothing itself
+
+
+def test_the_app_serves_the_bundled_3dmol_file(monkeypatch):
+    import streamlit as st
+
+    from workbench.app.conformers import STATIC_FOLDER, THREEDMOL_PATH, served_script
+    from workbench.app.serve import APP
+    from workbench.conformers.view3d import THREEDMOL_JS
+
+    served = APP.parent / STATIC_FOLDER / THREEDMOL_PATH
+    assert served.resolve() == THREEDMOL_JS.resolve()  # static/ links to workbench/static: one copy of the file
+    monkeypatch.setattr(st, "get_option", lambda name: name == "server.enableStaticServing")
+    assert served_script() == f"app/{STATIC_FOLDER}/{THREEDMOL_PATH}"
+    monkeypatch.setattr(st, "get_option", lambda name: False)
+    assert served_script() is None  # static serving off: the page inlines the library

@@ -188,12 +188,19 @@ def pair_view(
     return view
 
 
-def view_html(view: py3Dmol.view) -> str:
-    """A standalone HTML document for ``view`` with 3Dmol.js inlined: nothing is fetched from the network."""
+def view_html(view: py3Dmol.view, *, script_src: str | None = None) -> str:
+    """A standalone HTML document for ``view`` with 3Dmol.js inlined: nothing is fetched from the network.
+
+    With ``script_src`` (a URL of the bundled file that the page's own server serves) the document loads 3Dmol.js
+    from there instead: the browser caches it, and each redraw sends about 0.5 MB less to the browser.
+    """
     body = view._make_html()
+    script = (
+        f"<script src='{html.escape(script_src)}'></script>" if script_src else f"<script>{threedmol_js()}</script>"
+    )
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<script>{threedmol_js()}</script>"
+        f"{script}"
         # py3Dmol's loader only fetches 3Dmol.js when this promise is undefined
         "<script>var $3Dmolpromise = Promise.resolve();</script>"
         "</head><body style='margin:0'>"
