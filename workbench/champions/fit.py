@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import expit  # the logistic function, without overflow warnings
 from sklearn.metrics import average_precision_score
 
 from workbench.champions.features import FeatureMatrix
@@ -81,7 +82,7 @@ class FittedMLP:
 
         features = torch.from_numpy(np.ascontiguousarray(x, np.float32))
         raw = predict_features(self.model, features, np.arange(len(x)), 4096).astype(np.float64)
-        return 1 / (1 + np.exp(-raw)) if self.classification else raw * self.std + self.mean
+        return expit(raw) if self.classification else raw * self.std + self.mean
 
     def tensors(self) -> dict[str, np.ndarray]:
         """The weights and the target scaling as named arrays (what a tabular checkpoint stores)."""

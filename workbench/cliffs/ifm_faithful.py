@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from rdkit import Chem
+from scipy.special import expit  # the logistic function, without overflow warnings
 
 from workbench.data.splits import Split
 
@@ -131,7 +132,7 @@ def _trial(config: dict, x: np.ndarray, y: np.ndarray, split: Split, classificat
     std = np.where(std > 0, std, 1.0)
 
     def to_units(raw: np.ndarray) -> np.ndarray:
-        return 1 / (1 + np.exp(-raw)) if classification else raw * std + mean
+        return expit(raw) if classification else raw * std + mean
 
     def metric(rows: np.ndarray, raw: np.ndarray) -> float:
         if classification:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scipy.special import expit  # the logistic function, without overflow warnings
 
 from workbench.data.prepared import Prepared, prepare
 from workbench.featurizers import GRAPH_FEATURIZER, featurizer_spec, mols_to_graphs
@@ -72,7 +73,7 @@ class FinetuneConfig:
 def evaluate(task_type: str, y_true: np.ndarray, raw: np.ndarray, mean: np.ndarray, std: np.ndarray) -> dict:
     """Metrics of raw outputs: ROC-AUC for classification; RMSE and MAE (original units) for regression."""
     if task_type == "classification":
-        return {"roc_auc": roc_auc(y_true, 1 / (1 + np.exp(-raw)))}
+        return {"roc_auc": roc_auc(y_true, expit(raw))}
     return regression_metrics(y_true, raw * std + mean)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scipy.special import expit  # the logistic function, without overflow warnings
 
 from workbench.data.prepared import Prepared, prepare
 from workbench.featurizers.minimol import EMBEDDING_DIM, get_embedder
@@ -74,7 +75,7 @@ def embed_dataset(prep: Prepared, cache_dir: str | Path | None) -> tuple[np.ndar
 
 def _metrics(task_type: str, y: np.ndarray, raw: np.ndarray, mean: np.ndarray, std: np.ndarray) -> dict:
     if task_type == "classification":
-        return {"roc_auc": roc_auc(y, 1 / (1 + np.exp(-raw)))}
+        return {"roc_auc": roc_auc(y, expit(raw))}
     return regression_metrics(y, raw * std + mean)
 
 
