@@ -61,6 +61,11 @@ def random_section(cells) -> list[str]:
         "Each seed is one random split (and the models' seed); per family, the feature set best on mean validation "
         f"is shown with its test score, mean ± std over the splits. Published: {XIA_SOURCE}.",
         "",
+        f"Feature sets fitted on these splits: {', '.join(sorted(set(cells['features'])))} (`maccs+rdkit2d`, RDKit 2D "
+        "descriptors with MACCS keys, is the closest of ours to Xia et al.'s MOE descriptors with PubChem keys). "
+        f"Command: `workbench bench champions --split random --seeds {' '.join(map(str, sorted(set(cells['seed']))))}"
+        " --features ...`.",
+        "",
         "| data set | metric | splits | rf | xgboost | svm | mlp | published (Xia et al.) |",
         "|---|---|---:|---|---|---|---|---|",
     ]

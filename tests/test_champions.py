@@ -163,6 +163,7 @@ def test_random_splits_run_every_family_once_per_split_and_report_beside_xia(dat
     text = (tmp_path / "moleculenet.md").read_text()
     assert "No scaffold-split cells yet." in text and "## Repeated random splits (81/9/10)" in text
     assert "| esol | rmse | 2 | — | — |" in text and "XGB 0.583, IFM-MLP 0.587" in text
+    assert "Feature sets fitted on these splits: maccs (" in text and "--split random --seeds 0 1 --features" in text
 
 
 def test_the_champion_ships_as_a_tabular_checkpoint_that_predicts(data_dirs, models_dir, tmp_path, few_reference_drugs):
