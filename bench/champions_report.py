@@ -91,7 +91,7 @@ def report(cells, random_cells, command: str, machine: str, pretraining=None, da
     ``datasets``: every data set the search covers (those without cells are listed as not searched yet).
     """
     from workbench.champions.gin import candidate_cells
-    from workbench.champions.grid import FEATURES, LARGE_FEATURES, GridLimits
+    from workbench.champions.grid import FEATURES, LARGE_FEATURES, MLP, MLP_LARGE, GridLimits
     from workbench.champions.published import GRAPHMVP_C, GRAPHMVP_SOURCES
     from workbench.champions.selection import champions, headline, summarize_cells
 
@@ -114,7 +114,10 @@ def report(cells, random_cells, command: str, machine: str, pretraining=None, da
         f"molecules × tasks > {limits.large_labels:,} or > {limits.large_train:,} training molecules) = rf "
         f"(100 trees), xgboost, mlp on {', '.join(LARGE_FEATURES)}; *huge* (> {limits.huge_labels:,}, or > "
         f"{limits.many_tasks} tasks) = xgboost (200 rounds) and mlp on the same sets. SVMs only below "
-        f"{limits.svm_train:,} training molecules. Hyperparameters: `workbench/champions/grid.py`.",
+        f"{limits.svm_train:,} training molecules. The MLP on the large and huge grids: batches of "
+        f"{MLP_LARGE['batch_size']}, at most {MLP_LARGE['max_epochs']} epochs, patience {MLP_LARGE['patience']} "
+        f"(full grid: {MLP['batch_size']}, {MLP['max_epochs']}, {MLP['patience']}). Hyperparameters: "
+        "`workbench/champions/grid.py`.",
         "",
         f"GIN candidates ({gins} cells): the pretraining benchmark's fine-tuned GINs on the same split and seeds "
         "(`workbench bench pretraining`, `bench/results/pretraining.md`), from random weights and from each shipped "

@@ -10,7 +10,16 @@ from sklearn.metrics import average_precision_score
 from tests.data_fixtures import tiny_tables
 from workbench.champions.features import FeatureMatrix
 from workbench.champions.fit import fit_candidate, prc_auc
-from workbench.champions.grid import FAMILIES, FEATURES, LARGE_FEATURES, GridLimits, grid_name, search_grid
+from workbench.champions.grid import (
+    FAMILIES,
+    FEATURES,
+    LARGE_FEATURES,
+    MLP,
+    MLP_LARGE,
+    GridLimits,
+    grid_name,
+    search_grid,
+)
 from workbench.champions.selection import champions, summarize_cells
 from workbench.custom.families import Candidate
 from workbench.data.splits import Split
@@ -33,6 +42,10 @@ def test_large_and_many_task_sets_get_the_smaller_grids() -> None:
         huge = search_grid("classification", n_train, n_tasks)
         assert grid_name(n_train, n_tasks) == "huge" and {c.family for c in huge} == {"xgboost", "mlp"}
         assert all(c.params["n_estimators"] == 200 for c in huge if c.family == "xgboost")
+        assert all(c.params == MLP_LARGE for c in huge if c.family == "mlp")
+    assert all(c.params == MLP_LARGE for c in large if c.family == "mlp")  # larger batches, an earlier stop
+    small = search_grid("classification", 1600, 1)
+    assert all(c.params == MLP and c.params["batch_size"] == 64 for c in small if c.family == "mlp")
 
 
 def test_svms_are_left_out_above_the_training_size_limit() -> None:
