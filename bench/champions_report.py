@@ -20,14 +20,24 @@ def _beats(ours: float, published: float | None, higher: bool) -> str:
     return "yes" if (ours > published if higher else ours < published) else "no"
 
 
-def dataset_section(dataset: str, rows, choice: dict) -> list[str]:
-    """One data set's table: every candidate (validation, test), the champion marked, published rows beside."""
+def dataset_section(dataset: str, rows, choice: dict, progress: tuple[int, int] | None = None) -> list[str]:
+    """One data set's table: every candidate (validation, test), the champion marked, published rows beside.
+
+    ``progress`` (cells finished, cells planned) below the plan: the search is under way and the marked row is only
+    the leader so far.
+    """
     from workbench.champions.published import published_rows
 
     metric, champion = choice["metric"], choice["champion"]
+    under_way = progress is not None and progress[0] < progress[1]
     lines = [
         f"### {dataset} ({rows['grid'].iloc[0] if 'grid' in rows else ''} grid)",
         "",
+        *(
+            [f"Search under way: {progress[0]} of {progress[1]} cells; the marked row leads so far.", ""]
+            if under_way
+            else []
+        ),
         f"| family | features | seeds | valid {metric} | test {metric} | seconds |",
         "|---|---|---:|---:|---:|---:|",
     ]
@@ -93,7 +103,7 @@ def report(cells, random_cells, command: str, machine: str, pretraining=None, da
     from workbench.champions.gin import candidate_cells
     from workbench.champions.grid import FEATURES, LARGE_FEATURES, MLP, MLP_LARGE, GridLimits
     from workbench.champions.published import GRAPHMVP_C, GRAPHMVP_SOURCES
-    from workbench.champions.selection import champions, headline, summarize_cells
+    from workbench.champions.selection import champions, headline, search_progress, summarize_cells
 
     limits = GridLimits()
     searched = cells
@@ -130,7 +140,9 @@ def report(cells, random_cells, command: str, machine: str, pretraining=None, da
     if cells.empty:
         return "\n".join([*lines, "No scaffold-split cells yet.", "", *random_section(random_cells)])
     summary = summarize_cells(cells)
-    chosen = champions(summary)
+    progress = search_progress(searched)
+    leaders = champions(summary)
+    chosen = {d: c for d, c in leaders.items() if progress[d][0] >= progress[d][1]}
     lines += ["## Champions", "", "| data set | metric | champion (chosen on validation) | valid | test "
               "| GraphMVP-C (published) | champion beats it on test |", "|---|---|---|---:|---:|---:|---|"]  # fmt: skip
     wins = {"yes": 0, "no": 0}
@@ -145,7 +157,14 @@ def report(cells, random_cells, command: str, machine: str, pretraining=None, da
             f"| {_fmt(c[f'test_{metric}_mean'], c[f'test_{metric}_std'])} | {_fmt(GRAPHMVP_C.get(dataset))} "
             f"| {verdict} |"
         )
-    missing = [d for d in datasets if d not in chosen]
+    under_way = [d for d in leaders if d not in chosen]
+    if under_way:
+        lines += ["", "Search under way (no champion until every cell of its grid is fitted; "
+                  f"`workbench bench champions --datasets {' '.join(under_way)}` continues it): "
+                  + "; ".join(f"{d}, {progress[d][0]} of {progress[d][1]} cells, leader so far on validation "
+                              f"{leaders[d]['champion']['family']} on {leaders[d]['champion']['features']}"
+                              for d in under_way) + "."]  # fmt: skip
+    missing = [d for d in datasets if d not in leaders]
     if missing:
         lines += ["", f"Not searched yet: {', '.join(missing)} (`workbench bench champions --datasets "
                   f"{' '.join(missing)}`); their shipped models are the first baselines (`bench/results/baselines.md`) "
@@ -158,8 +177,8 @@ def report(cells, random_cells, command: str, machine: str, pretraining=None, da
               f"GIN cells: {gins}.", ""]  # fmt: skip
     lines += ["## Every candidate", ""]
     for dataset, rows in summary.groupby("dataset", sort=False):
-        if dataset in chosen:
+        if dataset in leaders:
             grid = searched.loc[searched["dataset"] == dataset, "grid"].iloc[0]
-            lines += dataset_section(str(dataset), rows.assign(grid=grid), chosen[dataset])
+            lines += dataset_section(str(dataset), rows.assign(grid=grid), leaders[dataset], progress[dataset])
     lines += random_section(random_cells)
     return "\n".join(lines).rstrip("\n") + "\n"

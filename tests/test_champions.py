@@ -145,7 +145,9 @@ def test_bench_runs_resumes_and_reports(data_dirs, tmp_path) -> None:
     assert cells.loc[cells["dataset"] == "esol", "valid_rmse"].notna().all()
     assert bench.main(argv) == 0 and len(pd.read_csv(tmp_path / "champions.csv")) == 12  # resumed: nothing re-run
     text = (tmp_path / "moleculenet.md").read_text()
-    assert "## Champions" in text and "| bbbp | roc_auc |" in text and "| esol | rmse |" in text
+    # a search restricted to some families and feature sets is not the whole grid: leaders, no champions yet
+    assert "## Champions" in text and "bbbp, 6 of 70 cells, leader so far" in text and "esol, 6 of 70 cells" in text
+    assert "### bbbp (full grid)" in text and "Search under way: 6 of 70 cells" in text
     assert "GraphMVP-C" in text and "Command: `python -m bench.champions --datasets bbbp esol" in text
     assert "this command fitted no cell" in text  # the resumed run only rewrote the report, and says so
 
@@ -242,3 +244,26 @@ def test_mlp_and_svc_champions_ship_and_predict_as_in_the_search(data_dirs, mode
         assert table[column].notna().tolist() == [True, True, False]
         if metric == "roc_auc":  # an SVC's decision function through a logistic: a probability
             assert table[column].iloc[:2].between(0, 1).all()
+
+
+def test_a_search_under_way_names_its_leader_but_no_champion() -> None:
+    from bench.champions_report import report
+    from workbench.champions.selection import search_progress
+
+    def cell(dataset, family, model, features, seed, valid):
+        return {"dataset": dataset, "task_type": "regression", "split": "scaffold", "grid": "full", "family": family,
+                "model": model, "features": features, "seed": seed, "valid_rmse": valid, "test_rmse": valid + 0.1,
+                "seconds": 1.0, "train": 900, "tasks": 1, "params": "{}"}  # fmt: skip
+
+    full = [cell("esol", f, m, feat, s, 1.0 + 0.01 * i) for i, feat in enumerate(FEATURES)
+            for f, m in (("rf", "rf"), ("xgboost", "xgboost"), ("mlp", "mlp")) for s in (0, 1, 2)]  # fmt: skip
+    full += [cell("esol", "svm", "svr", feat, 0, 0.9) for feat in FEATURES]
+    partial = [cell("freesolv", "rf", "rf", "ecfp4", s, 2.0) for s in (0, 1)]
+    cells = pd.DataFrame(full + partial)
+    assert search_progress(cells) == {"esol": (70, 70), "freesolv": (2, 70)}
+    text = report(cells, pd.DataFrame(), "cmd", "machine", datasets=("esol", "freesolv", "bbbp"))
+    champions_table = text.split("## Champions")[1].split("## Every candidate")[0]
+    assert "| esol | rmse | svm on ecfp4 |" in champions_table and "| freesolv |" not in champions_table
+    assert "freesolv, 2 of 70 cells, leader so far on validation rf on ecfp4" in champions_table
+    assert "Not searched yet: bbbp" in champions_table
+    assert "Search under way: 2 of 70 cells; the marked row leads so far." in text

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from workbench.champions.published import GRAPHMVP
-from workbench.champions.selection import champions, summarize_cells
+from workbench.champions.selection import champions, search_progress, summarize_cells
 from workbench.data.stored_results import read_stored_cells
 
 __all__ = ["CHAMPION_CELLS", "COLOURS", "GIN_ROWS", "OURS", "champion_comparison", "read_champion_cells"]
@@ -50,13 +50,16 @@ def champion_comparison(cells: pd.DataFrame) -> pd.DataFrame:
 
     Columns: ``dataset``, ``metric`` (roc_auc or rmse), ``model``, ``source`` (ours or published), ``mean``,
     ``std`` (0 for published values), ``detail`` (the champion's family and features, or the publication).
-    Data sets come in the search's order; only those with a champion appear.
+    Data sets come in the search's order; only those with a champion (a finished search) appear.
     """
     if cells.empty:
         return pd.DataFrame(columns=_COLUMNS)
     rows = []
     summary = summarize_cells(cells)
+    finished = {d for d, (done, planned) in search_progress(cells).items() if done >= planned}
     for dataset, choice in champions(summary).items():
+        if dataset not in finished:  # a search under way has a leader, not a champion
+            continue
         best, metric = choice["champion"], choice["metric"]
         rows.append({
             "dataset": dataset, "metric": metric, "model": OURS, "source": "ours",

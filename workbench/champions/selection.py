@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["HEADLINE", "champions", "headline", "summarize_cells"]
+__all__ = ["HEADLINE", "champions", "headline", "search_progress", "summarize_cells"]
 
 #: The metric each task type is chosen and reported on, and whether higher is better.
 HEADLINE = {"classification": ("roc_auc", True), "regression": ("rmse", False)}
@@ -48,4 +48,31 @@ def champions(summary: pd.DataFrame, runners_up: int = 3) -> dict[str, dict]:
             continue
         records = ranked.to_dict("records")
         out[str(dataset)] = {"champion": records[0], "runners_up": records[1 : 1 + runners_up], "metric": metric}
+    return out
+
+
+def search_progress(cells: pd.DataFrame, seeds: int = 3) -> dict[str, tuple[int, int]]:
+    """Per data set: ``(cells finished, cells its grid has)`` for the scaffold search with ``seeds`` seeds.
+
+    The grid follows from the training size and task count the cells record (:func:`grid.search_grid`;
+    seed-independent SVMs count once); cells without those sizes count as finished. A data set whose search is not
+    finished has no champion yet: its leader could still be overtaken by a candidate not fitted.
+    """
+    from workbench.champions.grid import DETERMINISTIC, search_grid
+
+    out: dict[str, tuple[int, int]] = {}
+    if cells.empty:
+        return out
+    for dataset, rows in cells.groupby("dataset", sort=False):
+        sized = rows.dropna(subset=["train", "tasks"]) if {"train", "tasks"} <= set(rows.columns) else rows.iloc[0:0]
+        if sized.empty:  # cells that do not record the set's size: the grid is unknown, counted as finished
+            n = int(rows[["family", "features", "seed"]].drop_duplicates().shape[0])
+            out[str(dataset)] = (n, n)
+            continue
+        first = sized.iloc[0]
+        grid = search_grid(str(first["task_type"]), int(first["train"]), int(first["tasks"]))
+        planned = {(c.features, "svm" if c.family in DETERMINISTIC else c.family) for c in grid}
+        expected = sum(1 if family == "svm" else seeds for _, family in planned)
+        done = rows[[(f, fam) in planned for f, fam in zip(rows["features"], rows["family"], strict=True)]]
+        out[str(dataset)] = (int(done[["family", "features", "seed"]].drop_duplicates().shape[0]), expected)
     return out
