@@ -194,7 +194,9 @@ def test_the_champion_ships_as_a_tabular_checkpoint_that_predicts(data_dirs, mod
             "--seeds", "0", "--jobs", "1", "--out", str(tmp_path)]  # fmt: skip
     assert bench.main(argv) == 0
     cells = pd.read_csv(tmp_path / "champions.csv")
-    _, row, _ = choose("esol", cells)
+    with pytest.raises(ChampionError, match=r"esol's search is under way \(6 of \d+ cells\).*--partial"):
+        choose("esol", cells)  # one seed of a restricted grid: a leader, not a champion
+    _, row, _ = choose("esol", cells, partial=True)
     esol = cells[cells["dataset"] == "esol"]
     best = esol.sort_values("valid_rmse").iloc[0]
     assert (row["family"], row["features"]) == (best["family"], best["features"])
@@ -206,6 +208,7 @@ def test_the_champion_ships_as_a_tabular_checkpoint_that_predicts(data_dirs, mod
     card = load_card(folder)
     assert card.architecture.type == "tabular" and list(card.seeds) == [0, 1]
     assert card.training["chosen"] == {"family": "rf", "features": "maccs", "params": {"n_estimators": 200}}
+    assert card.training["search_progress"]["done"] == 6  # the card says how much of the grid was fitted
     assert len(card.training["runners_up"]) == 5  # the other five searched candidates, by validation
     search = cells[(cells["family"] == "rf") & (cells["features"] == "maccs")]["test_rmse"].iloc[0]
     assert card.metrics["test"]["rmse"].per_seed[0] == pytest.approx(search, abs=1e-5)  # the search's fit, refitted

@@ -10,7 +10,9 @@ afterwards on the validation split by ``workbench models calibrate NAME``. The m
 safetensors file per seed (weights and target scaling); an SVC as its support vectors (its probability is the
 logistic of its decision function, which ``workbench models calibrate`` then Platt-scales on validation). A family
 the tabular format cannot store is refused with the name of the best candidate that can be shipped (``--candidate
-FAMILY:FEATURES``); a GIN champion is pointed to ``workbench train finetune``.
+FAMILY:FEATURES``); a GIN champion is pointed to ``workbench train finetune``. A data set whose search grid is not
+fully fitted has no champion yet and is refused unless a candidate is named or ``--partial`` is given; the card
+records how many of the grid's cells were fitted.
 """
 
 from __future__ import annotations
@@ -41,13 +43,24 @@ def _candidate(row: dict, cells: pd.DataFrame) -> Candidate:
     return Candidate(str(match["model"]), str(row["features"]), json.loads(match["params"]))
 
 
-def choose(dataset: str, cells: pd.DataFrame, candidate: str | None = None) -> tuple[Candidate, dict, list[dict]]:
-    """The candidate to ship (the champion, or ``FAMILY:FEATURES``), its summary row and the runners-up."""
-    from workbench.champions.selection import champions, summarize_cells
+def choose(
+    dataset: str, cells: pd.DataFrame, candidate: str | None = None, *, partial: bool = False
+) -> tuple[Candidate, dict, list[dict]]:
+    """The candidate to ship (the champion, or ``FAMILY:FEATURES``), its summary row and the runners-up.
+
+    A search whose grid is not fully fitted has a leader, not a champion: it is refused unless a candidate is named
+    or ``partial`` is set (a restricted search run on purpose).
+    """
+    from workbench.champions.selection import champions, search_progress, summarize_cells
 
     rows = cells[cells["dataset"] == dataset] if not cells.empty else cells
     if rows.empty:
         raise ChampionError(f"no search cells for {dataset}: run `workbench bench champions --datasets {dataset}`")
+    done, planned = search_progress(rows).get(dataset, (0, 0))
+    if candidate is None and not partial and done < planned:
+        raise ChampionError(f"{dataset}'s search is under way ({done} of {planned} cells): finish it with `workbench "
+                            f"bench champions --datasets {dataset}`, name a candidate with --candidate "
+                            "FAMILY:FEATURES, or ship the leader of a restricted search with --partial")  # fmt: skip
     summary = summarize_cells(rows)
     choice = champions(summary, runners_up=len(summary))[dataset]
     ranked = [choice["champion"], *choice["runners_up"]]
@@ -89,6 +102,7 @@ def train_champion(
     *,
     name: str | None = None,
     candidate: str | None = None,
+    partial: bool = False,
     models_dir: str | Path = "models",
     seeds: tuple[int, ...] = (0, 1, 2),
     jobs: int = 1,
@@ -99,6 +113,7 @@ def train_champion(
 
     from workbench.champions.fit import fit_mlp
     from workbench.champions.grid import DETERMINISTIC
+    from workbench.champions.selection import search_progress
     from workbench.custom.checkpoint import STORED_TOLERANCE
     from workbench.data.prepared import prepare
     from workbench.featurizers import fit_features
@@ -108,7 +123,8 @@ def train_champion(
     from workbench.train.baselines import save_member
     from workbench.train.metrics import summarize_seeds
 
-    chosen, row, runners_up = choose(dataset, cells, candidate)
+    chosen, row, runners_up = choose(dataset, cells, candidate, partial=partial)
+    done, planned = search_progress(cells[cells["dataset"] == dataset])[dataset]
     started = time.perf_counter()
     prep = prepare(dataset, "scaffold")
     classification = prep.task_type == "classification"
@@ -165,7 +181,8 @@ def train_champion(
             "runners_up": [{"family": r["family"], "features": r["features"],
                             f"valid_{metric}": r[f"valid_{metric}_mean"]} for r in runners_up],
             "search_seeds": int(row.get("seeds", len(use_seeds))), "shipped_seeds": len(use_seeds),
-            "search_cells": "bench/results/champions.csv", "wall_time_s": round(time.perf_counter() - started, 1),
+            "search_cells": "bench/results/champions.csv", "search_progress": {"done": done, "planned": planned},
+            "wall_time_s": round(time.perf_counter() - started, 1),
             "train_molecules": len(train), "device": "cpu",
         },
         "command": command or f"workbench train champion --dataset {dataset}",

@@ -58,6 +58,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="the pretraining benchmark's cells (the search's GIN candidates)",
     )
     ch.add_argument("--candidate", metavar="FAMILY:FEATURES", help="ship this candidate instead (e.g. xgboost:ecfp4)")
+    ch.add_argument("--partial", action="store_true",
+                    help="ship the leader of a search whose grid is not fully fitted (said in the card)")  # fmt: skip
     ch.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ch.add_argument("--name", help="checkpoint name (default <dataset>_champion)")
     ch.add_argument("--models-dir", default="models")
@@ -183,8 +185,8 @@ def run_champion(args: argparse.Namespace) -> int:
     cells = candidate_cells(read_stored_cells(Path(args.cells)), read_stored_cells(Path(args.pretraining_cells)))
     try:
         folder = train_champion(args.dataset, cells, name=args.name, candidate=args.candidate,
-                                models_dir=args.models_dir, seeds=tuple(args.seeds), jobs=args.jobs,
-                                command=_command())  # fmt: skip
+                                partial=args.partial, models_dir=args.models_dir, seeds=tuple(args.seeds),
+                                jobs=args.jobs, command=_command())  # fmt: skip
     except ChampionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
