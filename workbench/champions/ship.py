@@ -104,19 +104,27 @@ def train_champion(
     candidate: str | None = None,
     partial: bool = False,
     models_dir: str | Path = "models",
+    minimol_cache: str | Path | None = "runs/minimol",
     seeds: tuple[int, ...] = (0, 1, 2),
     jobs: int = 1,
     command: str = "",
 ) -> Path:
-    """Refit and write the champion of ``dataset``; returns the checkpoint folder."""
+    """Refit and write the champion of ``dataset``; returns the checkpoint folder.
+
+    The features are the search's (MiniMol embeddings read from ``minimol_cache`` when the search left them there),
+    and the training molecules are those whose features could be computed, as in the search.
+    """
     from safetensors.numpy import save_file
 
+    from workbench.champions.features import DatasetFeatures
     from workbench.champions.fit import fit_mlp
     from workbench.champions.grid import DETERMINISTIC
     from workbench.champions.selection import search_progress
     from workbench.custom.checkpoint import STORED_TOLERANCE
+    from workbench.data.paths import cache_dir
     from workbench.data.prepared import prepare
     from workbench.featurizers import fit_features
+    from workbench.featurizers.descriptor_store import ROWS_FOLDER, descriptor_rows_on_disk
     from workbench.featurizers.graph import FEATURIZER_VERSION
     from workbench.models import write_card
     from workbench.predict.references import store_references
@@ -128,9 +136,12 @@ def train_champion(
     started = time.perf_counter()
     prep = prepare(dataset, "scaffold")
     classification = prep.task_type == "classification"
-    train = prep.split.train
-    fitted = fit_features(chosen.features, [prep.mols[i] for i in train])
-    x, _ = fitted.transform(prep.mols)
+    # the search's matrix (MiniMol embeddings and descriptor rows from its caches) and its usable training rows
+    matrix = DatasetFeatures(prep, minimol_cache=None if minimol_cache is None else Path(minimol_cache))
+    x, usable = matrix(chosen.features).x, matrix(chosen.features).usable
+    with descriptor_rows_on_disk(cache_dir() / ROWS_FOLDER):  # the normalization the matrix was built with
+        fitted = fit_features(chosen.features, [prep.mols[i] for i in prep.split.train])
+    train = prep.split.train[usable[prep.split.train]]
     folder = Path(models_dir) / (name or f"{dataset}_champion")
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*"):

@@ -61,6 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ch.add_argument("--partial", action="store_true",
                     help="ship the leader of a search whose grid is not fully fitted (said in the card)")  # fmt: skip
     ch.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ch.add_argument("--minimol-cache", default="runs/minimol", help="the search's MiniMol embeddings cache")
     ch.add_argument("--name", help="checkpoint name (default <dataset>_champion)")
     ch.add_argument("--models-dir", default="models")
     ch.add_argument("--jobs", type=int, default=2, help="threads of the forests and boosters")
@@ -186,7 +187,7 @@ def run_champion(args: argparse.Namespace) -> int:
     try:
         folder = train_champion(args.dataset, cells, name=args.name, candidate=args.candidate,
                                 partial=args.partial, models_dir=args.models_dir, seeds=tuple(args.seeds),
-                                jobs=args.jobs, command=_command())  # fmt: skip
+                                jobs=args.jobs, minimol_cache=args.minimol_cache, command=_command())  # fmt: skip
     except ChampionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
