@@ -14,6 +14,7 @@ record of the shipped ``*_rf`` / ``*_xgboost`` / ``*_svr`` baselines' validation
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -159,11 +160,17 @@ def build_table(blocks: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _random_init_gin(dataset: str, metric: str) -> list[dict]:
-    """The pretraining benchmark's GIN from random weights (test at the best-validation epoch), if it has cells."""
+@functools.lru_cache(maxsize=1)
+def _pretraining_cells() -> pd.DataFrame:
+    """The pretraining benchmark's cells, read once per process (not modified by the callers)."""
     from workbench.data.stored_results import read_stored_cells
 
-    cells = read_stored_cells(PRETRAINING_CELLS)
+    return read_stored_cells(PRETRAINING_CELLS)
+
+
+def _random_init_gin(dataset: str, metric: str) -> list[dict]:
+    """The pretraining benchmark's GIN from random weights (test at the best-validation epoch), if it has cells."""
+    cells = _pretraining_cells()
     if cells.empty:
         return []
     mine = cells[(cells["dataset"] == dataset) & (cells["arm"] == "none") & (cells["metric"] == metric)]
@@ -195,17 +202,12 @@ def shipped_baseline(block: dict) -> str:
     chosen = better_baseline(block)
     shipped = [k for k in block["models"] if (MODELS / f"{block['dataset']}_{k}" / "card.json").exists()]
     if not shipped:
-        return f"{chosen} (not shipped)"
+        champion = f"{block['dataset']}_champion"
+        superseded = (MODELS / champion / "card.json").exists()
+        return f"{chosen} (" + (f"superseded by {champion})" if superseded else "not shipped)")
     if chosen in shipped:
         return chosen
-    return f"{shipped[0]} ({chosen} is better on validation; {SIZE_NOTES.get(block['dataset'], 'not shipped')})"
-
-
-#: Why a data set ships a baseline other than the validation choice.
-SIZE_NOTES = {
-    "hiv": "the RF was not shipped: fully grown forests on 33k molecules are large (size not measured) and about "
-    "9 MB of the 150 MB models/ budget was left",
-}
+    return f"{shipped[0]} ({chosen} is better on validation; not shipped)"
 
 
 def _fmt(mean: float | None, std: float | None) -> str:
