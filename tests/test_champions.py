@@ -209,6 +209,9 @@ def test_the_champion_ships_as_a_tabular_checkpoint_that_predicts(data_dirs, mod
     assert card.architecture.type == "tabular" and list(card.seeds) == [0, 1]
     assert card.training["chosen"] == {"family": "rf", "features": "maccs", "params": {"n_estimators": 200}}
     assert card.training["search_progress"]["done"] == 6  # the card says how much of the grid was fitted
+    top = (card.training["search_champion"]["family"], card.training["search_champion"]["features"])
+    assert top == (row["family"], row["features"])  # the validation-best one, beside what was shipped
+    assert card.training["shipped_is_champion"] == (top == ("rf", "maccs"))
     assert len(card.training["runners_up"]) == 5  # the other five searched candidates, by validation
     search = cells[(cells["family"] == "rf") & (cells["features"] == "maccs")]["test_rmse"].iloc[0]
     assert card.metrics["test"]["rmse"].per_seed[0] == pytest.approx(search, abs=1e-5)  # the search's fit, refitted

@@ -105,11 +105,15 @@ def train_champion(
     partial: bool = False,
     models_dir: str | Path = "models",
     minimol_cache: str | Path | None = "runs/minimol",
+    note: str = "",
     seeds: tuple[int, ...] = (0, 1, 2),
     jobs: int = 1,
     command: str = "",
 ) -> Path:
-    """Refit and write the champion of ``dataset``; returns the checkpoint folder.
+    """Refit and write the champion of ``dataset`` (or ``candidate``); returns the checkpoint folder.
+
+    The card records the search's champion beside what was shipped, and ``note`` (why another candidate or fewer
+    seeds were shipped, e.g. the size budget of ``models/``).
 
     The features are the search's (MiniMol embeddings read from ``minimol_cache`` when the search left them there),
     and the training molecules are those whose features could be computed, as in the search.
@@ -119,7 +123,7 @@ def train_champion(
     from workbench.champions.features import DatasetFeatures
     from workbench.champions.fit import fit_mlp
     from workbench.champions.grid import DETERMINISTIC
-    from workbench.champions.selection import search_progress
+    from workbench.champions.selection import champions, search_progress, summarize_cells
     from workbench.custom.checkpoint import STORED_TOLERANCE
     from workbench.data.paths import cache_dir
     from workbench.data.prepared import prepare
@@ -132,6 +136,7 @@ def train_champion(
     from workbench.train.metrics import summarize_seeds
 
     chosen, row, runners_up = choose(dataset, cells, candidate, partial=partial)
+    top = champions(summarize_cells(cells[cells["dataset"] == dataset]))[dataset]["champion"]
     done, planned = search_progress(cells[cells["dataset"] == dataset])[dataset]
     started = time.perf_counter()
     prep = prepare(dataset, "scaffold")
@@ -192,6 +197,10 @@ def train_champion(
             "runners_up": [{"family": r["family"], "features": r["features"],
                             f"valid_{metric}": r[f"valid_{metric}_mean"]} for r in runners_up],
             "search_seeds": int(row.get("seeds", len(use_seeds))), "shipped_seeds": len(use_seeds),
+            "search_champion": {"family": top["family"], "features": top["features"],
+                                f"valid_{metric}": top[f"valid_{metric}_mean"]},
+            "shipped_is_champion": (top["family"], top["features"]) == (row["family"], row["features"]),
+            "note": note,
             "search_cells": "bench/results/champions.csv", "search_progress": {"done": done, "planned": planned},
             "wall_time_s": round(time.perf_counter() - started, 1),
             "train_molecules": len(train), "device": "cpu",
