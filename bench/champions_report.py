@@ -29,6 +29,8 @@ def dataset_section(dataset: str, rows, choice: dict, progress: tuple[int, int] 
     from workbench.champions.published import published_rows
 
     metric, champion = choice["metric"], choice["champion"]
+    prc = dataset == "muv" and "test_prc_auc_mean" in rows  # MUV is scored by PRC-AUC as well
+    prc_head = " valid prc_auc | test prc_auc |" if prc else ""
     under_way = progress is not None and progress[0] < progress[1]
     lines = [
         f"### {dataset} ({rows['grid'].iloc[0] if 'grid' in rows else ''} grid)",
@@ -38,21 +40,28 @@ def dataset_section(dataset: str, rows, choice: dict, progress: tuple[int, int] 
             if under_way
             else []
         ),
-        f"| family | features | seeds | valid {metric} | test {metric} | seconds |",
-        "|---|---|---:|---:|---:|---:|",
+        f"| family | features | seeds | valid {metric} | test {metric} |{prc_head} seconds |",
+        "|---|---|---:|---:|---:|" + "---:|" * (3 if prc else 1),
     ]
     for r in rows.to_dict("records"):
         mark = "**" if (r["family"], r["features"]) == (champion["family"], champion["features"]) else ""
+        prc_cells = (
+            f" {_fmt(r.get('valid_prc_auc_mean'), r.get('valid_prc_auc_std'))} "
+            f"| {_fmt(r.get('test_prc_auc_mean'), r.get('test_prc_auc_std'))} |"
+            if prc
+            else ""
+        )
         lines.append(
             f"| {mark}{r['family']}{mark} | {mark}{r['features']}{mark} | {r['seeds']} "
             f"| {_fmt(r[f'valid_{metric}_mean'], r[f'valid_{metric}_std'])} "
-            f"| {_fmt(r[f'test_{metric}_mean'], r[f'test_{metric}_std'])} | {r['seconds']:.0f} |"
+            f"| {_fmt(r[f'test_{metric}_mean'], r[f'test_{metric}_std'])} |{prc_cells} {r['seconds']:.0f} |"
         )
     for name, value in published_rows(dataset).items():
         if value is not None:
-            lines.append(f"| {name} (published) | graph | 3 | — | {_fmt(value)} | — |")
-    if "test_prc_auc_mean" in rows and dataset == "muv":
-        lines += ["", f"PRC-AUC of the champion on test: {_fmt(champion['test_prc_auc_mean'])}."]
+            lines.append(f"| {name} (published) | graph | 3 | — | {_fmt(value)} |" + " — |" * (3 if prc else 1))
+    if prc:
+        lines += ["", f"PRC-AUC of the champion on test: {_fmt(champion.get('test_prc_auc_mean'))} (MUV's actives are "
+                  "rare: PRC-AUC is its second metric)."]  # fmt: skip
     return [*lines, ""]
 
 

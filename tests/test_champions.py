@@ -273,3 +273,24 @@ def test_a_search_under_way_names_its_leader_but_no_champion() -> None:
     assert "freesolv, 2 of 70 cells, leader so far on validation rf on ecfp4" in champions_table
     assert "Not searched yet: bbbp" in champions_table
     assert "Search under way: 2 of 70 cells; the marked row leads so far." in text
+
+
+def test_muv_candidates_are_reported_by_prc_auc_as_well_as_roc_auc() -> None:
+    from bench.champions_report import dataset_section
+
+    rows = []
+    for family, roc, prc in (("xgboost", 0.80, 0.20), ("mlp", 0.75, 0.30)):
+        for dataset in ("muv", "hiv"):
+            rows.append({"dataset": dataset, "task_type": "classification", "family": family, "features": "ecfp4",
+                         "seed": 0, "valid_roc_auc": roc, "test_roc_auc": roc, "valid_prc_auc": prc,
+                         "test_prc_auc": prc - 0.1, "seconds": 1.0})  # fmt: skip
+    summary = summarize_cells(pd.DataFrame(rows))
+    chosen = champions(summary)
+    muv = "\n".join(dataset_section("muv", summary[summary["dataset"] == "muv"], chosen["muv"]))
+    assert (
+        "| valid prc_auc | test prc_auc |" in muv
+        and "| **xgboost** | **ecfp4** | 1 | 0.800 ± 0.000 | 0.800 ± 0.000 | 0.200 ± 0.000 | 0.100 ± 0.000 |" in muv
+    )
+    assert "PRC-AUC of the champion on test: 0.100" in muv  # the ROC-AUC champion's PRC-AUC
+    hiv = "\n".join(dataset_section("hiv", summary[summary["dataset"] == "hiv"], chosen["hiv"]))
+    assert "prc_auc" not in hiv  # one headline metric elsewhere
