@@ -21,8 +21,7 @@ from workbench.screen.staging import StagingError, decode_staged, encode_staged
 MOLECULES = ["CCO", "c1ccccc1O", "not a smiles", "CC(=O)Oc1ccccc1C(=O)O", "[Na+].[Cl-]", "C1CCCCC1", "CCN(CC)CC"]
 
 
-@pytest.mark.parametrize("name", ["esol_svr", "bbbp_gin", "tox21_xgboost", "minimol_bbbp", "admet_ai"])
-def test_featurized_inputs_survive_staging_and_give_the_same_predictions(name):
+def _same_apart(name: str) -> None:
     model = load_model(name)
     assert featurizes_apart(model)
     parsed = chem.parse(MOLECULES, inchikey=False)
@@ -31,6 +30,20 @@ def test_featurized_inputs_survive_staging_and_give_the_same_predictions(name):
     apart = predict_parsed(parsed, [model], batch_size=3, featurized=featurized)
     pd.testing.assert_frame_equal(apart, inside)
     assert apart[f"{name}:{model.tasks[0]}"].notna().sum() >= 4
+
+
+@pytest.mark.parametrize("name", ["esol_svr", "bbbp_gin", "minimol_bbbp", "admet_ai"])
+def test_featurized_inputs_survive_staging_and_give_the_same_predictions(name):
+    _same_apart(name)
+
+
+def test_a_booster_baseline_featurized_apart_gives_the_same_predictions(data_dirs, models_dir, few_reference_drugs):
+    from tests.data_fixtures import tiny_tables
+    from workbench.train.baselines import BaselineConfig, train_baseline
+
+    tiny_tables(data_dirs[0])  # no XGBoost baseline is shipped any more: a tiny one of the same architecture
+    train_baseline(BaselineConfig("bbbp", "xgboost", "tiny_xgboost", seeds=[0]), models_dir=models_dir)
+    _same_apart("tiny_xgboost")
 
 
 def test_staging_refuses_what_it_did_not_write_and_objects_it_does_not_know():
