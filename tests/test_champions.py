@@ -240,9 +240,8 @@ def test_mlp_and_svc_champions_ship_and_predict_as_in_the_search(data_dirs, mode
                                 name=name, jobs=1)  # fmt: skip
         card = load_card(folder)
         files = [w.file for w in card.weights]
-        assert files == (
-            ["component0_seed0.safetensors"] if family == "mlp" else ["component0_seed0_task0.safetensors"]
-        )
+        svm_files = ["component0_seed0_support.safetensors", "component0_seed0_task0.safetensors"]  # shared rows
+        assert files == (["component0_seed0.safetensors"] if family == "mlp" else svm_files)
         search = cells[(cells["dataset"] == dataset) & (cells["family"] == family)][f"test_{metric}"].iloc[0]
         assert card.metrics["test"][metric].per_seed[0] == pytest.approx(search, abs=1e-5)  # cells keep 5 decimals
         table = predict(["CCO", "c1ccccc1CCO", "not a smiles"], [name], calibrated=False)

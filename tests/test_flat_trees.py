@@ -129,6 +129,43 @@ def test_a_stored_svr_gives_sklearns_values_and_stores_fingerprint_bits_without_
     assert np.abs(FlatSVR.from_tensors(tensors).predict(query) - model.predict(query)).max() < 1e-10
 
 
+def test_a_stored_svm_on_dense_inputs_stores_its_support_vectors_dense_and_gives_sklearns_values():
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(200, 64)).astype(np.float32).astype(np.float64)  # an embedding: every entry set
+    model = SVR(kernel="rbf", C=5.0, gamma="scale").fit(x, x[:, 0] - x[:, 1])
+    flat = FlatSVR.from_sklearn(model)
+    tensors = flat.tensors()
+    assert "indices" not in tensors and tensors["support"].shape == flat.support.shape  # 4 bytes an entry, not 6
+    query = rng.normal(size=(30, 64)).astype(np.float32)
+    assert np.abs(FlatSVR.from_tensors(tensors).predict(query) - model.predict(query)).max() < 1e-4
+    with pytest.raises(UnsupportedTrees, match="do not fit"):
+        FlatSVR.from_tensors({**tensors, "support": tensors["support"][:-1]})
+
+
+def test_svms_of_several_tasks_share_one_matrix_of_support_vectors_and_predict_as_before():
+    from sklearn.svm import SVC
+
+    from workbench.models.builders.flat_svr import share_support
+
+    rng = np.random.default_rng(10)
+    x = rng.normal(size=(160, 32)).astype(np.float32).astype(np.float64)
+    tasks = [SVC(kernel="rbf", C=5.0).fit(x, x[:, t] > 0) for t in range(3)]  # the same molecules, three labels
+    flats = [FlatSVR.from_sklearn(m) for m in tasks]
+    shared, arrays = share_support(flats)
+    assert len(shared) < sum(len(f.support) for f in flats)  # a row that supports two tasks is stored once
+    query = rng.normal(size=(25, 32)).astype(np.float32)
+    for model, tensors in zip(tasks, arrays, strict=True):
+        assert "support" not in tensors and tensors["rows"].dtype == np.int32
+        stored = FlatSVR.from_tensors(tensors, shared).predict(query)
+        assert np.abs(stored - model.decision_function(query)).max() < 1e-4
+    with pytest.raises(UnsupportedTrees, match="no shared matrix"):
+        FlatSVR.from_tensors(arrays[0])
+    with pytest.raises(UnsupportedTrees, match="do not fit"):
+        FlatSVR.from_tensors(arrays[0], shared[:, :-1])
+    with pytest.raises(UnsupportedTrees, match="do not fit"):
+        FlatSVR.from_tensors({**arrays[0], "rows": arrays[0]["rows"] + len(shared)}, shared)
+
+
 def test_corrupt_arrays_are_refused_with_a_reason():
     x = _bits(100, 9)
     tensors = FlatTrees.from_sklearn(
@@ -181,7 +218,7 @@ def test_an_early_stopped_booster_predicts_with_the_trees_up_to_its_best_iterati
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("name", "dataset"), [("bbbp_champion", "bbbp")])
+@pytest.mark.parametrize(("name", "dataset"), [("bbbp_champion", "bbbp"), ("tox21_champion", "tox21")])
 def test_a_shipped_champion_reproduces_its_cards_per_seed_test_metric(name, dataset):
     from workbench.data.prepared import prepare
     from workbench.predict.inference import load_model

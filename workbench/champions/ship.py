@@ -132,7 +132,7 @@ def train_champion(
     from workbench.featurizers.graph import FEATURIZER_VERSION
     from workbench.models import write_card
     from workbench.predict.references import store_references
-    from workbench.train.baselines import save_member
+    from workbench.train.baselines import save_member, save_shared_svms
     from workbench.train.metrics import summarize_seeds
 
     chosen, row, runners_up = choose(dataset, cells, candidate, partial=partial)
@@ -155,7 +155,7 @@ def train_champion(
     use_seeds = list(seeds[:1] if chosen.family in DETERMINISTIC else seeds)
     files, valid, test, constant = [], [], [], {}
     for seed in use_seeds:
-        pred = np.full(prep.y.shape, np.nan)
+        pred, svms = np.full(prep.y.shape, np.nan), {}
         if chosen.family == "mlp":  # one network over every task, as in the search
             fitted_mlp = fit_mlp(chosen, x, prep.y, train, classification, seed)
             pred = fitted_mlp.predict(x)
@@ -171,9 +171,16 @@ def train_champion(
                 continue
             model = fit_member(chosen, x[rows], labels, classification, seed, jobs)
             pred[:, t] = predict_member(model, x)
+            if chosen.family in DETERMINISTIC:  # SVMs: written together below, sharing their support vectors
+                svms[t] = model
+                continue
             entry = save_member(model, chosen.family, folder, f"component0_seed{seed}_task{t}", x[train][:200],
                                 tolerance=STORED_TOLERANCE)  # fmt: skip
             files.append({**entry, "seed": seed, "task": t, "part": "component0"})
+        if svms:
+            entries = save_shared_svms(svms, chosen.family, folder, f"component0_seed{seed}", x[train][:200],
+                                       tolerance=STORED_TOLERANCE)  # fmt: skip
+            files += [{**entry, "seed": seed, "part": "component0"} for entry in entries]
         valid.append(_metrics(prep.y[prep.split.valid], pred[prep.split.valid], classification))
         test.append(_metrics(prep.y[prep.split.test], pred[prep.split.test], classification))
     metric = "roc_auc" if classification else "rmse"

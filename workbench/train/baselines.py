@@ -162,6 +162,36 @@ def save_member(model, kind: str, folder: Path, stem: str, x: np.ndarray, tolera
     return {"file": path.name, "format": "safetensors"}
 
 
+def save_shared_svms(
+    models: dict[int, object], kind: str, folder: Path, stem: str, x: np.ndarray, tolerance: float = STORED_TOLERANCE
+) -> list[dict]:
+    """Write the SVMs of one seed's tasks with one shared matrix of support vectors (:func:`share_support`): the
+    matrix as ``<stem>_support.safetensors`` (role ``support``) and each task's arrays as ``<stem>_task<t>``;
+    returns the weight entries (``task`` set for the tasks' files). Refuses, as :func:`save_member` does, when a
+    stored task predicts more than ``tolerance`` away from its fitted model."""
+    from safetensors.numpy import save_file
+
+    from workbench.models.builders.flat_svr import share_support
+
+    tasks = sorted(models)
+    shared, arrays = share_support([FlatSVR.from_sklearn(models[t]) for t in tasks])
+    sample = x[:: max(1, len(x) // CHECK_ROWS)]
+    entries = []
+    path = folder / f"{stem}_support.safetensors"
+    save_file({"support": shared}, str(path))
+    entries.append({"file": path.name, "format": "safetensors", "task": None, "role": "support"})
+    for t, tensors in zip(tasks, arrays, strict=True):
+        if len(sample):
+            stored = FlatSVR.from_tensors(tensors, shared).predict(sample)
+            gap = float(np.abs(stored - _library_predict(models[t], sample, kind)).max())
+            if gap > tolerance:
+                raise RuntimeError(f"{stem}_task{t}: the stored form predicts up to {gap:.2g} from the fitted model")
+        path = folder / f"{stem}_task{t}.safetensors"
+        save_file(tensors, str(path))
+        entries.append({"file": path.name, "format": "safetensors", "task": t})
+    return entries
+
+
 def train_baseline(cfg: BaselineConfig, *, models_dir: str | Path = "models", command: str = "") -> dict:
     """Train ``cfg.seeds`` baselines, write ``models/<name>/`` and return the card."""
     prep = prepare(cfg.dataset, cfg.split)

@@ -81,7 +81,7 @@ def _booster(data: bytes, name: str) -> Member:
         return _library_booster(data, best_iteration(document))
 
 
-def _arrays(data: bytes, architecture: str, name: str) -> Member:
+def _arrays(data: bytes, architecture: str, name: str, shared: np.ndarray | None = None) -> Member:
     from safetensors import SafetensorError
     from safetensors.numpy import load
 
@@ -91,9 +91,9 @@ def _arrays(data: bytes, architecture: str, name: str) -> Member:
         raise CheckpointError(f"{name} is not a readable safetensors file: {exc}") from exc
     try:
         if architecture == "svr":
-            return FlatSVR.from_tensors(tensors).predict
+            return FlatSVR.from_tensors(tensors, shared).predict
         if architecture == "svc":  # a classifier's decision function, through a logistic (calibrated on its card)
-            decision = FlatSVR.from_tensors(tensors).predict
+            decision = FlatSVR.from_tensors(tensors, shared).predict
             return lambda x: 1.0 / (1.0 + np.exp(-decision(x)))
         return FlatTrees.from_tensors(tensors).mean
     except UnsupportedTrees as exc:

@@ -26,10 +26,12 @@ from workbench.models.builders.base import Predictor
 from workbench.models.builders.baseline import _arrays, _booster
 from workbench.models.store import Checkpoint, CheckpointError, read_verified
 
-__all__ = ["GRAPH_INPUT", "Component", "MLPMember", "TabularEnsemble", "build_tabular"]
+__all__ = ["GRAPH_INPUT", "SUPPORT_ROLE", "Component", "MLPMember", "TabularEnsemble", "build_tabular"]
 
 #: ``featurizer.params.components[i].feature_set`` of a graph component.
 GRAPH_INPUT = "graph"
+#: ``role`` of the weight file holding the support vectors an SVM component's tasks share (one per seed).
+SUPPORT_ROLE = "support"
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -114,10 +116,11 @@ class TabularEnsemble:
             except (ValueError, KeyError, TypeError) as exc:
                 raise CheckpointError(f"{checkpoint.path}: its feature set cannot be rebuilt ({exc})") from exc
             self.components.append(Component(str(spec["family"]), fitted))
+        shared = self._shared_support(checkpoint)
         for entry in card.weights:  # each file read once: the bytes hashed are the bytes loaded
-            index = int(entry.part.removeprefix("component")) if entry.part else 0
-            if not 0 <= index < len(self.components):
-                raise CheckpointError(f"{entry.file}: part {entry.part!r} names no component")
+            if entry.role == SUPPORT_ROLE:
+                continue
+            index = self._component_index(entry)
             component = self.components[index]
             path = checkpoint.path / entry.file
             data = read_verified(path, entry.sha256)
@@ -129,7 +132,7 @@ class TabularEnsemble:
             elif entry.format == "xgboost-json":
                 component.members[key] = _booster(gzip.decompress(data) if path.suffix == ".gz" else data, str(path))
             elif entry.format == "safetensors":
-                component.members[key] = _arrays(data, component.family, str(path))
+                component.members[key] = _arrays(data, component.family, str(path), shared.get((index, key[0])))
             else:
                 raise CheckpointError(f"{entry.file}: {entry.format} is not a format of a user's model")
         self.seeds = list(card.seeds)
@@ -140,6 +143,28 @@ class TabularEnsemble:
         widths = conformal.get("halfwidth")
         self.interval_halfwidth = np.asarray(widths, dtype=np.float64) if widths else None
         self.interval_coverage = conformal.get("coverage")
+
+    def _component_index(self, entry) -> int:
+        index = int(entry.part.removeprefix("component")) if entry.part else 0
+        if not 0 <= index < len(self.components):
+            raise CheckpointError(f"{entry.file}: part {entry.part!r} names no component")
+        return index
+
+    def _shared_support(self, checkpoint: Checkpoint) -> dict[tuple[int, int], np.ndarray]:
+        """The support vectors an SVM component's tasks share, by (component, seed)."""
+        from safetensors import SafetensorError
+        from safetensors.numpy import load
+
+        out = {}
+        for entry in checkpoint.card.weights:
+            if entry.role != SUPPORT_ROLE:
+                continue
+            path, key = checkpoint.path / entry.file, (self._component_index(entry), int(entry.seed))
+            try:
+                out[key] = load(read_verified(path, entry.sha256))["support"]
+            except (SafetensorError, ValueError, KeyError, TypeError) as exc:
+                raise CheckpointError(f"{path} is not a readable matrix of shared support vectors: {exc}") from exc
+        return out
 
     @staticmethod
     def _graph_member(data: bytes, classification: bool, name: str):
