@@ -60,7 +60,7 @@ if champions_tab.open:
                 "champions`). Our GIN rows: the pretraining benchmark's GIN from random weights and from the "
                 "AttrMask encoder, test at the best-validation epoch. Published rows: GraphMVP (Liu et al., ICLR "
                 "2022), scaffold split, 3 seeds; values that were not published or could not be confirmed are left "
-                "out. Data sets without a search yet have no bar."
+                "out. Data sets whose search has not finished (every cell of its grid fitted) have no bar yet."
             )
 
 if bench_tab.open:
