@@ -53,6 +53,11 @@ def _plans(name: str, split: str, seeds: Sequence[int]) -> list[tuple[object, li
     return [(dataclasses.replace(prep, split=random_split(len(prep.smiles), RANDOM_FRACTIONS, s)), [s]) for s in seeds]
 
 
+def _done(cells_path: Path) -> set[tuple]:
+    finished = read_cells(cells_path)
+    return set() if finished.empty else {_key(r) for r in finished.to_dict("records")}
+
+
 def run_dataset(
     name: str,
     seeds: Sequence[int],
@@ -76,8 +81,7 @@ def run_dataset(
     from workbench.champions.fit import fit_candidate
     from workbench.champions.grid import DETERMINISTIC, grid_name, search_grid
 
-    finished = read_cells(cells_path)
-    done = set() if finished.empty else {_key(r) for r in finished.to_dict("records")}
+    done = _done(cells_path)
     ran = 0
     for prep, plan_seeds in _plans(name, split, seeds):
         n_train, n_tasks = len(prep.split.train), len(prep.tasks)
@@ -90,6 +94,9 @@ def run_dataset(
             once = candidate.family in DETERMINISTIC and split == SPLIT
             for seed in plan_seeds[:1] if once else plan_seeds:
                 family = "svm" if candidate.family in DETERMINISTIC else candidate.family
+                if (name, family, candidate.features, seed) in done:
+                    continue
+                done = _done(cells_path)  # a run beside this one (another lane) may have fitted it meanwhile
                 if (name, family, candidate.features, seed) in done:
                     continue
                 if time.monotonic() > deadline:

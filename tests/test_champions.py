@@ -152,6 +152,32 @@ def test_bench_runs_resumes_and_reports(data_dirs, tmp_path) -> None:
     assert "this command fitted no cell" in text  # the resumed run only rewrote the report, and says so
 
 
+def test_a_cell_another_run_fitted_meanwhile_is_not_fitted_again(data_dirs, tmp_path, monkeypatch) -> None:
+    import workbench.champions.fit as fit
+    from bench import champions as bench
+    from bench.cells import append_cell
+
+    moleculenet = data_dirs[0] / "moleculenet"
+    moleculenet.mkdir()
+    tiny_tables(moleculenet)
+    real, fitted = fit.fit_candidate, []
+
+    def fit_and_race(candidate, matrix, y, split, classification, seed, jobs=1):
+        fitted.append(seed)
+        if seed == 0:  # meanwhile a second lane on the same data set finishes seed 1
+            append_cell({"dataset": "esol", "task_type": "regression", "split": "scaffold", "family": "rf",
+                         "model": "rf", "features": "maccs", "seed": 1, "valid_rmse": 1.0, "test_rmse": 1.0,
+                         "seconds": 1.0}, tmp_path / "champions.csv")  # fmt: skip
+        return real(candidate, matrix, y, split, classification, seed, jobs)
+
+    monkeypatch.setattr(fit, "fit_candidate", fit_and_race)
+    argv = ["--datasets", "esol", "--families", "rf", "--features", "maccs", "--seeds", "0", "1", "--jobs", "1",
+            "--out", str(tmp_path)]  # fmt: skip
+    assert bench.main(argv) == 0
+    cells = pd.read_csv(tmp_path / "champions.csv")
+    assert fitted == [0] and sorted(cells["seed"]) == [0, 1]  # seed 1 once, from the other lane
+
+
 def test_unknown_feature_sets_are_refused_before_anything_runs(tmp_path) -> None:
     from bench import champions as bench
 
