@@ -151,11 +151,12 @@ def run_from_args(args: argparse.Namespace, command: str) -> int:
     cells_path = args.out / CELLS_BY_SPLIT[args.split].name
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
     if not args.report_only:
-        from workbench.featurizers.feature_sets import FEATURE_SETS
+        from workbench.featurizers.feature_sets import EMBEDDING_SETS, FEATURE_SETS
 
-        unknown = [f for f in args.features or [] if f not in FEATURE_SETS]
+        known = FEATURE_SETS + EMBEDDING_SETS  # the grids' MiniMol sets too
+        unknown = [f for f in args.features or [] if f not in known]
         if unknown:
-            raise SystemExit(f"--features: unknown feature set {', '.join(unknown)} (known: {', '.join(FEATURE_SETS)})")
+            raise SystemExit(f"--features: unknown feature set {', '.join(unknown)} (known: {', '.join(known)})")
         args.out.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + args.max_minutes * 60 if args.max_minutes else math.inf
         ran = 0
