@@ -275,6 +275,24 @@ def test_mlp_and_svc_champions_ship_and_predict_as_in_the_search(data_dirs, mode
         assert table[column].notna().tolist() == [True, True, False]
         if metric == "roc_auc":  # an SVC's decision function through a logistic: a probability
             assert table[column].iloc[:2].between(0, 1).all()
+    # an MLP in half precision: half the bytes, and the card's metric is that of the stored weights
+    from safetensors.numpy import load_file
+
+    from workbench.data.prepared import prepare
+    from workbench.train.metrics import regression_metrics
+
+    half = train_champion("esol", cells, candidate="mlp:maccs", models_dir=models_dir, seeds=(0,), name="esol_half",
+                          jobs=1, float16=True)  # fmt: skip
+    stored = load_file(str(half / "component0_seed0.safetensors"))
+    assert {v.dtype for k, v in stored.items() if k.startswith("net.")} == {np.dtype("float16")}
+    full_bytes = (models_dir / "esol_mlp" / "component0_seed0.safetensors").stat().st_size
+    assert (half / "component0_seed0.safetensors").stat().st_size < 0.6 * full_bytes
+    card = load_card(half)
+    assert card.training["weights_dtype"] == "float16"
+    prep = prepare("esol", "scaffold")
+    table = predict([prep.smiles[i] for i in prep.split.test], ["esol_half"], calibrated=False)
+    rmse = regression_metrics(prep.y[prep.split.test], table[[f"esol_half:{card.tasks[0].name}"]].to_numpy())["rmse"]
+    assert rmse == pytest.approx(card.metrics["test"]["rmse"].per_seed[0], abs=1e-4)
 
 
 def test_a_search_under_way_names_its_leader_but_no_champion() -> None:

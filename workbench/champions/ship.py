@@ -106,6 +106,7 @@ def train_champion(
     models_dir: str | Path = "models",
     minimol_cache: str | Path | None = "runs/minimol",
     note: str = "",
+    float16: bool = False,
     seeds: tuple[int, ...] = (0, 1, 2),
     jobs: int = 1,
     command: str = "",
@@ -113,7 +114,8 @@ def train_champion(
     """Refit and write the champion of ``dataset`` (or ``candidate``); returns the checkpoint folder.
 
     The card records the search's champion beside what was shipped, and ``note`` (why another candidate or fewer
-    seeds were shipped, e.g. the size budget of ``models/``).
+    seeds were shipped, e.g. the size budget of ``models/``). ``float16`` stores an MLP's weights in half precision
+    (half the bytes); its metrics are then measured with the rounded weights.
 
     The features are the search's (MiniMol embeddings read from ``minimol_cache`` when the search left them there),
     and the training molecules are those whose features could be computed, as in the search.
@@ -158,9 +160,15 @@ def train_champion(
         pred, svms = np.full(prep.y.shape, np.nan), {}
         if chosen.family == "mlp":  # one network over every task, as in the search
             fitted_mlp = fit_mlp(chosen, x, prep.y, train, classification, seed)
+            if float16:  # stored in half precision: the card's metrics are those of the stored weights
+                for parameter in fitted_mlp.model.parameters():
+                    parameter.data = parameter.data.half().float()
             pred = fitted_mlp.predict(x)
             path = folder / f"component0_seed{seed}.safetensors"
-            save_file(fitted_mlp.tensors(), str(path))
+            tensors = fitted_mlp.tensors()
+            if float16:
+                tensors = {k: v.astype(np.float16) if k.startswith("net.") else v for k, v in tensors.items()}
+            save_file(tensors, str(path))
             files.append({"file": path.name, "format": "safetensors", "seed": seed, "task": 0, "part": "component0"})
         for t in range(prep.y.shape[1] if chosen.family != "mlp" else 0):
             rows = train[~np.isnan(prep.y[train, t])]
@@ -207,7 +215,7 @@ def train_champion(
             "search_champion": {"family": top["family"], "features": top["features"],
                                 f"valid_{metric}": top[f"valid_{metric}_mean"]},
             "shipped_is_champion": (top["family"], top["features"]) == (row["family"], row["features"]),
-            "note": note,
+            "note": note, "weights_dtype": "float16" if float16 and chosen.family == "mlp" else "float32",
             "search_cells": "bench/results/champions.csv", "search_progress": {"done": done, "planned": planned},
             "wall_time_s": round(time.perf_counter() - started, 1),
             "train_molecules": len(train), "device": "cpu",

@@ -59,6 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     ch.add_argument("--candidate", metavar="FAMILY:FEATURES", help="ship this candidate instead (e.g. xgboost:ecfp4)")
     ch.add_argument("--note", default="", help="why this candidate or these seeds were shipped (kept in the card)")
+    ch.add_argument("--float16", action="store_true", help="store an MLP champion's weights in half precision")
     ch.add_argument("--partial", action="store_true",
                     help="ship the leader of a search whose grid is not fully fitted (said in the card)")  # fmt: skip
     ch.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -189,6 +190,7 @@ def run_champion(args: argparse.Namespace) -> int:
         folder = train_champion(args.dataset, cells, name=args.name, candidate=args.candidate,
                                 partial=args.partial, models_dir=args.models_dir, seeds=tuple(args.seeds),
                                 jobs=args.jobs, minimol_cache=args.minimol_cache, note=args.note,
+                                float16=args.float16,
                                 command=_command())  # fmt: skip
     except ChampionError as exc:
         print(f"error: {exc}", file=sys.stderr)
