@@ -55,6 +55,15 @@ class FlatSVR:
             gamma=float(model._gamma),
         )
 
+    def _coefficients(self) -> dict[str, np.ndarray]:
+        """``dual``, ``intercept``, ``gamma`` and the dense ``shape``: what every stored form holds."""
+        return {
+            "dual": np.ascontiguousarray(self.dual),
+            "intercept": np.asarray([self.intercept], dtype=np.float64),
+            "gamma": np.asarray([self.gamma], dtype=np.float64),
+            "shape": np.asarray(self.support.shape, dtype=np.int64),
+        }
+
     def tensors(self) -> dict[str, np.ndarray]:
         """The arrays by name: sparse support vectors (``indptr``, ``indices``, ``values`` unless all ones) or, where
         fewer bytes, the dense ``support``; ``dual``, ``intercept``, ``gamma`` and the dense ``shape``."""
@@ -62,25 +71,12 @@ class FlatSVR:
         index_bytes = 2 if self.support.shape[1] <= np.iinfo(np.int16).max else 4
         binary = bool((self.support[rows, cols] == 1.0).all())
         if len(rows) * (index_bytes + (0 if binary else 4)) > self.support.size * 4:
-            return {
-                "support": np.ascontiguousarray(self.support, dtype=np.float32),
-                "dual": np.ascontiguousarray(self.dual),
-                "intercept": np.asarray([self.intercept], dtype=np.float64),
-                "gamma": np.asarray([self.gamma], dtype=np.float64),
-                "shape": np.asarray(self.support.shape, dtype=np.int64),
-            }
+            return {"support": np.ascontiguousarray(self.support, dtype=np.float32), **self._coefficients()}
         indptr = np.zeros(len(self.support) + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows, minlength=len(self.support)), out=indptr[1:])
         values = self.support[rows, cols].astype(np.float32)
-        index_type = np.int16 if self.support.shape[1] <= np.iinfo(np.int16).max else np.int32
-        arrays = {
-            "indptr": indptr,
-            "indices": cols.astype(index_type),
-            "dual": np.ascontiguousarray(self.dual),
-            "intercept": np.asarray([self.intercept], dtype=np.float64),
-            "gamma": np.asarray([self.gamma], dtype=np.float64),
-            "shape": np.asarray(self.support.shape, dtype=np.int64),
-        }
+        index_type = np.int16 if index_bytes == 2 else np.int32
+        arrays = {"indptr": indptr, "indices": cols.astype(index_type), **self._coefficients()}
         if not (values == 1.0).all():  # fingerprint bits are all ones: no values stored
             arrays["values"] = values
         return arrays
@@ -107,7 +103,6 @@ class FlatSVR:
                 or shared.ndim != 2
                 or shared.shape[1] != n_features
                 or (index.size and (index.min() < 0 or index.max() >= len(shared)))
-                or len(tensors["dual"]) != n_sv
             ):
                 raise UnsupportedTrees("the support-vector arrays do not fit together")
             tensors = {**tensors, "support": np.asarray(shared, dtype=np.float32)[index]}
@@ -160,12 +155,6 @@ def share_support(models: Sequence[FlatSVR]) -> tuple[np.ndarray, list[dict[str,
     inverse = inverse.reshape(-1)
     out, start = [], 0
     for m in models:
-        out.append({
-            "rows": inverse[start : start + len(m.support)].astype(np.int32),
-            "dual": np.ascontiguousarray(m.dual),
-            "intercept": np.asarray([m.intercept], dtype=np.float64),
-            "gamma": np.asarray([m.gamma], dtype=np.float64),
-            "shape": np.asarray(m.support.shape, dtype=np.int64),
-        })  # fmt: skip
+        out.append({"rows": inverse[start : start + len(m.support)].astype(np.int32), **m._coefficients()})
         start += len(m.support)
     return np.ascontiguousarray(shared, dtype=np.float32), out
