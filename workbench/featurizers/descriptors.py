@@ -146,13 +146,13 @@ def rdkit2d_raw(
             if mol is None:
                 failed.append(list(names))
                 continue
-            smiles = Chem.MolToSmiles(mol)
+            copy = Chem.Mol(mol)  # MolToSmiles and descriptors set properties: never on the caller's
+            smiles = Chem.MolToSmiles(copy)
             key = (names, smiles)
             row = _COMPUTED.get(key)
             if row is None:
                 row = stored.get(smiles)
             if row is None:
-                copy = Chem.Mol(mol)
                 row = np.array([_value(fn, copy) for fn in fns])
                 if store is not None:
                     store.remember(names, smiles, row)
