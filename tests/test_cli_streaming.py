@@ -260,6 +260,22 @@ def test_a_stop_signal_whose_exception_was_lost_still_stops_the_writer_at_the_ne
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(("signum", "raised"), [(2, KeyboardInterrupt), (15, SystemExit)])
+def test_a_stop_signal_lost_after_the_last_chunk_never_commits_the_output(tmp_path, signum, raised):
+    # e.g. a Ctrl-C inside pandas' read callback that the parser took for the end of the file: the loop ends
+    # normally, but the output may be truncated, so it is deleted and the run stops as the signal asked
+    from workbench.cli.streaming import ChunkWriter, note_stop_signal
+
+    out = tmp_path / "out.csv"
+    try:
+        with pytest.raises(raised), ChunkWriter(str(out)) as writer:
+            writer.write_csv(pd.DataFrame({"smiles": ["CCO"]}))
+            note_stop_signal(signum)
+    finally:
+        note_stop_signal(None)
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.slow
 def test_sigterm_while_writing_deletes_the_partial_file_and_exits_143(tmp_path):
     import signal

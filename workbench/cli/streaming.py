@@ -284,7 +284,11 @@ class ChunkWriter:
         if self._previous_sigterm is not None:
             signal.signal(signal.SIGTERM, self._previous_sigterm)
         self._handle.close()
-        if kind is None:
+        if kind is None and stop_signal() is None:
             os.replace(self._partial, Path(str(self.path)))
-        else:
-            self._partial.unlink(missing_ok=True)
+            return
+        self._partial.unlink(missing_ok=True)
+        # a stop signal whose exception was lost after the last chunk (or that a reader took for the end of its
+        # input) must not commit a possibly truncated output as if the run had finished
+        if kind is None:
+            _stop_if_signalled()
