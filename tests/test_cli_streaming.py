@@ -293,6 +293,90 @@ def test_ctrl_c_while_writing_says_so_in_one_line_and_exits_130(tmp_path):
     assert "Traceback" not in stderr and "workbench: interrupted before the end" in stderr
 
 
+_SEARCH_INTERRUPTED = """
+import os, signal, sys, threading, time
+from rdkit import Chem
+from workbench.cli.interrupt import CtrlC
+
+grid = Chem.RWMol()  # an 8 x 8 grid of carbons with one N corner: 75,638 paths of 13 C ending at the N
+for i in range(64):
+    grid.AddAtom(Chem.Atom(7 if i == 63 else 6))
+for i in range(64):
+    if i % 8 < 7:
+        grid.AddBond(i, i + 1, Chem.BondType.SINGLE)
+    if i < 56:
+        grid.AddBond(i, i + 8, Chem.BondType.SINGLE)
+grid = grid.GetMol()
+Chem.SanitizeMol(grid)
+query = Chem.MolFromSmarts("C" * 13 + "N")
+search = lambda: len(grid.GetSubstructMatches(query, uniquify=False, maxMatches=10**7))  # about 0.5 s
+expected, found = search(), []
+try:
+    with CtrlC():
+        worker = threading.Thread(target=lambda: found.append(search()))
+        worker.start()
+        threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT)).start()  # Ctrl-C during the search
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            time.sleep(0.02)
+except KeyboardInterrupt:
+    worker.join()
+    print(f"interrupted; the search found {found[0]} of {expected} matches", flush=True)
+    sys.exit(130)
+worker.join()
+print(f"not interrupted; the search found {found[0]} of {expected} matches", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_an_rdkit_substructure_search_is_neither_lost_nor_cuts_the_search_short():
+    # RDKit installs its own SIGINT handler while it searches: without the watcher thread, Ctrl-C stopped
+    # the search early (an incomplete match list, logged by RDKit) and never reached Python: the run went on
+    import signal
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _SEARCH_INTERRUPTED],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert done.stdout.strip() == "interrupted; the search found 75638 of 75638 matches", done.stdout + done.stderr
+    assert done.returncode == 130
+
+
+_MASK_LIFETIME = """
+import os, signal, threading
+from workbench.cli.interrupt import CtrlC
+
+blocked = lambda: signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, set())
+with CtrlC():
+    inside = blocked()
+    pid = os.fork()
+    if pid == 0:  # a forked pool worker takes Ctrl-C itself again
+        os._exit(0 if not blocked() else 1)
+    _, status = os.waitpid(pid, 0)
+print(inside, os.waitstatus_to_exitcode(status), blocked(), [t.name for t in threading.enumerate()])
+"""
+
+
+def test_ctrl_c_is_blocked_only_while_a_verb_runs_and_forked_workers_take_it_again():
+    import signal
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _MASK_LIFETIME],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert done.stdout.split() == ["True", "0", "False", "['MainThread']"], done.stderr
+
+
 def test_predict_reads_1000_rows_per_chunk_by_default_and_large_blocks_are_mapped_on_their_own():
     from workbench.cli import build_parser
     from workbench.cli.streaming import map_large_blocks

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 
 from workbench import __version__
@@ -25,7 +23,8 @@ from workbench.cli import (
     search_cmd,
     train_cmd,
 )
-from workbench.cli.streaming import UsageError, note_stop_signal, stop_signal
+from workbench.cli.interrupt import CtrlC
+from workbench.cli.streaming import UsageError
 
 __all__ = ["build_parser", "main"]
 
@@ -64,39 +63,6 @@ def build_parser() -> argparse.ArgumentParser:
 INTERRUPTED = "workbench: interrupted before the end; an output file (-o) is only written by a finished run"
 
 
-class _CtrlC:
-    """Notes a Ctrl-C while a verb runs (then raises KeyboardInterrupt as usual).
-
-    A library can turn the KeyboardInterrupt into its own error on the way out (pandas' C parser reports
-    "Calling read(nbytes) on source failed" when Ctrl-C arrives during its read), so the error handlers
-    ask ``seen`` rather than trust the exception's type. Only in the main thread with Python's own handler.
-    """
-
-    def __init__(self) -> None:
-        self._previous = None
-
-    @property
-    def seen(self) -> bool:
-        """Whether Ctrl-C came since the verb began (read before ``__exit__``, which clears it)."""
-        return stop_signal() == signal.SIGINT
-
-    def __enter__(self) -> _CtrlC:
-        main = threading.current_thread() is threading.main_thread()
-        note_stop_signal(None)
-        if main and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: object) -> None:
-        note_stop_signal(signum)  # the output writer stops at its next chunk if this KeyboardInterrupt gets lost
-        signal.default_int_handler(signum, frame)
-
-    def __exit__(self, *_exc: object) -> None:
-        note_stop_signal(None)
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``workbench`` console script."""
     parser = build_parser()
@@ -104,15 +70,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    with _CtrlC() as ctrl_c:
-        try:
+    try:
+        with CtrlC() as ctrl_c:
             return _run(args, ctrl_c)
-        except KeyboardInterrupt:  # Ctrl-C: the partial output is already deleted (ChunkWriter), no traceback
-            print(INTERRUPTED, file=sys.stderr)
-            return 130
+    except KeyboardInterrupt:  # Ctrl-C: the partial output is already deleted (ChunkWriter), no traceback
+        print(INTERRUPTED, file=sys.stderr)
+        return 130
 
 
-def _run(args: argparse.Namespace, ctrl_c: _CtrlC) -> int:
+def _run(args: argparse.Namespace, ctrl_c: CtrlC) -> int:
     try:
         return int(args.func(args) or 0)
     except UsageError as exc:  # a bad argument, found before any work
