@@ -243,10 +243,12 @@ def _interrupt_while_writing(tmp_path, sig):
     return proc.returncode, stderr
 
 
+@pytest.mark.parametrize("another_chunk", [True, False], ids=["then-a-chunk", "after-the-last-chunk"])
 @pytest.mark.parametrize(("signum", "raised"), [(2, KeyboardInterrupt), (15, SystemExit)])
-def test_a_stop_signal_whose_exception_was_lost_still_stops_the_writer_at_the_next_chunk(tmp_path, signum, raised):
-    # a handler's exception raised inside a __del__ or a callback is only printed ("Exception ignored"); the
-    # noted signal stops the run anyway, and the partial file goes
+def test_a_lost_stop_signal_stops_the_writer_and_never_commits(tmp_path, signum, raised, another_chunk):
+    # a handler's exception raised inside a __del__ or a callback is only printed ("Exception ignored"), and a
+    # Ctrl-C inside pandas' read callback can look like the end of the file: the noted signal stops the run at
+    # the next chunk or at the end anyway, and the partial file (possibly truncated) goes
     from workbench.cli.streaming import ChunkWriter, note_stop_signal
 
     out = tmp_path / "out.csv"
@@ -254,23 +256,8 @@ def test_a_stop_signal_whose_exception_was_lost_still_stops_the_writer_at_the_ne
         with pytest.raises(raised), ChunkWriter(str(out)) as writer:
             writer.write_csv(pd.DataFrame({"smiles": ["CCO"]}))
             note_stop_signal(signum)
-            writer.write_csv(pd.DataFrame({"smiles": ["CCC"]}))
-    finally:
-        note_stop_signal(None)
-    assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.parametrize(("signum", "raised"), [(2, KeyboardInterrupt), (15, SystemExit)])
-def test_a_stop_signal_lost_after_the_last_chunk_never_commits_the_output(tmp_path, signum, raised):
-    # e.g. a Ctrl-C inside pandas' read callback that the parser took for the end of the file: the loop ends
-    # normally, but the output may be truncated, so it is deleted and the run stops as the signal asked
-    from workbench.cli.streaming import ChunkWriter, note_stop_signal
-
-    out = tmp_path / "out.csv"
-    try:
-        with pytest.raises(raised), ChunkWriter(str(out)) as writer:
-            writer.write_csv(pd.DataFrame({"smiles": ["CCO"]}))
-            note_stop_signal(signum)
+            if another_chunk:
+                writer.write_csv(pd.DataFrame({"smiles": ["CCC"]}))
     finally:
         note_stop_signal(None)
     assert list(tmp_path.iterdir()) == []
@@ -291,6 +278,21 @@ def test_ctrl_c_while_writing_says_so_in_one_line_and_exits_130(tmp_path):
     code, stderr = _interrupt_while_writing(tmp_path, signal.SIGINT)
     assert code == 130, stderr
     assert "Traceback" not in stderr and "workbench: interrupted before the end" in stderr
+
+
+def _python_with_ctrl_c_enabled(script: str):
+    """Run ``python -c script`` as a terminal would (SIGINT not ignored, unlike a background shell job)."""
+    import signal
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
 
 
 _SEARCH_INTERRUPTED = """
@@ -332,17 +334,7 @@ print(f"not interrupted; the search found {found[0]} of {expected} matches", flu
 def test_ctrl_c_during_an_rdkit_substructure_search_is_neither_lost_nor_cuts_the_search_short():
     # RDKit installs its own SIGINT handler while it searches: without the watcher thread, Ctrl-C stopped
     # the search early (an incomplete match list, logged by RDKit) and never reached Python: the run went on
-    import signal
-    import subprocess
-    import sys
-
-    done = subprocess.run(
-        [sys.executable, "-c", _SEARCH_INTERRUPTED],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
+    done = _python_with_ctrl_c_enabled(_SEARCH_INTERRUPTED)
     assert done.stdout.strip() == "interrupted; the search found 75638 of 75638 matches", done.stdout + done.stderr
     assert done.returncode == 130
 
@@ -363,17 +355,7 @@ print(inside, os.waitstatus_to_exitcode(status), blocked(), [t.name for t in thr
 
 
 def test_ctrl_c_is_blocked_only_while_a_verb_runs_and_forked_workers_take_it_again():
-    import signal
-    import subprocess
-    import sys
-
-    done = subprocess.run(
-        [sys.executable, "-c", _MASK_LIFETIME],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
+    done = _python_with_ctrl_c_enabled(_MASK_LIFETIME)
     assert done.stdout.split() == ["True", "0", "False", "['MainThread']"], done.stderr
 
 
