@@ -1,6 +1,6 @@
 """Ctrl-C for a verb: received by a thread of its own, so that no library can swallow it.
 
-RDKit (2025.09 and later) installs a C-level SIGINT handler of its own while it searches substructures,
+RDKit (2026.09 here; its ControlCHandler) installs a C-level SIGINT handler of its own while it searches substructures,
 embeds conformers, labels CIP or finds an MCS. A Ctrl-C that lands in that window never reaches Python: the
 search stops early (logging "Substructure search was interrupted, result may not include all matches"), the
 call returns a possibly incomplete result, and the run goes on as if nothing had been pressed (``workbench
