@@ -92,3 +92,25 @@ def test_the_summary_pairs_arms_by_repetition_and_counts_ifm_wins_in_each_metric
     assert summary.loc["bace", "ifm_better"] == 1
     assert summary.loc["CHEMBL2047_EC50", "ifm_cliff_mean"] == pytest.approx(1.1)
     assert summarize_ifm_cells(pd.DataFrame()).empty
+
+
+def test_the_verdict_names_the_winning_sets_and_the_repetition_counts() -> None:
+    from workbench.cliffs.ifm_results import ifm_verdict, summarize_ifm_cells
+
+    def cells(dataset, metric, pairs):
+        return [{"dataset": dataset, "repetition": r, "arm": arm, "metric": metric, "test": score, "budget": 10,
+                 "seconds": 60.0, "test_rmse_cliff": float("nan")}
+                for r, (mlp, ifm) in enumerate(pairs) for arm, score in (("MLP", mlp), ("IFM-MLP", ifm))]  # fmt: skip
+
+    esol = cells("esol", "rmse", [(0.6, 0.7), (0.5, 0.6)])  # IFM worse twice
+    bace = cells("bace", "roc_auc", [(0.80, 0.85), (0.80, 0.82)])  # IFM better twice
+    two = summarize_ifm_cells(pd.DataFrame(esol + bace))
+    assert (
+        ifm_verdict(two)
+        == "IFM-MLP beat the MLP's mean test score on 1 of 2 data sets (bace), over 2 repetitions each."
+    )
+    mixed = summarize_ifm_cells(pd.DataFrame(esol + bace[:2]))
+    assert ifm_verdict(mixed).endswith("on 1 of 2 data sets (bace), over 1–2 repetitions each.")
+    one = summarize_ifm_cells(pd.DataFrame(esol[:2]))
+    assert ifm_verdict(one) == "IFM-MLP beat the MLP's mean test score on 0 of 1 data sets, over 1 repetition each."
+    assert ifm_verdict(summarize_ifm_cells(pd.DataFrame())) == "No data set has both arms finished yet."

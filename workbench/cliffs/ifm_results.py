@@ -74,9 +74,10 @@ def ifm_verdict(summary: pd.DataFrame) -> str:
     if summary["repetitions"].nunique() == 1:
         reps = str(int(summary["repetitions"].iloc[0]))
     named = f" ({', '.join(wins)})" if wins else ""
+    noun = "repetition" if reps == "1" else "repetitions"
     return (
         f"IFM-MLP beat the MLP's mean test score on {len(wins)} of {len(summary)} data sets{named}, "
-        f"over {reps} repetition(s) each."
+        f"over {reps} {noun} each."
     )
 
 
